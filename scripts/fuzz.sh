@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every fuzz target in BUILD_DIR/fuzz for SECONDS each. Usage: scripts/fuzz.sh [DIR] [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${1:-build-fuzz}
+seconds=${2:-20}
+shopt -s nullglob
+targets=("$dir"/fuzz/*)
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "no fuzz targets built yet"
+  exit 0
+fi
+for t in "${targets[@]}"; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  corpus="fuzz/corpus/$name"
+  work=$(mktemp -d)
+  [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+  echo "fuzzing $name for ${seconds}s"
+  "$t" -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=0 "$work" 2>"$work.log" \
+    || { tail -50 "$work.log"; echo "fuzz target $name failed"; exit 1; }
+  rm -rf "$work" "$work.log"
+done
