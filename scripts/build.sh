@@ -9,7 +9,8 @@ generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-elif [ $# -gt 0 ]; then
+else
+  # Re-configure every time (about a second) so new component folders are always picked up.
   cmake -S . -B "$build_dir" "$@" >/dev/null
 fi
 cmake --build "$build_dir" -j "${TSS_JOBS:-$(nproc)}"

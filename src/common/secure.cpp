@@ -4,7 +4,9 @@
 
 namespace tss {
 
-void Wipe(void* data, size_t len) { sodium_memzero(data, len); }
+void Wipe(void* data, size_t len) {
+  sodium_memzero(data, len);
+}
 
 void SecureBytes::Append(std::span<const uint8_t> bytes) {
   if (data_.size() + bytes.size() > data_.capacity()) {

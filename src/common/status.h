@@ -18,7 +18,7 @@ enum class ErrorCode {
   kProtocolAbort,    // a party deviated from the protocol; culprit() names it when known
   kNotFound,
   kAlreadyExists,
-  kIo,               // file system, socket or database failure
+  kIo,  // file system, socket or database failure
   kTimeout,
   kPermissionDenied,
   kUnavailable,
@@ -49,19 +49,27 @@ class [[nodiscard]] Status {
   std::optional<int> culprit_;
 };
 
-inline Status InvalidArgument(std::string msg) { return {ErrorCode::kInvalidArgument, std::move(msg)}; }
+inline Status InvalidArgument(std::string msg) {
+  return {ErrorCode::kInvalidArgument, std::move(msg)};
+}
 inline Status ProtocolAbort(int culprit, std::string msg) {
   return {ErrorCode::kProtocolAbort, std::move(msg), culprit};
 }
-inline Status NotFound(std::string msg) { return {ErrorCode::kNotFound, std::move(msg)}; }
-inline Status IoError(std::string msg) { return {ErrorCode::kIo, std::move(msg)}; }
-inline Status InternalError(std::string msg) { return {ErrorCode::kInternal, std::move(msg)}; }
+inline Status NotFound(std::string msg) {
+  return {ErrorCode::kNotFound, std::move(msg)};
+}
+inline Status IoError(std::string msg) {
+  return {ErrorCode::kIo, std::move(msg)};
+}
+inline Status InternalError(std::string msg) {
+  return {ErrorCode::kInternal, std::move(msg)};
+}
 
 // A value or the Status explaining why there is none.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(v_).ok()) v_ = Status(ErrorCode::kInternal, "Result built from OK status");
   }
@@ -87,9 +95,9 @@ class [[nodiscard]] Result {
 }  // namespace tss
 
 // Early return on error: TSS_RETURN_IF_ERROR(DoThing());
-#define TSS_RETURN_IF_ERROR(expr)           \
-  do {                                      \
-    ::tss::Status tss_status_ = (expr);     \
+#define TSS_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::tss::Status tss_status_ = (expr);        \
     if (!tss_status_.ok()) return tss_status_; \
   } while (0)
 

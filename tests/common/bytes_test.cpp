@@ -27,8 +27,8 @@ TEST(ByteReader, UVarintVectors) {
   struct Case {
     uint64_t value;
     Bytes encoding;
-  } cases[] = {{1, {0x01}}, {127, {0x7f}}, {128, {0x80, 0x01}}, {255, {0xff, 0x01}},
-               {300, {0xac, 0x02}}, {16384, {0x80, 0x80, 0x01}}};
+  } cases[] = {{1, {0x01}},         {127, {0x7f}},       {128, {0x80, 0x01}},
+               {255, {0xff, 0x01}}, {300, {0xac, 0x02}}, {16384, {0x80, 0x80, 0x01}}};
   for (const auto& c : cases) {
     ByteWriter w;
     w.UVarint(c.value);
@@ -43,9 +43,9 @@ TEST(ByteReader, UVarintVectors) {
 
 TEST(ByteReader, RefusesBadVarints) {
   const Bytes bad[] = {
-      {},                                                     // empty
-      {0x80},                                                 // truncated
-      {0x81, 0x00},                                           // not minimal
+      {},                                                            // empty
+      {0x80},                                                        // truncated
+      {0x81, 0x00},                                                  // not minimal
       {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},  // longer than 9 bytes
   };
   for (const auto& b : bad) {

@@ -10,9 +10,7 @@ namespace {
 
 const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
   auto* cmd = app.add_subcommand("version", "Print the tss version and its library versions");
-  cmd->callback([] {
-    std::cout << "tss 0.1.0 (libsodium " << sodium_version_string() << ")\n";
-  });
+  cmd->callback([] { std::cout << "tss 0.1.0 (libsodium " << sodium_version_string() << ")\n"; });
 });
 
 }  // namespace

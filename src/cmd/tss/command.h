@@ -13,8 +13,8 @@ namespace tss::cli {
 
 // Exit codes shared by every command.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;   // the operation ran and failed
-inline constexpr int kExitUsage = 2;     // bad arguments
+inline constexpr int kExitFailure = 1;  // the operation ran and failed
+inline constexpr int kExitUsage = 2;    // bad arguments
 
 using Installer = std::function<void(CLI::App& app)>;
 

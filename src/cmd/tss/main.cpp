@@ -12,7 +12,9 @@ static std::vector<Installer>& Installers() {
   return installers;
 }
 
-RegisterCommands::RegisterCommands(Installer installer) { Installers().push_back(std::move(installer)); }
+RegisterCommands::RegisterCommands(Installer installer) {
+  Installers().push_back(std::move(installer));
+}
 
 void Fail(int code, const std::string& message) {
   std::cerr << "error: " << message << "\n";
@@ -31,7 +33,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     // CLI11 uses exit code 0 for --help, 1+ for parse errors; report bad usage as 2.
-    if (e.get_exit_code() != 0 && dynamic_cast<const CLI::RuntimeError*>(&e) == nullptr) return tss::cli::kExitUsage;
+    if (e.get_exit_code() != 0 && dynamic_cast<const CLI::RuntimeError*>(&e) == nullptr)
+      return tss::cli::kExitUsage;
     return code;
   }
   return 0;

@@ -1,0 +1,136 @@
+#include "crypto/point.h"
+
+#include <secp256k1.h>
+#include <sodium.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "crypto/rng.h"
+
+namespace tss::crypto {
+
+const secp256k1_context* Secp256k1Context() {
+  static secp256k1_context* ctx = [] {
+    secp256k1_context* c = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+    // Blinding for the generator multiplication, against side channels.
+    uint8_t seed[32];
+    SystemRandom().Fill(seed);
+    if (!secp256k1_context_randomize(c, seed)) std::abort();
+    sodium_memzero(seed, sizeof seed);
+    return c;
+  }();
+  return ctx;
+}
+
+const Point& Point::Generator() {
+  static const Point g = BaseMul(Scalar::One());
+  return g;
+}
+
+Point Point::BaseMul(const Scalar& k) {
+  Point p;
+  if (k.IsZero()) return p;
+  uint8_t buf[32];
+  k.ToBytes(buf);
+  // Cannot fail: buf is a canonical non-zero scalar.
+  if (!secp256k1_ec_pubkey_create(Secp256k1Context(), &p.key_, buf)) std::abort();
+  sodium_memzero(buf, sizeof buf);
+  p.infinity_ = false;
+  return p;
+}
+
+Result<Point> Point::FromBytes(std::span<const uint8_t> bytes) {
+  if (bytes.size() == 1 && bytes[0] == 0)
+    return InvalidArgument("point encoding is the point at infinity");
+  if (bytes.size() != kCompressedSize && bytes.size() != kUncompressedSize)
+    return InvalidArgument(
+        "point encoding must be 33 (compressed) or 65 (uncompressed) bytes, got " +
+        std::to_string(bytes.size()));
+  uint8_t prefix = bytes[0];
+  if (bytes.size() == kCompressedSize && prefix != 0x02 && prefix != 0x03)
+    return InvalidArgument("compressed point encoding must start with 0x02 or 0x03");
+  if (bytes.size() == kUncompressedSize && prefix != 0x04)
+    return InvalidArgument("uncompressed point encoding must start with 0x04");
+  Point p;
+  if (!secp256k1_ec_pubkey_parse(Secp256k1Context(), &p.key_, bytes.data(), bytes.size()))
+    return InvalidArgument(
+        "point encoding is not a point on secp256k1 (x not on the curve or >= p)");
+  p.infinity_ = false;
+  return p;
+}
+
+std::array<uint8_t, 33> Point::ToBytes() const {
+  if (infinity_) std::abort();
+  std::array<uint8_t, 33> out;
+  size_t len = out.size();
+  secp256k1_ec_pubkey_serialize(Secp256k1Context(), out.data(), &len, &key_,
+                                SECP256K1_EC_COMPRESSED);
+  return out;
+}
+
+std::array<uint8_t, 65> Point::ToUncompressedBytes() const {
+  if (infinity_) std::abort();
+  std::array<uint8_t, 65> out;
+  size_t len = out.size();
+  secp256k1_ec_pubkey_serialize(Secp256k1Context(), out.data(), &len, &key_,
+                                SECP256K1_EC_UNCOMPRESSED);
+  return out;
+}
+
+std::array<uint8_t, 32> Point::X() const {
+  auto c = ToBytes();
+  std::array<uint8_t, 32> x;
+  std::memcpy(x.data(), c.data() + 1, 32);
+  return x;
+}
+
+bool Point::YIsOdd() const {
+  return ToBytes()[0] == 0x03;
+}
+
+Point Point::operator+(const Point& o) const {
+  if (infinity_) return o;
+  if (o.infinity_) return *this;
+  const secp256k1_pubkey* ins[2] = {&key_, &o.key_};
+  Point r;
+  // combine fails exactly when the sum is the point at infinity (P + (-P)).
+  r.infinity_ = !secp256k1_ec_pubkey_combine(Secp256k1Context(), &r.key_, ins, 2);
+  return r;
+}
+
+Point Point::operator-() const {
+  Point r = *this;
+  if (!infinity_ && !secp256k1_ec_pubkey_negate(Secp256k1Context(), &r.key_)) std::abort();
+  return r;
+}
+
+Point Point::operator*(const Scalar& k) const {
+  if (infinity_ || k.IsZero()) return Point();
+  uint8_t buf[32];
+  k.ToBytes(buf);
+  Point r = *this;
+  // Cannot fail for a canonical non-zero tweak on a valid point (the group has prime order).
+  if (!secp256k1_ec_pubkey_tweak_mul(Secp256k1Context(), &r.key_, buf)) std::abort();
+  sodium_memzero(buf, sizeof buf);
+  return r;
+}
+
+bool Point::operator==(const Point& o) const {
+  if (infinity_ || o.infinity_) return infinity_ == o.infinity_;
+  return secp256k1_ec_pubkey_cmp(Secp256k1Context(), &key_, &o.key_) == 0;
+}
+
+Point Point::Sum(std::span<const Point> points) {
+  std::vector<const secp256k1_pubkey*> ins;
+  ins.reserve(points.size());
+  for (const auto& p : points)
+    if (!p.infinity_) ins.push_back(&p.key_);
+  Point r;
+  if (ins.empty()) return r;
+  // combine adds in Jacobian coordinates and fails only when the final sum is infinity.
+  r.infinity_ = !secp256k1_ec_pubkey_combine(Secp256k1Context(), &r.key_, ins.data(), ins.size());
+  return r;
+}
+
+}  // namespace tss::crypto

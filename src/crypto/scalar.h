@@ -1,0 +1,64 @@
+// crypto/scalar.h — integers modulo the secp256k1 group order n.
+//
+// Owns: Scalar, a value in [0, n) with constant-time arithmetic (no branch or memory index
+// depends on a value), strict and reducing decoders, and wiping on destruction so secret
+// scalars never outlive their use. Must not touch: points (crypto/point.h) or hashing.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "common/status.h"
+
+namespace tss::crypto {
+
+class Rng;
+
+class Scalar {
+ public:
+  Scalar() = default;  // zero
+  Scalar(const Scalar&) = default;
+  Scalar& operator=(const Scalar&) = default;
+  ~Scalar();
+
+  static Scalar Zero() { return Scalar(); }
+  static Scalar One() { return FromU64(1); }
+  static Scalar FromU64(uint64_t v);
+  // Big-endian 32 bytes; refuses values >= n (an encoding must be canonical).
+  static Result<Scalar> FromBytes(std::span<const uint8_t> bytes);
+  // Any big-endian byte string of at most 64 bytes, reduced mod n. With 64 uniform bytes the
+  // result is uniform to within 2^-256 — use that for hash-to-scalar and sampling.
+  static Scalar FromBytesReduce(std::span<const uint8_t> bytes);
+  // Uniform in [0, n), or in [1, n) for Random NonZero.
+  static Scalar Random(Rng& rng);
+  static Scalar RandomNonZero(Rng& rng);
+
+  std::array<uint8_t, 32> ToBytes() const;  // big-endian, canonical
+  void ToBytes(uint8_t out[32]) const;
+
+  Scalar operator+(const Scalar& o) const;
+  Scalar operator-(const Scalar& o) const;
+  Scalar operator-() const;
+  Scalar operator*(const Scalar& o) const;
+  Scalar& operator+=(const Scalar& o) { return *this = *this + o; }
+  Scalar& operator-=(const Scalar& o) { return *this = *this - o; }
+  Scalar& operator*=(const Scalar& o) { return *this = *this * o; }
+  // Multiplicative inverse; the inverse of zero is zero. Constant time (Fermat, fixed exponent).
+  Scalar Inverse() const;
+
+  bool IsZero() const;
+  // Constant-time comparison.
+  bool operator==(const Scalar& o) const;
+  bool operator!=(const Scalar& o) const { return !(*this == o); }
+  // True for s > n/2 (ECDSA low-s normalisation). Constant time.
+  bool IsHigh() const;
+
+  const uint64_t* limbs() const { return d_; }
+
+ private:
+  uint64_t d_[4] = {0, 0, 0, 0};  // little-endian 64-bit limbs, always < n
+};
+
+}  // namespace tss::crypto
