@@ -20,6 +20,7 @@ void EnsureSodium() {
 
 void SystemRng::Fill(std::span<uint8_t> out) {
   EnsureSodium();
+  if (out.empty()) return;
   randombytes_buf(out.data(), out.size());
 }
 
@@ -38,6 +39,7 @@ DeterministicRng::~DeterministicRng() {
 
 void DeterministicRng::Fill(std::span<uint8_t> out) {
   // Each call takes a fresh 64-byte-block range of the stream so calls never overlap.
+  if (out.empty()) return;
   uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {0};
   std::memset(out.data(), 0, out.size());
   crypto_stream_chacha20_xor_ic(out.data(), out.data(), out.size(), nonce, block_counter_,
