@@ -32,11 +32,11 @@ function(tss_add_bench name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark)
 endfunction()
 
-# tss_add_fuzzer(NAME SOURCES ... DEPS ...): a libFuzzer target in build/fuzz/ (TSS_FUZZ=ON).
+# tss_add_fuzzer(NAME SOURCES ... DEPS ...): a libFuzzer target in build/fuzzers/ (TSS_FUZZ=ON).
 function(tss_add_fuzzer name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzz)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzzers)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)
 endfunction()

@@ -5,13 +5,13 @@ cd "$(dirname "$0")/.."
 dir=${1:-build-fuzz}
 seconds=${2:-20}
 shopt -s nullglob
-targets=("$dir"/fuzz/*)
+targets=("$dir"/fuzzers/*)
 if [ ${#targets[@]} -eq 0 ]; then
   echo "no fuzz targets built yet"
   exit 0
 fi
 for t in "${targets[@]}"; do
-  [ -x "$t" ] || continue
+  [ -f "$t" ] && [ -x "$t" ] || continue
   name=$(basename "$t")
   corpus="fuzz/corpus/$name"
   work=$(mktemp -d)
