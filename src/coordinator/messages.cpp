@@ -1,0 +1,150 @@
+#include "coordinator/messages.h"
+
+#include <set>
+
+namespace tss::coordinator {
+
+const char* ProtocolTypeName(ProtocolType p) {
+  switch (p) {
+    case ProtocolType::kKeygen:
+      return "KEYGEN";
+    case ProtocolType::kKeyrefresh:
+      return "KEYREFRESH";
+    case ProtocolType::kSign:
+      return "SIGN";
+  }
+  return "UNKNOWN";
+}
+
+Result<ProtocolType> ParseProtocolType(std::string_view name) {
+  for (auto p : {ProtocolType::kKeygen, ProtocolType::kKeyrefresh, ProtocolType::kSign})
+    if (name == ProtocolTypeName(p)) return p;
+  return InvalidArgument("unknown protocol type '" + std::string(name) +
+                         "' (KEYGEN, KEYREFRESH or SIGN)");
+}
+
+const char* MessageTypeName(MessageType t) {
+  switch (t) {
+    case MessageType::kSetup:
+      return "setup";
+    case MessageType::kAck:
+      return "ack";
+    case MessageType::kNack:
+      return "nack";
+    case MessageType::kBegin:
+      return "begin";
+    case MessageType::kStep:
+      return "step";
+  }
+  return "unknown";
+}
+
+namespace {
+void PutString(ByteWriter& w, const std::string& s) {
+  w.LengthPrefixed(AsBytes(s));
+}
+bool GetString(ByteReader& r, std::string& out, size_t max) {
+  ByteSpan s;
+  if (!r.LengthPrefixed(s, max)) return false;
+  out.assign(s.begin(), s.end());
+  return true;
+}
+}  // namespace
+
+Bytes NodeMessage::Encode() const {
+  ByteWriter w;
+  w.U8(kVersion);
+  w.U8(static_cast<uint8_t>(type));
+  PutString(w, event_id);
+  w.Raw(session_id);
+  switch (type) {
+    case MessageType::kSetup:
+      w.U8(static_cast<uint8_t>(setup.protocol));
+      w.U64(setup.block_number);
+      w.U16(setup.threshold);
+      w.UVarint(setup.participants.size());
+      for (const auto& p : setup.participants) PutString(w, p);
+      PutString(w, setup.key_id);
+      w.LengthPrefixed(setup.message_hash);
+      PutString(w, setup.chain_path);
+      break;
+    case MessageType::kNack:
+      PutString(w, reason);
+      break;
+    case MessageType::kStep:
+      w.LengthPrefixed(payload);
+      break;
+    case MessageType::kAck:
+    case MessageType::kBegin:
+      break;
+  }
+  return w.Take();
+}
+
+Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
+  ByteReader r(bytes);
+  NodeMessage m;
+  uint8_t version = 0, type = 0;
+  if (!r.U8(version) || !r.U8(type)) return InvalidArgument("node message: truncated header");
+  if (version != kVersion)
+    return InvalidArgument("node message: unsupported version " + std::to_string(version));
+  if (type < 1 || type > 5)
+    return InvalidArgument("node message: unknown type " + std::to_string(type));
+  m.type = static_cast<MessageType>(type);
+  if (!GetString(r, m.event_id, kMaxEventIdLength) || m.event_id.empty())
+    return InvalidArgument("node message: bad event id");
+  if (!r.Raw(m.session_id.size(), m.session_id.data()))
+    return InvalidArgument("node message: truncated session id");
+  switch (m.type) {
+    case MessageType::kSetup: {
+      uint8_t protocol = 0;
+      uint64_t count = 0;
+      if (!r.U8(protocol) || !r.U64(m.setup.block_number) || !r.U16(m.setup.threshold) ||
+          !r.UVarint(count))
+        return InvalidArgument("setup: truncated");
+      if (protocol < 1 || protocol > 3)
+        return InvalidArgument("setup: unknown protocol " + std::to_string(protocol));
+      m.setup.protocol = static_cast<ProtocolType>(protocol);
+      if (count < 2 || count > kMaxParticipants)
+        return InvalidArgument("setup: participant count out of range");
+      std::set<std::string> seen;
+      for (uint64_t i = 0; i < count; ++i) {
+        std::string p;
+        if (!GetString(r, p, kMaxAddressLength) || p.empty())
+          return InvalidArgument("setup: bad participant");
+        if (!seen.insert(p).second) return InvalidArgument("setup: duplicate participant " + p);
+        m.setup.participants.push_back(std::move(p));
+      }
+      if (m.setup.threshold < 2 || m.setup.threshold > count)
+        return InvalidArgument("setup: threshold out of range");
+      ByteSpan hash;
+      if (!GetString(r, m.setup.key_id, kMaxEventIdLength) || !r.LengthPrefixed(hash, 32) ||
+          !GetString(r, m.setup.chain_path, kMaxAddressLength))
+        return InvalidArgument("setup: truncated");
+      if (!hash.empty() && hash.size() != 32)
+        return InvalidArgument("setup: message hash must be 32 bytes");
+      if ((m.setup.protocol == ProtocolType::kSign) != (hash.size() == 32))
+        return InvalidArgument("setup: a message hash goes with sign and only with sign");
+      if ((m.setup.protocol == ProtocolType::kKeygen) != m.setup.key_id.empty())
+        return InvalidArgument("setup: a key id goes with keyrefresh and sign and only with them");
+      m.setup.message_hash.assign(hash.begin(), hash.end());
+      break;
+    }
+    case MessageType::kNack:
+      if (!GetString(r, m.reason, 1024)) return InvalidArgument("nack: bad reason");
+      break;
+    case MessageType::kStep: {
+      ByteSpan p;
+      if (!r.LengthPrefixed(p, kMaxPayload)) return InvalidArgument("step: bad payload");
+      m.payload.assign(p.begin(), p.end());
+      break;
+    }
+    case MessageType::kAck:
+    case MessageType::kBegin:
+      break;
+  }
+  if (!r.done()) return InvalidArgument("node message: trailing bytes");
+  return m;
+}
+
+}  // namespace tss::coordinator

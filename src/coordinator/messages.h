@@ -1,0 +1,68 @@
+// coordinator/messages.h — the messages nodes exchange over `/tss/1.0.0` to drive an event.
+//
+// Owns: NodeMessage (setup, ack, nack, begin, step) and its strict, versioned wire encoding.
+// The coordinator sends setup and begin; participants answer ack/nack; protocol steps carry
+// the DKLs23 session's own messages as opaque bytes. Must not touch: sessions, storage, network.
+//
+// Wire (all integers big-endian, strings and byte fields uvarint-length-prefixed):
+//   u8 version (=1) | u8 type | str event_id | 32 bytes session_id | type-specific body
+//   setup: u8 protocol | u64 block_number | u16 threshold | uvarint count, str participant...
+//          | str key_id | bytes message_hash (0 or 32) | str chain_path
+//   ack:   (empty)      nack: str reason      begin: (empty)      step: bytes payload
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/status.h"
+
+namespace tss::coordinator {
+
+enum class ProtocolType : uint8_t { kKeygen = 1, kKeyrefresh = 2, kSign = 3 };
+const char* ProtocolTypeName(ProtocolType p);  // "KEYGEN", "KEYREFRESH", "SIGN"
+Result<ProtocolType> ParseProtocolType(std::string_view name);
+
+enum class MessageType : uint8_t { kSetup = 1, kAck = 2, kNack = 3, kBegin = 4, kStep = 5 };
+const char* MessageTypeName(MessageType t);
+
+using SessionId = std::array<uint8_t, 32>;
+
+struct SetupBody {
+  ProtocolType protocol = ProtocolType::kKeygen;
+  uint64_t block_number = 0;  // the block the coordinator chose itself for
+  uint16_t threshold = 0;
+  std::vector<std::string> participants;  // validator addresses; order = party index - 1
+  std::string key_id;                     // empty for keygen (the key id comes out of it)
+  Bytes message_hash;                     // 32 bytes for sign, empty otherwise
+  std::string chain_path;                 // optional, sign only
+
+  bool operator==(const SetupBody&) const = default;
+};
+
+struct NodeMessage {
+  static constexpr uint8_t kVersion = 1;
+  // Limits that keep a hostile peer from making us allocate: far above any real use.
+  static constexpr size_t kMaxEventIdLength = 128;
+  static constexpr size_t kMaxParticipants = 256;
+  static constexpr size_t kMaxAddressLength = 256;
+  static constexpr size_t kMaxPayload = 16 << 20;
+
+  MessageType type = MessageType::kAck;
+  std::string event_id;
+  SessionId session_id{};
+  SetupBody setup;     // kSetup only
+  std::string reason;  // kNack only
+  Bytes payload;       // kStep only
+
+  Bytes Encode() const;
+  // Refuses anything not produced by Encode(): unknown version/type, over-long fields,
+  // trailing bytes, a wrong-size hash, duplicate participants.
+  static Result<NodeMessage> Decode(ByteSpan bytes);
+
+  bool operator==(const NodeMessage&) const = default;
+};
+
+}  // namespace tss::coordinator
