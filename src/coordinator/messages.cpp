@@ -35,6 +35,8 @@ const char* MessageTypeName(MessageType t) {
       return "begin";
     case MessageType::kStep:
       return "step";
+    case MessageType::kResult:
+      return "result";
   }
   return "unknown";
 }
@@ -61,6 +63,7 @@ Bytes NodeMessage::Encode() const {
     case MessageType::kSetup:
       w.U8(static_cast<uint8_t>(setup.protocol));
       w.U64(setup.block_number);
+      w.U64(setup.nonce);
       w.U16(setup.threshold);
       w.UVarint(setup.participants.size());
       for (const auto& p : setup.participants) PutString(w, p);
@@ -72,6 +75,7 @@ Bytes NodeMessage::Encode() const {
       PutString(w, reason);
       break;
     case MessageType::kStep:
+    case MessageType::kResult:
       w.LengthPrefixed(payload);
       break;
     case MessageType::kAck:
@@ -88,7 +92,7 @@ Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
   if (!r.U8(version) || !r.U8(type)) return InvalidArgument("node message: truncated header");
   if (version != kVersion)
     return InvalidArgument("node message: unsupported version " + std::to_string(version));
-  if (type < 1 || type > 5)
+  if (type < 1 || type > 6)
     return InvalidArgument("node message: unknown type " + std::to_string(type));
   m.type = static_cast<MessageType>(type);
   if (!GetString(r, m.event_id, kMaxEventIdLength) || m.event_id.empty())
@@ -99,8 +103,8 @@ Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
     case MessageType::kSetup: {
       uint8_t protocol = 0;
       uint64_t count = 0;
-      if (!r.U8(protocol) || !r.U64(m.setup.block_number) || !r.U16(m.setup.threshold) ||
-          !r.UVarint(count))
+      if (!r.U8(protocol) || !r.U64(m.setup.block_number) || !r.U64(m.setup.nonce) ||
+          !r.U16(m.setup.threshold) || !r.UVarint(count))
         return InvalidArgument("setup: truncated");
       if (protocol < 1 || protocol > 3)
         return InvalidArgument("setup: unknown protocol " + std::to_string(protocol));
@@ -125,15 +129,16 @@ Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
         return InvalidArgument("setup: message hash must be 32 bytes");
       if ((m.setup.protocol == ProtocolType::kSign) != (hash.size() == 32))
         return InvalidArgument("setup: a message hash goes with sign and only with sign");
-      if ((m.setup.protocol == ProtocolType::kKeygen) != m.setup.key_id.empty())
-        return InvalidArgument("setup: a key id goes with keyrefresh and sign and only with them");
+      if (m.setup.protocol != ProtocolType::kKeygen && m.setup.key_id.empty())
+        return InvalidArgument("setup: keyrefresh and sign need a key id");
       m.setup.message_hash.assign(hash.begin(), hash.end());
       break;
     }
     case MessageType::kNack:
       if (!GetString(r, m.reason, 1024)) return InvalidArgument("nack: bad reason");
       break;
-    case MessageType::kStep: {
+    case MessageType::kStep:
+    case MessageType::kResult: {
       ByteSpan p;
       if (!r.LengthPrefixed(p, kMaxPayload)) return InvalidArgument("step: bad payload");
       m.payload.assign(p.begin(), p.end());

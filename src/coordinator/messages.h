@@ -6,9 +6,10 @@
 //
 // Wire (all integers big-endian, strings and byte fields uvarint-length-prefixed):
 //   u8 version (=1) | u8 type | str event_id | 32 bytes session_id | type-specific body
-//   setup: u8 protocol | u64 block_number | u16 threshold | uvarint count, str participant...
-//          | str key_id | bytes message_hash (0 or 32) | str chain_path
+//   setup: u8 protocol | u64 block_number | u64 nonce | u16 threshold | uvarint count,
+//          str participant... | str key_id | bytes message_hash (0 or 32) | str chain_path
 //   ack:   (empty)      nack: str reason      begin: (empty)      step: bytes payload
+//   result: bytes payload (the outcome JSON, sent by signers to validators that only observed)
 #pragma once
 
 #include <array>
@@ -25,17 +26,25 @@ enum class ProtocolType : uint8_t { kKeygen = 1, kKeyrefresh = 2, kSign = 3 };
 const char* ProtocolTypeName(ProtocolType p);  // "KEYGEN", "KEYREFRESH", "SIGN"
 Result<ProtocolType> ParseProtocolType(std::string_view name);
 
-enum class MessageType : uint8_t { kSetup = 1, kAck = 2, kNack = 3, kBegin = 4, kStep = 5 };
+enum class MessageType : uint8_t {
+  kSetup = 1,
+  kAck = 2,
+  kNack = 3,
+  kBegin = 4,
+  kStep = 5,
+  kResult = 6
+};
 const char* MessageTypeName(MessageType t);
 
 using SessionId = std::array<uint8_t, 32>;
 
 struct SetupBody {
   ProtocolType protocol = ProtocolType::kKeygen;
-  uint64_t block_number = 0;  // the block the coordinator chose itself for
+  uint64_t block_number = 0;  // the block at which the coordinator chose itself
+  uint64_t nonce = 0;         // the coordinator's attempt nonce: every attempt gets a fresh session
   uint16_t threshold = 0;
   std::vector<std::string> participants;  // validator addresses; order = party index - 1
-  std::string key_id;                     // empty for keygen (the key id comes out of it)
+  std::string key_id;                     // keygen: the requested key id, may be empty
   Bytes message_hash;                     // 32 bytes for sign, empty otherwise
   std::string chain_path;                 // optional, sign only
 
@@ -55,7 +64,7 @@ struct NodeMessage {
   SessionId session_id{};
   SetupBody setup;     // kSetup only
   std::string reason;  // kNack only
-  Bytes payload;       // kStep only
+  Bytes payload;       // kStep and kResult
 
   Bytes Encode() const;
   // Refuses anything not produced by Encode(): unknown version/type, over-long fields,

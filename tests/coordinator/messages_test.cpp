@@ -12,6 +12,7 @@ NodeMessage SampleSetup() {
   m.session_id.fill(7);
   m.setup.protocol = ProtocolType::kSign;
   m.setup.block_number = 1234567;
+  m.setup.nonce = 99;
   m.setup.threshold = 3;
   m.setup.participants = {"val-a", "val-b", "val-c"};
   m.setup.key_id = "key-1";
@@ -21,13 +22,14 @@ NodeMessage SampleSetup() {
 
 TEST(NodeMessage, RoundTripsEveryType) {
   std::vector<NodeMessage> all = {SampleSetup()};
-  for (auto t : {MessageType::kAck, MessageType::kNack, MessageType::kBegin, MessageType::kStep}) {
+  for (auto t : {MessageType::kAck, MessageType::kNack, MessageType::kBegin, MessageType::kStep,
+                 MessageType::kResult}) {
     NodeMessage m;
     m.type = t;
     m.event_id = "ev-2";
     m.session_id.fill(1);
     if (t == MessageType::kNack) m.reason = "unknown event";
-    if (t == MessageType::kStep) m.payload = Bytes(1000, 3);
+    if (t == MessageType::kStep || t == MessageType::kResult) m.payload = Bytes(1000, 3);
     all.push_back(m);
   }
   for (const auto& m : all) {
@@ -61,9 +63,8 @@ TEST(NodeMessage, BadFieldsAreRefused) {
   m.setup.message_hash.clear();
   refuse(m, "message hash");
   m = SampleSetup();
-  m.setup.protocol = ProtocolType::kKeygen;
-  m.setup.message_hash.clear();
-  refuse(m, "key id");
+  m.setup.key_id.clear();
+  refuse(m, "need a key id");
   m = SampleSetup();
   m.event_id = "";
   refuse(m, "event id");
@@ -75,7 +76,7 @@ TEST(NodeMessage, BadFieldsAreRefused) {
   enc[0] = 2;
   EXPECT_FALSE(NodeMessage::Decode(enc).ok());
   enc[0] = 1;
-  enc[1] = 9;
+  enc[1] = 7;
   EXPECT_FALSE(NodeMessage::Decode(enc).ok());
 }
 

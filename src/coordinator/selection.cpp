@@ -1,0 +1,59 @@
+#include "coordinator/selection.h"
+
+#include <algorithm>
+
+#include "crypto/hash.h"
+
+namespace tss::coordinator {
+
+int Threshold(int n) {
+  return (2 * n) / 3 + 1;
+}
+
+size_t CoordinatorIndex(uint64_t block, uint64_t range, size_t n) {
+  if (n == 0 || range == 0) return 0;
+  return static_cast<size_t>((block / range) % n);
+}
+
+std::vector<std::string> SelectSignParticipants(const std::vector<std::string>& sorted_validators,
+                                                int t, const std::string& event_id,
+                                                uint64_t block) {
+  std::vector<std::string> pool = sorted_validators;
+  crypto::Transcript seed("tss/sign-participants/v1");
+  seed.Append("event", event_id);
+  seed.Append("block", block);
+  size_t want = std::min(pool.size(), static_cast<size_t>(std::max(t, 0)));
+  for (size_t i = 0; i < want; ++i) {
+    // Uniform index in [i, size) by rejection sampling on 64-bit draws (no modulo bias).
+    uint64_t span = pool.size() - i, limit = UINT64_MAX - UINT64_MAX % span, draw;
+    do {
+      uint8_t b[8];
+      seed.ChallengeBytes("draw", b);
+      draw = 0;
+      for (uint8_t x : b) draw = draw << 8 | x;
+    } while (draw >= limit);
+    std::swap(pool[i], pool[i + draw % span]);
+  }
+  pool.resize(want);
+  std::sort(pool.begin(), pool.end());
+  return pool;
+}
+
+SessionId DeriveSessionId(const std::string& event_id, const SetupBody& setup) {
+  crypto::Transcript t("tss/session-id/v1");
+  t.Append("event", event_id);
+  t.Append("protocol", static_cast<uint64_t>(setup.protocol));
+  t.Append("block", setup.block_number);
+  t.Append("nonce", setup.nonce);
+  t.Append("threshold", static_cast<uint64_t>(setup.threshold));
+  t.Append("participants", static_cast<uint64_t>(setup.participants.size()));
+  for (const auto& p : setup.participants) t.Append("participant", p);
+  t.Append("key", setup.key_id);
+  t.Append("hash", setup.message_hash);
+  t.Append("path", setup.chain_path);
+  SessionId sid;
+  t.ChallengeBytes("sid", sid);
+  return sid;
+}
+
+}  // namespace tss::coordinator

@@ -1,0 +1,76 @@
+#include "coordinator/selection.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+namespace tss::coordinator {
+namespace {
+
+TEST(Threshold, MatchesTheSeedTable) {
+  const std::map<int, int> table = {{3, 3}, {4, 3}, {5, 4}, {6, 5}, {7, 5}, {8, 6}, {9, 7}};
+  for (auto [n, t] : table) EXPECT_EQ(Threshold(n), t) << n;
+}
+
+TEST(CoordinatorIndex, RotatesEveryRange) {
+  EXPECT_EQ(CoordinatorIndex(0, 1000, 4), 0u);
+  EXPECT_EQ(CoordinatorIndex(999, 1000, 4), 0u);
+  EXPECT_EQ(CoordinatorIndex(1000, 1000, 4), 1u);
+  EXPECT_EQ(CoordinatorIndex(3999, 1000, 4), 3u);
+  EXPECT_EQ(CoordinatorIndex(4000, 1000, 4), 0u);
+  EXPECT_EQ(CoordinatorIndex(12345, 1000, 5), 2u);
+}
+
+TEST(SelectSignParticipants, DeterministicExactSizeAndSpread) {
+  std::vector<std::string> v = {"a", "b", "c", "d", "e", "f", "g"};
+  auto s1 = SelectSignParticipants(v, 5, "ev", 100);
+  EXPECT_EQ(s1, SelectSignParticipants(v, 5, "ev", 100));
+  EXPECT_EQ(s1.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(s1.begin(), s1.end()));
+  EXPECT_EQ(std::set<std::string>(s1.begin(), s1.end()).size(), 5u);
+  // Different blocks and events give different draws: every validator gets picked sometimes
+  // and left out sometimes.
+  std::map<std::string, int> picked;
+  std::set<std::vector<std::string>> distinct;
+  for (uint64_t b = 0; b < 200; ++b) {
+    auto s = SelectSignParticipants(v, 5, "ev", b);
+    distinct.insert(s);
+    for (auto& x : s) picked[x]++;
+  }
+  EXPECT_GT(distinct.size(), 10u);
+  for (auto& x : v) {
+    EXPECT_GT(picked[x], 100) << x;
+    EXPECT_LT(picked[x], 200) << x;
+  }
+}
+
+TEST(DeriveSessionId, EveryFieldMatters) {
+  SetupBody s;
+  s.protocol = ProtocolType::kSign;
+  s.block_number = 10;
+  s.nonce = 1;
+  s.threshold = 2;
+  s.participants = {"a", "b"};
+  s.key_id = "k";
+  s.message_hash = Bytes(32, 1);
+  SessionId base = DeriveSessionId("ev", s);
+  EXPECT_EQ(base, DeriveSessionId("ev", s));
+  EXPECT_NE(base, DeriveSessionId("ev2", s));
+  auto vary = [&](auto&& change) {
+    SetupBody t = s;
+    change(t);
+    return DeriveSessionId("ev", t);
+  };
+  EXPECT_NE(base, vary([](SetupBody& t) { t.block_number++; }));
+  EXPECT_NE(base, vary([](SetupBody& t) { t.nonce++; }));
+  EXPECT_NE(base, vary([](SetupBody& t) { t.threshold++; }));
+  EXPECT_NE(base, vary([](SetupBody& t) { t.participants = {"a", "c"}; }));
+  EXPECT_NE(base, vary([](SetupBody& t) { t.key_id = "j"; }));
+  EXPECT_NE(base, vary([](SetupBody& t) { t.message_hash[0] ^= 1; }));
+  EXPECT_NE(base, vary([](SetupBody& t) { t.protocol = ProtocolType::kKeyrefresh; }));
+  EXPECT_NE(base, vary([](SetupBody& t) { t.chain_path = "m/0"; }));
+}
+
+}  // namespace
+}  // namespace tss::coordinator
