@@ -133,6 +133,10 @@ class ProtocolFactory {
                                                           const SetupBody& setup,
                                                           const SessionId& session_id, int my_party,
                                                           const KeyRecord* key) = 0;
+  // Checks a result reported by others (an observer's only evidence): for sign, that the
+  // signature in `result_json` verifies against the key's public key and the setup's hash.
+  virtual Status VerifyResult(const SetupBody& setup, const KeyRecord& key,
+                              const std::string& result_json) = 0;
 };
 
 }  // namespace tss::coordinator

@@ -1,0 +1,156 @@
+#include "coordinator/coordinator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "coordinator/selection.h"
+#include "crypto/rng.h"
+
+namespace tss::coordinator {
+
+Coordinator::Coordinator(CoordinatorConfig config, EventAccess& events, KeyAccess& keys,
+                         Outbox& outbox, BlockSource& blocks, Clock& clock, crypto::Rng& rng)
+    : config_(std::move(config)),
+      events_(events),
+      keys_(keys),
+      outbox_(outbox),
+      blocks_(blocks),
+      clock_(clock),
+      rng_(rng) {}
+
+void Coordinator::SetValidators(std::vector<std::string> addresses) {
+  std::sort(addresses.begin(), addresses.end());
+  addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
+  validators_ = std::move(addresses);
+}
+
+std::optional<std::string> Coordinator::CoordinatorAt(uint64_t block) const {
+  if (validators_.empty()) return std::nullopt;
+  return validators_[CoordinatorIndex(block, config_.coordinator_range, validators_.size())];
+}
+
+bool Coordinator::IsCoordinator(uint64_t block) const {
+  return CoordinatorAt(block) == config_.my_address;
+}
+
+Result<SetupBody> Coordinator::BuildSetup(const EventView& event, uint64_t block) {
+  SetupBody setup;
+  setup.protocol = event.protocol;
+  setup.block_number = block;
+  rng_.Fill({reinterpret_cast<uint8_t*>(&setup.nonce), sizeof setup.nonce});
+  setup.key_id = event.key_id;
+  setup.message_hash = event.message_hash;
+  setup.chain_path = event.chain_path;
+  if (event.protocol == ProtocolType::kKeygen) {
+    // Seed: "Keygen/Keyrefresh: All eligible validators participate".
+    if (validators_.size() < 2) return InvalidArgument("keygen needs at least 2 validators");
+    setup.participants = validators_;
+    setup.threshold = static_cast<uint16_t>(Threshold(static_cast<int>(validators_.size())));
+    return setup;
+  }
+  TSS_ASSIGN_OR_RETURN(KeyRecord key, keys_.Load(event.key_id));
+  setup.threshold = key.threshold;
+  if (event.protocol == ProtocolType::kKeyrefresh) {
+    setup.participants = key.participants;
+    return setup;
+  }
+  // Seed: "Sign: Exactly threshold participants are selected (deterministically based on
+  // event/block)" — from the key holders that are validators now.
+  std::vector<std::string> eligible;
+  for (const auto& p : key.participants)
+    if (std::binary_search(validators_.begin(), validators_.end(), p)) eligible.push_back(p);
+  std::sort(eligible.begin(), eligible.end());
+  if (eligible.size() < key.threshold)
+    return InvalidArgument("only " + std::to_string(eligible.size()) +
+                           " of the key's holders are registered; " +
+                           std::to_string(key.threshold) + " must sign");
+  setup.participants = SelectSignParticipants(eligible, key.threshold, event.event_id, block);
+  return setup;
+}
+
+void Coordinator::Poll() {
+  auto now = clock_.Now();
+  for (auto it = attempts_.begin(); it != attempts_.end();) {
+    if (now - it->second.started > config_.ack_timeout) {
+      spdlog::warn(
+          "event {}: only {}/{} participants acknowledged the setup in time; retrying later",
+          it->first, it->second.acked.size(), it->second.participants.size());
+      backoff_until_[it->first] = now + config_.retry_backoff;
+      it = attempts_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::erase_if(backoff_until_, [&](const auto& kv) { return kv.second <= now; });
+
+  uint64_t block = blocks_.CurrentBlock();
+  if (!IsCoordinator(block)) return;
+  auto pending = events_.Pending(block, config_.max_events_per_poll);
+  if (!pending.ok()) {
+    spdlog::error("polling events failed: {}", pending.status().ToString());
+    return;
+  }
+  for (const EventView& event : *pending) {
+    if (attempts_.count(event.event_id) || backoff_until_.count(event.event_id)) continue;
+    auto setup = BuildSetup(event, block);
+    if (!setup.ok()) {
+      spdlog::warn("event {}: cannot coordinate: {}", event.event_id, setup.status().message());
+      backoff_until_[event.event_id] = now + config_.retry_backoff;
+      continue;
+    }
+    NodeMessage msg;
+    msg.type = MessageType::kSetup;
+    msg.event_id = event.event_id;
+    msg.setup = std::move(*setup);
+    msg.session_id = DeriveSessionId(msg.event_id, msg.setup);
+    Attempt attempt{msg.session_id, msg.setup.participants, {}, now};
+    spdlog::info("event {}: coordinating {} with {} participants", event.event_id,
+                 ProtocolTypeName(event.protocol), msg.setup.participants.size());
+    // Signers get the setup to take part; the key's other holders get it to observe, so their
+    // copy of the event ends with the same verified result.
+    std::vector<std::string> recipients = msg.setup.participants;
+    if (event.protocol == ProtocolType::kSign) {
+      auto key = keys_.Load(event.key_id);
+      if (key.ok())
+        for (const auto& p : key->participants)
+          if (!std::count(recipients.begin(), recipients.end(), p)) recipients.push_back(p);
+    }
+    attempts_[event.event_id] = std::move(attempt);
+    for (const auto& r : recipients) outbox_.Send(r, msg);
+  }
+}
+
+void Coordinator::OnAck(const std::string& from, const NodeMessage& message) {
+  auto it = attempts_.find(message.event_id);
+  if (it == attempts_.end() || it->second.session_id != message.session_id) return;  // stale
+  Attempt& a = it->second;
+  if (!std::count(a.participants.begin(), a.participants.end(), from)) {
+    spdlog::warn("event {}: ack from non-participant {} dropped", message.event_id, from);
+    return;
+  }
+  a.acked.insert(from);
+  if (a.acked.size() < a.participants.size()) return;
+  NodeMessage begin;
+  begin.type = MessageType::kBegin;
+  begin.event_id = message.event_id;
+  begin.session_id = a.session_id;
+  std::vector<std::string> participants = std::move(a.participants);
+  attempts_.erase(it);  // from here on the participants' sessions own the event
+  for (const auto& p : participants) outbox_.Send(p, begin);
+}
+
+void Coordinator::OnNack(const std::string& from, const NodeMessage& message) {
+  auto it = attempts_.find(message.event_id);
+  if (it == attempts_.end() || it->second.session_id != message.session_id) return;
+  if (!std::count(it->second.participants.begin(), it->second.participants.end(), from)) return;
+  Abandon(message.event_id, from + " declined: " + message.reason);
+}
+
+void Coordinator::Abandon(const std::string& event_id, const std::string& why) {
+  spdlog::info("event {}: attempt abandoned ({}); retrying later", event_id, why);
+  attempts_.erase(event_id);
+  backoff_until_[event_id] = clock_.Now() + config_.retry_backoff;
+}
+
+}  // namespace tss::coordinator
