@@ -7,6 +7,7 @@
 // computation over explicit inputs and an injected Rng.
 #pragma once
 
+#include "crypto/ecdsa.h"
 #include "crypto/hash.h"
 #include "crypto/point.h"
 #include "crypto/rng.h"
