@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""A local tss cluster of real `tss node` processes, for the demo and the end-to-end tests.
+
+Each node gets its own home folder, Ed25519 identity, loopback port and database (a SQLite file,
+or a PostgreSQL database when a server URL is given); all share one registry file. Commands
+(`tss keygen/sign/keyrefresh/status`) run as separate processes, exactly as a user would.
+"""
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from verify_signature import verify  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Node:
+    def __init__(self, cluster, index: int, db_url: str | None):
+        self.cluster = cluster
+        self.index = index
+        self.address = f"validator-{index:02d}"
+        self.private_key = secrets.token_hex(32)
+        self.port = free_port()
+        self.home = os.path.join(cluster.root, self.address)
+        os.makedirs(self.home, exist_ok=True)
+        self.db_url = db_url
+        self.log_path = os.path.join(self.home, "node.log")
+        self.proc = None
+
+    def args(self):
+        a = [self.cluster.tss, "node", "--validator-address", self.address, "--private-key-file",
+             self.key_file(), "--p2p-listen", f"/ip4/127.0.0.1/tcp/{self.port}", "--home", self.home,
+             "--registry", self.cluster.registry, "--poll-interval", self.cluster.poll_interval,
+             "--session-expiry", self.cluster.session_expiry, "--retry-delay", str(self.cluster.retry_delay),
+             "--coordinator-range", str(self.cluster.coordinator_range)]
+        if self.db_url:
+            a += ["--db", self.db_url]
+        return a
+
+    def key_file(self):
+        path = os.path.join(self.home, "identity.key")
+        if not os.path.exists(path):
+            with open(path, "w") as f:
+                f.write(self.private_key + "\n")
+            os.chmod(path, 0o600)
+        return path
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        env = dict(os.environ, TSS_PASSWORD=self.cluster.password)
+        self.proc = subprocess.Popen(self.args(), stdout=log, stderr=subprocess.STDOUT, env=env)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if not self.alive():
+            return None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def log_tail(self, n=40):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+
+class Cluster:
+    def __init__(self, tss: str, n: int, db_urls=None, poll_interval="100ms", session_expiry="10s",
+                 retry_delay=1, coordinator_range=1000, root=None):
+        self.tss = os.path.abspath(tss)
+        self.root = root or tempfile.mkdtemp(prefix="tss-cluster-")
+        self.registry = os.path.join(self.root, "registry.json")
+        self.password = secrets.token_hex(16)
+        self.poll_interval = poll_interval
+        self.session_expiry = session_expiry
+        self.retry_delay = retry_delay
+        self.coordinator_range = coordinator_range
+        db_urls = db_urls or [None] * n
+        self.nodes = [Node(self, i + 1, db_urls[i]) for i in range(n)]
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self, timeout=30):
+        for node in self.nodes:
+            node.start()
+        self.wait_registered(timeout)
+
+    def wait_registered(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for node in self.nodes:
+                if not node.alive():
+                    raise RuntimeError(f"{node.address} exited early:\n{node.log_tail()}")
+            try:
+                with open(self.registry) as f:
+                    entries = json.load(f)
+                entries = entries.get("nodes", entries) if isinstance(entries, dict) else entries
+                names = {e.get("validator_address") for e in entries}
+                if all(node.address in names for node in self.nodes):
+                    return
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("nodes did not all register in time:\n" + self.logs())
+
+    def stop(self):
+        for node in self.nodes:
+            node.stop()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def logs(self):
+        return "\n".join(f"--- {n.address} ---\n{n.log_tail()}" for n in self.nodes)
+
+    # -- commands --------------------------------------------------------------------------------
+    def run(self, *args, check=True, timeout=180):
+        cmd = [self.tss, *args, "--registry", self.registry]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}\n"
+                               + self.logs())
+        return proc
+
+    def run_json(self, *args, **kw):
+        proc = self.run(*args, "--json", **kw)
+        return json.loads(proc.stdout)
+
+    def keygen(self, key_id=None):
+        args = ["keygen", "--wait"] + (["--key-id", key_id] if key_id else [])
+        return self.run_json(*args)
+
+    def keyrefresh(self, key_id):
+        return self.run_json("keyrefresh", "--key-id", key_id, "--wait")
+
+    def sign(self, key_id, message=None, message_hash=None):
+        args = ["sign", "--key-id", key_id, "--wait"]
+        args += ["--message-hash", message_hash] if message_hash else ["--message", message]
+        return self.run_json(*args)
+
+    def status(self, event_id):
+        return self.run_json("status", "--event-id", event_id)
+
+
+def check_signature(result, public_key):
+    """Verifies a `tss sign --json` result with OpenSSL; raises on any mismatch."""
+    if result.get("status") != "SUCCESS":
+        raise AssertionError(f"sign did not succeed: {result}")
+    if result["public_key"] != public_key:
+        raise AssertionError(f"signed under {result['public_key']}, expected {public_key}")
+    if not verify(public_key, result["message_hash"], result["r"], result["s"]):
+        raise AssertionError(f"OpenSSL rejects the signature {result}")
