@@ -1,0 +1,47 @@
+// node/config.h — how a node is configured, and reading its secrets safely.
+//
+// Owns: NodeConfig, duration parsing ("250ms", "5s", "3m", "1h"), and loading the identity key
+// and the key-share password from a file or an environment variable — never from the process
+// list in production use. Must not touch: starting anything.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "common/secure.h"
+#include "common/status.h"
+
+namespace tss::node {
+
+struct NodeConfig {
+  std::string validator_address;
+  SecureBytes identity_seed;  // 32-byte Ed25519 seed of the libp2p identity
+  std::string listen_multiaddr = "/ip4/127.0.0.1/tcp/0";
+  std::filesystem::path home;
+  std::string db_url;  // empty: SQLite at <home>/tss.db
+  std::filesystem::path registry_path = "/tmp/tss-nodes.json";
+  SecureBytes password;  // seals the key-share files
+  std::chrono::milliseconds poll_interval{1000};
+  std::chrono::milliseconds session_expiry{180'000};
+  uint64_t retry_delay_blocks = 5;
+  uint64_t coordinator_range = 1000;
+};
+
+// "250ms", "5s", "3m", "1h" (a bare number is seconds). Refuses zero, negatives, junk.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+// The whole file, with one trailing newline (and CR) removed. Refuses files readable by group
+// or others? No — it warns through the returned flag, since containers often run as root with
+// relaxed modes; the caller logs it.
+Result<SecureBytes> ReadSecretFile(const std::filesystem::path& path, bool* too_open = nullptr);
+
+// The key-share password: the file if given, else $TSS_PASSWORD; an error naming both when
+// neither is set, or when the password is empty.
+Result<SecureBytes> LoadPassword(const std::filesystem::path& password_file);
+
+// A 32-byte seed from 64 hex digits (surrounding whitespace ignored).
+Result<SecureBytes> ParseSeedHex(std::string_view hex);
+
+}  // namespace tss::node
