@@ -54,6 +54,8 @@ class EventAccess {
                             const Transition& extra) = 0;
   // PENDING events whose expiry height is below current_block become EXPIRED; returns how many.
   virtual Result<size_t> ExpirePending(uint64_t current_block) = 0;
+  // Start-up crash recovery: every IN_PROGRESS event back to PENDING; returns how many.
+  virtual Result<size_t> ResetInProgressToPending() = 0;
 };
 
 // Delivers a node message to a validator (possibly ourselves). Never blocks; delivery failures

@@ -1,0 +1,184 @@
+#include "node/node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <future>
+
+namespace tss::node {
+
+using coordinator::NodeMessage;
+
+// The session manager and coordinator send through this; it runs on the loop thread.
+class Node::LoopOutbox final : public coordinator::Outbox {
+ public:
+  explicit LoopOutbox(Node& node) : node_(node) {}
+  void Send(const std::string& to, const NodeMessage& m) override { node_.Send(to, m); }
+
+ private:
+  Node& node_;
+};
+
+Result<std::unique_ptr<Node>> Node::NewNode(NodeConfig config, NodeParts parts) {
+  if (config.validator_address.empty()) return InvalidArgument("a validator address is required");
+  if (!parts.network || !parts.events || !parts.keys || !parts.protocols || !parts.registry ||
+      !parts.blocks || !parts.clock || !parts.rng)
+    return InvalidArgument("node parts are incomplete");
+  return std::unique_ptr<Node>(new Node(std::move(config), std::move(parts)));
+}
+
+Node::Node(NodeConfig config, NodeParts parts)
+    : config_(std::move(config)), parts_(std::move(parts)) {
+  outbox_ = std::make_unique<LoopOutbox>(*this);
+  coordinator::CoordinatorConfig cc;
+  cc.my_address = config_.validator_address;
+  cc.coordinator_range = config_.coordinator_range;
+  coordinator_ = std::make_unique<coordinator::Coordinator>(
+      cc, *parts_.events, *parts_.keys, *outbox_, *parts_.blocks, *parts_.clock, *parts_.rng);
+  sessionmanager::SessionManagerConfig sc;
+  sc.my_address = config_.validator_address;
+  sc.session_expiry = config_.session_expiry;
+  sc.retry_delay_blocks = config_.retry_delay_blocks;
+  sessions_ = std::make_unique<sessionmanager::SessionManager>(
+      sc, *parts_.events, *parts_.keys, *outbox_, *parts_.blocks, *parts_.clock, *parts_.protocols,
+      *coordinator_);
+}
+
+Node::~Node() {
+  Stop();
+}
+
+std::string Node::peer_id() const {
+  return parts_.network->LocalPeerId();
+}
+
+Status Node::Start() {
+  if (started_) return Status::Ok();
+  // 2. The network (messages are queued to the loop, which runs from step 4 on).
+  parts_.network->SetHandler(
+      [this](const std::string& peer, Bytes bytes) { OnNetworkMessage(peer, std::move(bytes)); });
+  TSS_RETURN_IF_ERROR(parts_.network->Start());
+  // 3. Crash recovery: sessions died with the previous process; their events go back to PENDING.
+  auto reset = parts_.events->ResetInProgressToPending();
+  if (!reset.ok()) {
+    parts_.network->Stop();
+    return reset.status();
+  }
+  if (*reset) spdlog::info("crash recovery: {} IN_PROGRESS event(s) reset to PENDING", *reset);
+  // 6 (before 4 so that the first poll already knows the validators). Registry entry.
+  RegistryEntry own{config_.validator_address, parts_.network->LocalPeerId(),
+                    parts_.network->ListenAddrs(), config_.db_url};
+  if (Status st = parts_.registry->Upsert(own); !st.ok()) {
+    parts_.network->Stop();
+    return st;
+  }
+  RefreshRegistry();
+  // 4. Coordinator polling; 5. session expiry checker; and keeping the registry view fresh.
+  loop_.Every(config_.poll_interval, [this] { coordinator_->Poll(); });
+  auto expiry_period = std::clamp(config_.session_expiry / 4, std::chrono::milliseconds(100),
+                                  std::chrono::milliseconds(5000));
+  loop_.Every(expiry_period, [this] { sessions_->CheckExpiry(); });
+  loop_.Every(std::chrono::milliseconds(1000), [this] { RefreshRegistry(); });
+  loop_.Start();
+  started_ = true;
+  spdlog::info("node {} started: peer id {}, listening on {}", config_.validator_address,
+               parts_.network->LocalPeerId(),
+               parts_.network->ListenAddrs().empty() ? "?" : parts_.network->ListenAddrs().front());
+  return Status::Ok();
+}
+
+void Node::Stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  parts_.network->Stop();
+  loop_.Stop();
+  spdlog::info("node {} stopped", config_.validator_address);
+}
+
+void Node::RefreshRegistry() {
+  auto entries = parts_.registry->Read();
+  if (!entries.ok()) {
+    spdlog::warn("reading the registry failed: {}", entries.status().ToString());
+    return;
+  }
+  std::vector<std::string> addresses;
+  std::set<std::string> peers;
+  std::map<std::string, std::string> a2p, p2a;
+  for (const auto& e : *entries) {
+    if (e.validator_address.empty() || e.peer_id.empty()) continue;
+    addresses.push_back(e.validator_address);
+    a2p[e.validator_address] = e.peer_id;
+    p2a[e.peer_id] = e.validator_address;
+    if (e.validator_address != config_.validator_address) {
+      peers.insert(e.peer_id);
+      parts_.network->AddPeer(e.peer_id, e.multiaddrs);
+    }
+  }
+  parts_.network->SetAllowedPeers(peers);
+  {
+    std::lock_guard lock(mu_);
+    address_to_peer_ = std::move(a2p);
+    peer_to_address_ = std::move(p2a);
+  }
+  coordinator_->SetValidators(std::move(addresses));
+}
+
+void Node::OnNetworkMessage(const std::string& peer_id, Bytes bytes) {
+  std::string from;
+  {
+    std::lock_guard lock(mu_);
+    auto it = peer_to_address_.find(peer_id);
+    if (it == peer_to_address_.end()) {
+      ++stats_.dropped_unknown_peer;
+      spdlog::warn("dropped a message from {}: not a registered validator", peer_id);
+      return;
+    }
+    from = it->second;
+    ++stats_.messages_in;
+  }
+  auto message = NodeMessage::Decode(bytes);
+  if (!message.ok()) {
+    std::lock_guard lock(mu_);
+    ++stats_.dropped_undecodable;
+    spdlog::warn("dropped a message from {}: {}", from, message.status().message());
+    return;
+  }
+  loop_.Post([this, from, m = std::move(*message)] { sessions_->HandleIncomingMessage(from, m); });
+}
+
+void Node::Send(const std::string& to, const NodeMessage& message) {
+  if (to == config_.validator_address) {
+    // Our own share of the work goes through the same checks as everyone else's.
+    loop_.Post(
+        [this, m = message] { sessions_->HandleIncomingMessage(config_.validator_address, m); });
+    return;
+  }
+  std::string peer;
+  {
+    std::lock_guard lock(mu_);
+    auto it = address_to_peer_.find(to);
+    if (it == address_to_peer_.end()) {
+      spdlog::warn("cannot send {} to {}: not in the registry",
+                   coordinator::MessageTypeName(message.type), to);
+      return;
+    }
+    peer = it->second;
+    ++stats_.messages_out;
+  }
+  parts_.network->Send(peer, message.Encode());
+}
+
+void Node::RunOnLoop(const std::function<void()>& fn) {
+  std::promise<void> done;
+  loop_.Post([&] {
+    fn();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+NodeStats Node::stats() {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+}  // namespace tss::node
