@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "crypto/ctime.h"
 #include "crypto/rng.h"
 
 namespace tss::crypto {
@@ -30,11 +31,12 @@ const Point& Point::Generator() {
 
 Point Point::BaseMul(const Scalar& k) {
   Point p;
-  if (k.IsZero()) return p;
+  // Whether a secret is zero is public (it never is, but for a broken caller).
+  if (Declassified(k.IsZero())) return p;
   uint8_t buf[32];
   k.ToBytes(buf);
   // Cannot fail: buf is a canonical non-zero scalar.
-  if (!secp256k1_ec_pubkey_create(Secp256k1Context(), &p.key_, buf)) std::abort();
+  if (!Declassified(secp256k1_ec_pubkey_create(Secp256k1Context(), &p.key_, buf))) std::abort();
   sodium_memzero(buf, sizeof buf);
   p.infinity_ = false;
   return p;
@@ -106,12 +108,12 @@ Point Point::operator-() const {
 }
 
 Point Point::operator*(const Scalar& k) const {
-  if (infinity_ || k.IsZero()) return Point();
+  if (infinity_ || Declassified(k.IsZero())) return Point();
   uint8_t buf[32];
   k.ToBytes(buf);
   Point r = *this;
   // Cannot fail for a canonical non-zero tweak on a valid point (the group has prime order).
-  if (!secp256k1_ec_pubkey_tweak_mul(Secp256k1Context(), &r.key_, buf)) std::abort();
+  if (!Declassified(secp256k1_ec_pubkey_tweak_mul(Secp256k1Context(), &r.key_, buf))) std::abort();
   sodium_memzero(buf, sizeof buf);
   return r;
 }

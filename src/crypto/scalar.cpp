@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "crypto/ctime.h"
 #include "crypto/rng.h"
 
 namespace tss::crypto {
@@ -89,7 +90,9 @@ Result<Scalar> Scalar::FromBytes(std::span<const uint8_t> bytes) {
     u128 x = static_cast<u128>(v[i]) - kN[i] - borrow;
     borrow = static_cast<uint64_t>(x >> 64) & 1;
   }
-  if (!borrow) return InvalidArgument("scalar encoding is not below the group order n");
+  // Whether an encoding is canonical is public; its bits are not.
+  if (!Declassified(borrow))
+    return InvalidArgument("scalar encoding is not below the group order n");
   Scalar s;
   for (int i = 0; i < 4; ++i) s.d_[i] = v[i];
   sodium_memzero(v, sizeof v);
@@ -121,7 +124,7 @@ Scalar Scalar::Random(Rng& rng) {
 Scalar Scalar::RandomNonZero(Rng& rng) {
   for (;;) {
     Scalar s = Random(rng);
-    if (!s.IsZero()) return s;  // probability 2^-256 of looping; the branch leaks nothing useful
+    if (!Declassified(s.IsZero())) return s;  // loops with probability 2^-256
   }
 }
 
