@@ -1,0 +1,208 @@
+#include "eventstore/sql_store.h"
+
+#include <chrono>
+
+namespace tss::eventstore {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS tss_events (
+  event_id      TEXT PRIMARY KEY,
+  block_number  BIGINT NOT NULL,
+  protocol_type TEXT NOT NULL CHECK (protocol_type IN ('KEYGEN', 'KEYREFRESH', 'SIGN')),
+  status        TEXT NOT NULL CHECK (status IN ('PENDING', 'IN_PROGRESS', 'SUCCESS', 'FAILED', 'EXPIRED')),
+  expiry_height BIGINT NOT NULL DEFAULT 0,
+  event_data    TEXT NOT NULL DEFAULT '{}',
+  result        TEXT NOT NULL DEFAULT '',
+  error         TEXT NOT NULL DEFAULT '',
+  attempts      BIGINT NOT NULL DEFAULT 0,
+  created_at    BIGINT NOT NULL,
+  updated_at    BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tss_events_status_block ON tss_events (status, block_number);
+)sql";
+
+constexpr const char* kColumns =
+    "event_id, block_number, protocol_type, status, expiry_height, event_data, result, error, "
+    "attempts, "
+    "created_at, updated_at";
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t AsInt(const SqlValue& v) {
+  return std::holds_alternative<int64_t>(v) ? std::get<int64_t>(v) : 0;
+}
+std::string AsText(const SqlValue& v) {
+  return std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : std::string();
+}
+
+Result<Event> FromRow(const SqlRow& row) {
+  if (row.size() != 11)
+    return InternalError("tss_events row has " + std::to_string(row.size()) + " columns");
+  Event e;
+  e.event_id = AsText(row[0]);
+  e.block_number = static_cast<uint64_t>(AsInt(row[1]));
+  e.protocol_type = AsText(row[2]);
+  TSS_ASSIGN_OR_RETURN(e.status, ParseStatus(AsText(row[3])));
+  e.expiry_height = static_cast<uint64_t>(AsInt(row[4]));
+  e.event_data = AsText(row[5]);
+  e.result = AsText(row[6]);
+  e.error = AsText(row[7]);
+  e.attempts = AsInt(row[8]);
+  e.created_at = AsInt(row[9]);
+  e.updated_at = AsInt(row[10]);
+  return e;
+}
+
+}  // namespace
+
+const char* StatusName(Status s) {
+  switch (s) {
+    case Status::kPending:
+      return "PENDING";
+    case Status::kInProgress:
+      return "IN_PROGRESS";
+    case Status::kSuccess:
+      return "SUCCESS";
+    case Status::kFailed:
+      return "FAILED";
+    case Status::kExpired:
+      return "EXPIRED";
+  }
+  return "UNKNOWN";
+}
+
+Result<Status> ParseStatus(std::string_view name) {
+  for (auto s :
+       {Status::kPending, Status::kInProgress, Status::kSuccess, Status::kFailed, Status::kExpired})
+    if (name == StatusName(s)) return s;
+  return InvalidArgument("unknown event status '" + std::string(name) + "'");
+}
+
+SqlEventStore::SqlEventStore(std::unique_ptr<SqlConnection> conn) : conn_(std::move(conn)) {}
+
+::tss::Status SqlEventStore::Init() {
+  std::lock_guard lock(mu_);
+  return conn_->Exec(kSchema);
+}
+
+::tss::Status SqlEventStore::CreateEvent(const Event& e) {
+  if (e.event_id.empty()) return InvalidArgument("an event needs an id");
+  if (e.protocol_type != "KEYGEN" && e.protocol_type != "KEYREFRESH" && e.protocol_type != "SIGN")
+    return InvalidArgument("protocol type must be KEYGEN, KEYREFRESH or SIGN");
+  std::lock_guard lock(mu_);
+  int64_t now = NowMillis();
+  auto inserted = conn_->Update(
+      std::string("INSERT INTO tss_events (") + kColumns +
+          ") VALUES ($1, $2, $3, $4, $5, $6, '', '', 0, $7, $7) ON CONFLICT (event_id) DO NOTHING",
+      {e.event_id, static_cast<int64_t>(e.block_number), e.protocol_type,
+       std::string(StatusName(Status::kPending)), static_cast<int64_t>(e.expiry_height),
+       e.event_data.empty() ? std::string("{}") : e.event_data, now});
+  if (!inserted.ok()) return inserted.status();
+  if (*inserted == 0) return {ErrorCode::kAlreadyExists, "event " + e.event_id + " already exists"};
+  return ::tss::Status::Ok();
+}
+
+Result<std::vector<Event>> SqlEventStore::Select(const std::string& rest,
+                                                 const std::vector<SqlValue>& params) {
+  std::lock_guard lock(mu_);
+  TSS_ASSIGN_OR_RETURN(
+      auto rows,
+      conn_->Query(std::string("SELECT ") + kColumns + " FROM tss_events " + rest, params));
+  std::vector<Event> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) {
+    TSS_ASSIGN_OR_RETURN(Event e, FromRow(row));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::optional<Event>> SqlEventStore::GetEvent(const std::string& event_id) {
+  TSS_ASSIGN_OR_RETURN(auto events, Select("WHERE event_id = $1", {event_id}));
+  if (events.empty()) return std::optional<Event>();
+  return std::optional<Event>(std::move(events.front()));
+}
+
+Result<std::vector<Event>> SqlEventStore::GetPendingEvents(uint64_t current_block, size_t limit) {
+  return Select(
+      "WHERE status = 'PENDING' AND block_number <= $1 ORDER BY block_number, created_at LIMIT $2",
+      {static_cast<int64_t>(current_block), static_cast<int64_t>(limit)});
+}
+
+Result<std::vector<Event>> SqlEventStore::GetEventsByStatus(Status status, size_t limit) {
+  return Select("WHERE status = $1 ORDER BY block_number, created_at LIMIT $2",
+                {std::string(StatusName(status)), static_cast<int64_t>(limit)});
+}
+
+Result<std::vector<Event>> SqlEventStore::ListEvents(size_t limit) {
+  return Select("ORDER BY created_at DESC LIMIT $1", {static_cast<int64_t>(limit)});
+}
+
+Result<bool> SqlEventStore::UpdateStatus(const std::string& event_id, Status from, Status to,
+                                         const std::string& result, const std::string& error) {
+  std::lock_guard lock(mu_);
+  TSS_ASSIGN_OR_RETURN(
+      int64_t changed,
+      conn_->Update("UPDATE tss_events SET status = $1, updated_at = $2, attempts = attempts + $3, "
+                    "result = CASE WHEN $4 = '' THEN result ELSE $4 END, "
+                    "error = CASE WHEN $5 = '' THEN error ELSE $5 END "
+                    "WHERE event_id = $6 AND status = $7",
+                    {std::string(StatusName(to)), NowMillis(), int64_t{to == Status::kInProgress},
+                     result, error, event_id, std::string(StatusName(from))}));
+  return changed == 1;
+}
+
+Result<bool> SqlEventStore::UpdateStatusAndBlockHeight(const std::string& event_id, Status from,
+                                                       Status to, uint64_t block_number) {
+  std::lock_guard lock(mu_);
+  TSS_ASSIGN_OR_RETURN(
+      int64_t changed,
+      conn_->Update("UPDATE tss_events SET status = $1, updated_at = $2, block_number = $3, "
+                    "attempts = attempts + $4 WHERE event_id = $5 AND status = $6",
+                    {std::string(StatusName(to)), NowMillis(), static_cast<int64_t>(block_number),
+                     int64_t{to == Status::kInProgress}, event_id, std::string(StatusName(from))}));
+  return changed == 1;
+}
+
+Result<size_t> SqlEventStore::ResetInProgressEventsToPending() {
+  std::lock_guard lock(mu_);
+  TSS_ASSIGN_OR_RETURN(int64_t changed,
+                       conn_->Update("UPDATE tss_events SET status = 'PENDING', updated_at = $1 "
+                                     "WHERE status = 'IN_PROGRESS'",
+                                     {NowMillis()}));
+  return static_cast<size_t>(changed);
+}
+
+Result<size_t> SqlEventStore::ExpirePendingEvents(uint64_t current_block) {
+  std::lock_guard lock(mu_);
+  TSS_ASSIGN_OR_RETURN(
+      int64_t changed,
+      conn_->Update("UPDATE tss_events SET status = 'EXPIRED', updated_at = $1, "
+                    "error = 'expired before it could be processed' "
+                    "WHERE status = 'PENDING' AND expiry_height > 0 AND expiry_height < $2",
+                    {NowMillis(), static_cast<int64_t>(current_block)}));
+  return static_cast<size_t>(changed);
+}
+
+Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url) {
+  std::unique_ptr<SqlConnection> conn;
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    TSS_ASSIGN_OR_RETURN(conn, OpenPostgres(url));
+  } else {
+    if (url.empty()) return InvalidArgument("no database given");
+    TSS_ASSIGN_OR_RETURN(conn, OpenSqlite(url));
+  }
+  auto store = std::make_unique<SqlEventStore>(std::move(conn));
+  if (auto st = store->Init(); !st.ok())
+    return ::tss::Status(st.code(),
+                         "cannot prepare the event table in " + url + ": " + st.message());
+  return std::unique_ptr<EventStore>(std::move(store));
+}
+
+}  // namespace tss::eventstore

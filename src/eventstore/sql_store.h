@@ -1,0 +1,54 @@
+// eventstore/sql_store.h — the SQL shared by both back ends, over a tiny connection interface,
+// so SQLite and PostgreSQL differ only in how they bind parameters and read rows.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "eventstore/event_store.h"
+
+namespace tss::eventstore {
+
+using SqlValue = std::variant<std::monostate, int64_t, std::string>;
+using SqlRow = std::vector<SqlValue>;
+
+// One database connection. Queries use $1, $2, … placeholders (SQLite accepts them too).
+class SqlConnection {
+ public:
+  virtual ~SqlConnection() = default;
+  virtual ::tss::Status Exec(const std::string& sql) = 0;
+  virtual Result<std::vector<SqlRow>> Query(const std::string& sql,
+                                            const std::vector<SqlValue>& params) = 0;
+  // Rows changed by the statement.
+  virtual Result<int64_t> Update(const std::string& sql, const std::vector<SqlValue>& params) = 0;
+};
+
+class SqlEventStore final : public EventStore {
+ public:
+  explicit SqlEventStore(std::unique_ptr<SqlConnection> conn);
+  ::tss::Status Init();
+
+  ::tss::Status CreateEvent(const Event& event) override;
+  Result<std::optional<Event>> GetEvent(const std::string& event_id) override;
+  Result<std::vector<Event>> GetPendingEvents(uint64_t current_block, size_t limit) override;
+  Result<std::vector<Event>> GetEventsByStatus(Status status, size_t limit) override;
+  Result<std::vector<Event>> ListEvents(size_t limit) override;
+  Result<bool> UpdateStatus(const std::string& event_id, Status from, Status to,
+                            const std::string& result, const std::string& error) override;
+  Result<bool> UpdateStatusAndBlockHeight(const std::string& event_id, Status from, Status to,
+                                          uint64_t block_number) override;
+  Result<size_t> ResetInProgressEventsToPending() override;
+  Result<size_t> ExpirePendingEvents(uint64_t current_block) override;
+
+ private:
+  Result<std::vector<Event>> Select(const std::string& where, const std::vector<SqlValue>& params);
+  std::mutex mu_;  // one connection, used by one thread at a time
+  std::unique_ptr<SqlConnection> conn_;
+};
+
+Result<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path);
+Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& url);
+
+}  // namespace tss::eventstore
