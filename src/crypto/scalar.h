@@ -54,6 +54,8 @@ class Scalar {
   bool operator!=(const Scalar& o) const { return !(*this == o); }
   // True for s > n/2 (ECDSA low-s normalisation). Constant time.
   bool IsHigh() const;
+  // if_one when bit is 1, if_zero when it is 0; constant time (masks, no branch on bit).
+  static Scalar Select(const Scalar& if_zero, const Scalar& if_one, uint64_t bit);
 
   const uint64_t* limbs() const { return d_; }
 
