@@ -1,6 +1,6 @@
 // Arithmetic mod n = 2^256 - c with c < 2^129: a 512-bit product folds back into 256 bits by
-// replacing each 2^256 with c, a few times over; every loop has a fixed trip count so the
-// timing never depends on the values.
+// replacing each 2^256 with c three times; every step is the same whatever the values, so the
+// timing never depends on them.
 #include "crypto/scalar.h"
 
 #include <sodium.h>
@@ -22,25 +22,6 @@ constexpr uint64_t kC[3] = {0x402DA1732FC9BEBFULL, 0x4551231950B75FC4ULL, 0x1ULL
 constexpr uint64_t kHalfN[4] = {0xDFE92F46681B20A0ULL, 0x5D576E7357A4501DULL, 0xFFFFFFFFFFFFFFFFULL,
                                 0x7FFFFFFFFFFFFFFFULL};
 
-// out[0..8) = in[0..4) + in[4..8) * c. The inputs are < 2^512, so out < 2^386.
-void Fold(const uint64_t in[8], uint64_t out[8]) {
-  uint64_t t[8] = {in[0], in[1], in[2], in[3], 0, 0, 0, 0};
-  for (int i = 0; i < 4; ++i) {
-    uint64_t carry = 0;
-    for (int j = 0; j < 3; ++j) {
-      u128 x = static_cast<u128>(in[4 + i]) * kC[j] + t[i + j] + carry;
-      t[i + j] = static_cast<uint64_t>(x);
-      carry = static_cast<uint64_t>(x >> 64);
-    }
-    for (int k = i + 3; k < 8; ++k) {
-      u128 x = static_cast<u128>(t[k]) + carry;
-      t[k] = static_cast<uint64_t>(x);
-      carry = static_cast<uint64_t>(x >> 64);
-    }
-  }
-  for (int i = 0; i < 8; ++i) out[i] = t[i];
-}
-
 // r = v mod n for v < 2^257 given as 4 limbs plus a top bit, by subtracting n at most once.
 void ReduceOnce(const uint64_t v[4], uint64_t top, uint64_t r[4]) {
   uint64_t plus_c[4];
@@ -55,13 +36,100 @@ void ReduceOnce(const uint64_t v[4], uint64_t top, uint64_t r[4]) {
   for (int i = 0; i < 4; ++i) r[i] = (plus_c[i] & mask) | (v[i] & ~mask);
 }
 
+// A three-word column accumulator (acc2:acc1:acc0) for schoolbook products: each column of a
+// product is summed here, then its low word taken off and the rest shifted down.
+struct Acc {
+  uint64_t w0 = 0, w1 = 0, w2 = 0;
+  void Add(uint64_t v) {
+    u128 x = static_cast<u128>(w0) + v;
+    w0 = static_cast<uint64_t>(x);
+    x = static_cast<u128>(w1) + static_cast<uint64_t>(x >> 64);
+    w1 = static_cast<uint64_t>(x);
+    w2 += static_cast<uint64_t>(x >> 64);
+  }
+  void MulAdd(uint64_t a, uint64_t b) {
+    u128 p = static_cast<u128>(a) * b;
+    u128 x = static_cast<u128>(w0) + static_cast<uint64_t>(p);
+    w0 = static_cast<uint64_t>(x);
+    x = static_cast<u128>(w1) + static_cast<uint64_t>(p >> 64) + static_cast<uint64_t>(x >> 64);
+    w1 = static_cast<uint64_t>(x);
+    w2 += static_cast<uint64_t>(x >> 64);
+  }
+  uint64_t Extract() {
+    uint64_t out = w0;
+    w0 = w1, w1 = w2, w2 = 0;
+    return out;
+  }
+};
+
+// r = l mod n for l < 2^512. With c = 2^256 - n = kC[0] + kC[1]·2^64 + 2^128, replace 2^256 by c
+// three times: 512 → at most 386 bits → at most 260 bits → below 2^256 + 2^133, then subtract n
+// at most once. Fixed sequence of operations whatever the value.
 void Reduce512(const uint64_t l[8], uint64_t r[4]) {
-  uint64_t a[8], b[8];
-  Fold(l, a);  // < 2^386
-  Fold(a, b);  // < 2^260
-  Fold(b, a);  // < 2^256 + 2^133
-  Fold(a, b);  // < 2^256: the last fold only moves at most one 2^256 into c, no carry remains
-  ReduceOnce(b, b[4], r);
+  const uint64_t c0 = kC[0], c1 = kC[1];
+  // m = l[0..4) + l[4..8)·c  (7 limbs, m6 < 4).
+  uint64_t m[7];
+  Acc acc;
+  acc.Add(l[0]);
+  acc.MulAdd(l[4], c0);
+  m[0] = acc.Extract();
+  acc.Add(l[1]);
+  acc.MulAdd(l[5], c0);
+  acc.MulAdd(l[4], c1);
+  m[1] = acc.Extract();
+  acc.Add(l[2]);
+  acc.MulAdd(l[6], c0);
+  acc.MulAdd(l[5], c1);
+  acc.Add(l[4]);
+  m[2] = acc.Extract();
+  acc.Add(l[3]);
+  acc.MulAdd(l[7], c0);
+  acc.MulAdd(l[6], c1);
+  acc.Add(l[5]);
+  m[3] = acc.Extract();
+  acc.MulAdd(l[7], c1);
+  acc.Add(l[6]);
+  m[4] = acc.Extract();
+  acc.Add(l[7]);
+  m[5] = acc.Extract();
+  m[6] = acc.Extract();
+  // p = m[0..4) + m[4..7)·c  (5 limbs, p4 < 16).
+  uint64_t p[5];
+  acc.Add(m[0]);
+  acc.MulAdd(m[4], c0);
+  p[0] = acc.Extract();
+  acc.Add(m[1]);
+  acc.MulAdd(m[5], c0);
+  acc.MulAdd(m[4], c1);
+  p[1] = acc.Extract();
+  acc.Add(m[2]);
+  acc.MulAdd(m[6], c0);
+  acc.MulAdd(m[5], c1);
+  acc.Add(m[4]);
+  p[2] = acc.Extract();
+  acc.Add(m[3]);
+  acc.MulAdd(m[6], c1);
+  acc.Add(m[5]);
+  p[3] = acc.Extract();
+  acc.Add(m[6]);
+  p[4] = acc.Extract();
+  // q = p[0..4) + p4·c  (q4 ≤ 1, and q4 = 1 only when q[0..4) is small).
+  uint64_t q[4];
+  acc.Add(p[0]);
+  acc.MulAdd(p[4], c0);
+  q[0] = acc.Extract();
+  acc.Add(p[1]);
+  acc.MulAdd(p[4], c1);
+  q[1] = acc.Extract();
+  acc.Add(p[2]);
+  acc.Add(p[4]);
+  q[2] = acc.Extract();
+  acc.Add(p[3]);
+  q[3] = acc.Extract();
+  ReduceOnce(q, acc.Extract(), r);
+  sodium_memzero(m, sizeof m);
+  sodium_memzero(p, sizeof p);
+  sodium_memzero(q, sizeof q);
 }
 
 }  // namespace
