@@ -612,7 +612,7 @@ TEST(Rvole, AnySingleBitFlipInM1FailsOrLeavesSharesCorrect) {
 
 TEST(Rvole, TamperedSenderMessageIsCaught) {
   const Pair& p = SharedPair();
-  const size_t L = 2, width = 2 * L, tau = 16;
+  const size_t L = 2, width = L + 1, tau = 16;
   const size_t tail = tau + kMulBatch * width * 32;
   // Adds 1 to the scalar at byte offset `at` (the last byte, so the change stays below n
   // except with negligible probability; a test that then hits n fails loudly on decode).
@@ -629,10 +629,10 @@ TEST(Rvole, TamperedSenderMessageIsCaught) {
        [&](Bytes& m) {
          for (size_t j = 0; j < kMulBatch; ++j) bump(m, tau + 32 * (j * width + 0));
        }},
-      // Inconsistent across OTs: a different â_1 in half of them.
+      // Inconsistent across OTs: a different â in half of them.
       {"â differs between OTs",
        [&](Bytes& m) {
-         for (size_t j = 0; j < kMulBatch; j += 2) bump(m, tau + 32 * (j * width + L + 1));
+         for (size_t j = 0; j < kMulBatch; j += 2) bump(m, tau + 32 * (j * width + L));
        }},
       {"a and â shifted in the first 64 OTs",
        [&](Bytes& m) {
@@ -697,9 +697,9 @@ TEST(Rvole, SenderInconsistentAcrossOtsIsCaught) {
   };
   std::vector<Case> cases = {
       {"a_0 shifted in every OT", [&](size_t, std::span<Scalar> al) { al[0] += one; }},
-      {"â_1 differs in every second OT",
+      {"â differs in every second OT",
        [&](size_t j, std::span<Scalar> al) {
-         if (j % 2 == 0) al[3] += one;
+         if (j % 2 == 0) al[2] += one;
        }},
       {"(a, â) shifted in the first 64 OTs",
        [&](size_t j, std::span<Scalar> al) {

@@ -24,7 +24,8 @@
 // AES-128-CTR PRG and the column-wise consistency check of the corrected KOS / SoftSpokenOT
 // (eprint 2022/192) over GF(2^128), 224 padding OTs. Multiplication: DKLs19 Protocol 1 in the
 // two-round form of DKLs23 §5.1, gadget vector of ξ = 256 + 2·80 entries (powers of two, then
-// random), Alice's check vector â. Fiat–Shamir challenges hash the session id, the setup id and
+// random), Alice's random check value â with the L input checks batched by a random challenge,
+// so each OT carries L + 1 scalars. Fiat–Shamir challenges hash the session id, the setup id and
 // every message so far, including Alice's own payload.
 //
 // Re-use of setups. The setups are used for many signatures. Each multiplication derives its

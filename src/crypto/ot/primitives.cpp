@@ -56,15 +56,16 @@ CorrelationRobustHash::CorrelationRobustHash(const uint8_t key[16]) : aes_(Aes12
 }
 
 void CorrelationRobustHash::Hash(std::span<const Block> in, const Block& mask, size_t per_row,
-                                 Block* out) {
+                                 Block* out, size_t first) {
   WipedVector<Block> y(in.size());
   for (size_t j = 0; j < in.size(); ++j) y[j] = in[j] ^ mask;
   aes_.Encrypt(y.data(), y.data(), y.size());  // y_j = π(x_j)
-  for (size_t j = 0; j < in.size(); ++j)
-    for (size_t k = 0; k < per_row; ++k)
-      out[j * per_row + k] = y[j] ^ Block {
-        { j, k }
-      };
+  for (size_t j = 0; j < in.size(); ++j) {
+    for (size_t k = 0; k < per_row; ++k) {
+      const Block tweak{{first + j, k}};
+      out[j * per_row + k] = y[j] ^ tweak;
+    }
+  }
   aes_.Encrypt(out, out, in.size() * per_row);
   for (size_t j = 0; j < in.size(); ++j)
     for (size_t k = 0; k < per_row; ++k) out[j * per_row + k] ^= y[j];

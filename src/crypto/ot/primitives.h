@@ -108,11 +108,12 @@ class Aes128 {
 
 // TMMO^π(x, t) = π(π(x) ⊕ t) ⊕ π(x) with π = AES-128 under a public per-extension key: a tweakable
 // correlation-robust hash in the random-permutation model. For each input x_j (XORed with
-// `mask`) writes `per_row` output blocks out[j·per_row + k] = TMMO(x_j ⊕ mask, (j, k)).
+// `mask`) writes `per_row` output blocks out[j·per_row + k] = TMMO(x_j ⊕ mask, (first + j, k)).
 class CorrelationRobustHash {
  public:
   explicit CorrelationRobustHash(const uint8_t key[16]);
-  void Hash(std::span<const Block> in, const Block& mask, size_t per_row, Block* out);
+  void Hash(std::span<const Block> in, const Block& mask, size_t per_row, Block* out,
+            size_t first = 0);
 
  private:
   Aes128 aes_;

@@ -3,17 +3,20 @@
 //
 // Bob samples β ∈ {0,1}^ξ; his random input is b = ⟨g, β⟩ with the gadget g = (2^0, …, 2^255,
 // g_256, …, g_415), the last 2s entries pseudorandom per multiplication. One extension of ξ OTs
-// with choices β gives Alice, per OT j, two pseudorandom vectors s0_j, s1_j ∈ Z_q^{2L} (the hashes
-// of q_j and q_j ⊕ Δ) and Bob s_{β_j, j}. Alice's correlation is α = (a_0..a_{L−1}, â_0..â_{L−1})
-// with â her random check vector:
+// with choices β gives Alice, per OT j, two pseudorandom vectors s0_j, s1_j ∈ Z_q^{L+1} (hashes
+// of q_j and q_j ⊕ Δ) and Bob s_{β_j, j}. Alice's correlation is α = (a_0, …, a_{L−1}, â) with â
+// a random check value:
 //   m1 (B→A): tag, nonce, KOS extension message
 //   m2 (A→B): tag, τ_j = s1_j − s0_j + α (j < ξ), H(r), u
 // z_A[j] = s0_j, z_B[j] = β_j·τ_j − s_{β_j, j}, so z_A[j] + z_B[j] = β_j·α.
 // Check (catches an Alice whose α differs between OTs, which would otherwise let her learn bits
-// of β from whether Bob later aborts): χ̂ ∈ Z_q^L hashes the transcript including τ;
-// r_{i,j} = z_A[j]_i + χ̂_i·z_A[j]_{L+i}, u_i = a_i + χ̂_i·â_i (uniform: â hides a); Bob recomputes
-// r_{i,j} = β_j·u_i − z_B[j]_i − χ̂_i·z_B[j]_{L+i} and compares the hash. (DKLs19 weights the first
-// term by a second challenge χ̃_i; dividing the check through by it shows the weight adds nothing.)
+// of β from whether Bob aborts): χ ∈ Z_q^L hashes the transcript including τ, so it is fixed only
+// after Alice's correlations are; r_j = Σ_i χ_i·z_A[j]_i + z_A[j]_L and u = Σ_i χ_i·a_i + â
+// (uniform: â hides a); Bob recomputes r_j = β_j·u − Σ_i χ_i·z_B[j]_i − z_B[j]_L and compares
+// H(r). With e_j Alice's deviation in OT j, Bob's r_j moves by β_j·(δ − ⟨(χ, 1), e_j⟩), which a
+// non-constant e cannot cancel except with probability 1/q per challenge. This is DKLs19's check
+// (one challenge pair per input) with the L checks batched by the random χ, so a single â and
+// L + 1 scalars per OT suffice instead of 2L.
 // Outputs: c_i = Σ_j g_j·z_A[j]_i, d_i = Σ_j g_j·z_B[j]_i, so c_i + d_i = a_i·⟨g, β⟩ = a_i·b.
 #include <sodium.h>
 
@@ -34,7 +37,8 @@ constexpr size_t kNonceSize = 32;
 constexpr size_t kPowerBits = 256;                        // gadget entries 2^0..2^255
 constexpr size_t kRandomGadget = kMulBatch - kPowerBits;  // 2s pseudorandom entries
 constexpr size_t kChoiceBytes = kMulBatch / 8;
-static_assert(kMulBatch % 8 == 0);
+constexpr size_t kChunk = 32;  // OT rows hashed at a time (bounds the scratch memory)
+static_assert(kMulBatch % 8 == 0 && kMulBatch % kChunk == 0);
 
 using Tag = std::array<uint8_t, kTagSize>;
 
@@ -60,24 +64,25 @@ std::vector<Scalar> RandomGadget(const ExtensionKeys& keys) {
   aes.SetKey(k.data(), k.data() + 16);
   std::vector<uint8_t> bytes(kRandomGadget * 32);
   aes.KeyStream(bytes.data(), bytes.size());
-  std::vector<Scalar> g(kRandomGadget);
-  for (size_t k2 = 0; k2 < kRandomGadget; ++k2)
-    g[k2] = Scalar::FromBytesReduce(ByteSpan(bytes.data() + 32 * k2, 32));
+  std::vector<Scalar> g;
+  g.reserve(kRandomGadget);
+  for (size_t e = 0; e < kRandomGadget; ++e)
+    g.push_back(Scalar::FromBytesReduce(ByteSpan(bytes.data() + 32 * e, 32)));
   return g;
 }
 
-// χ̂_0..χ̂_{L−1} from the transcript: extension keys, m1, and Alice's τ.
+// χ_0..χ_{L−1} from the transcript: extension keys, m1, and Alice's τ.
 std::vector<Scalar> CheckChallenges(const ExtensionKeys& keys, const Digest& m1_digest,
                                     ByteSpan tau, size_t count) {
   Digest seed = FramedHash("tss/ot/rvole/chi").Add(keys.challenge).Add(m1_digest).Add(tau).Final();
-  std::vector<Scalar> chi(count);
+  std::vector<Scalar> chi;
   for (size_t i = 0; i < count; ++i) {
     uint8_t wide[64];
     Digest d0 = FramedHash("tss/ot/rvole/chi-expand").Add(seed).Add(2 * i).Final();
     Digest d1 = FramedHash("tss/ot/rvole/chi-expand").Add(seed).Add(2 * i + 1).Final();
     std::copy(d0.begin(), d0.end(), wide);
     std::copy(d1.begin(), d1.end(), wide + 32);
-    chi[i] = Scalar::FromBytesReduce(wide);
+    chi.push_back(Scalar::FromBytesReduce(wide));
   }
   return chi;
 }
@@ -88,28 +93,34 @@ Scalar GadgetSum(const std::vector<Scalar>& z, size_t stride, size_t offset,
                  const std::vector<Scalar>& random_gadget) {
   Scalar acc;
   for (size_t j = kPowerBits; j-- > 0;) acc = acc + acc + z[j * stride + offset];
-  for (size_t k = 0; k < kRandomGadget; ++k)
-    acc += random_gadget[k] * z[(kPowerBits + k) * stride + offset];
+  for (size_t e = 0; e < kRandomGadget; ++e)
+    acc += random_gadget[e] * z[(kPowerBits + e) * stride + offset];
   return acc;
 }
 
-// The pseudorandom vectors of the OTs: 2L scalars per row, each from 32 bytes of hash output.
-void ExpandRows(CorrelationRobustHash& h, const WipedVector<Block>& rows, const Block& mask,
-                size_t width, std::vector<Scalar>& out) {
-  WipedVector<Block> blocks(kMulBatch * 2 * width);
-  h.Hash(rows.span().first(kMulBatch), mask, 2 * width, blocks.data());
-  const uint8_t* p = reinterpret_cast<const uint8_t*>(blocks.data());
-  out.resize(kMulBatch * width);
-  for (size_t k = 0; k < out.size(); ++k)
-    out[k] = Scalar::FromBytesReduce(ByteSpan(p + 32 * k, 32));
+// Row j's pseudorandom vector (width scalars) from its hash blocks: 32 bytes per scalar.
+Scalar BlockScalar(const Block* blocks, size_t c) {
+  return Scalar::FromBytesReduce(ByteSpan(reinterpret_cast<const uint8_t*>(blocks + 2 * c), 32));
 }
 
-Digest RDigest(const ExtensionKeys& keys, ByteSpan r) {
-  return FramedHash("tss/ot/rvole/r").Add(keys.challenge).Add(r).Final();
+// H(r): Alice hashes r_j = Σ_i χ_i·z_A[j]_i + z_A[j]_L (beta == nullptr), Bob hashes what it must
+// equal, r_j = β_j·u − (Σ_i χ_i·z_B[j]_i + z_B[j]_L).
+Digest CheckDigest(const ExtensionKeys& keys, const std::vector<Scalar>& z, size_t L,
+                   const std::vector<Scalar>& chi, const WipedVector<uint8_t>* beta,
+                   const Scalar& u) {
+  const size_t width = L + 1;
+  WipedVector<uint8_t> rb(kMulBatch * 32);
+  for (size_t j = 0; j < kMulBatch; ++j) {
+    Scalar r = z[j * width + L];
+    for (size_t i = 0; i < L; ++i) r += chi[i] * z[j * width + i];
+    if (beta != nullptr) r = Scalar::Select(Scalar(), u, (*beta)[j / 8] >> (j % 8)) - r;
+    r.ToBytes(rb.data() + 32 * j);
+  }
+  return FramedHash("tss/ot/rvole/r").Add(keys.challenge).Add(rb.span()).Final();
 }
 
 size_t Message2Size(size_t count) {
-  return kTagSize + kMulBatch * 2 * count * 32 + 32 + count * 32;
+  return kTagSize + kMulBatch * (count + 1) * 32 + 32 + 32;
 }
 
 }  // namespace
@@ -164,15 +175,15 @@ Bytes RvoleReceiver::Start() {
   s.rng.Fill(s.beta.span());
   OteReceiverExtend(s.setup, s.keys, kMulBatch, s.beta.span(), s.rng, m1, s.rows);
 
-  // b = Σ_{j<256} 2^j·β_j + Σ_k g_{256+k}·β_{256+k}.
+  // b = Σ_{j<256} 2^j·β_j + Σ_e g_{256+e}·β_{256+e}.
   uint8_t be[32];
   for (size_t k = 0; k < 32; ++k) be[k] = s.beta[31 - k];  // bits 0..255 as a big-endian integer
   s.b = Scalar::FromBytesReduce(ByteSpan(be, 32));
   Wipe(be, sizeof be);
   s.random_gadget = RandomGadget(s.keys);
-  for (size_t k = 0; k < kRandomGadget; ++k) {
-    size_t j = kPowerBits + k;
-    s.b += Scalar::Select(Scalar(), s.random_gadget[k], s.beta[j / 8] >> (j % 8));
+  for (size_t e = 0; e < kRandomGadget; ++e) {
+    size_t j = kPowerBits + e;
+    s.b += Scalar::Select(Scalar(), s.random_gadget[e], s.beta[j / 8] >> (j % 8));
   }
   s.m1_digest = FramedHash("tss/ot/rvole/m1").Add(m1).Final();
   s.step = State::Step::kStarted;
@@ -189,7 +200,7 @@ Result<std::vector<Scalar>> RvoleReceiver::Finish(ByteSpan m2) {
     return Status(ErrorCode::kInternal, "RvoleReceiver::Finish called before Start or twice");
   s.step = State::Step::kFailed;
   const size_t L = s.count;
-  const size_t width = 2 * L;
+  const size_t width = L + 1;
   if (m2.size() != Message2Size(L))
     return InvalidArgument("multiplication message m2 must be " + std::to_string(Message2Size(L)) +
                            " bytes, got " + std::to_string(m2.size()));
@@ -198,53 +209,40 @@ Result<std::vector<Scalar>> RvoleReceiver::Finish(ByteSpan m2) {
   r.Raw(kTagSize, tag);
   r.Raw(kMulBatch * width * 32, tau_bytes);
   r.Raw(32, r_digest);
-  r.Raw(L * 32, u_bytes);
+  r.Raw(32, u_bytes);
   if (!r.done()) return InvalidArgument("multiplication message m2 is malformed");
   Tag want = Message2Tag(s.setup.setup_id(), s.sid, s.m1_digest);
   if (sodium_memcmp(tag.data(), want.data(), kTagSize) != 0)
     return InvalidArgument("multiplication message m2 answers another multiplication or session");
+  auto u = Scalar::FromBytes(u_bytes);
+  if (!u.ok()) return InvalidArgument("multiplication message m2: u is not below n");
 
-  std::vector<Scalar> tau(kMulBatch * width);
-  for (size_t k = 0; k < tau.size(); ++k) {
-    auto v = Scalar::FromBytes(tau_bytes.subspan(32 * k, 32));
-    if (!v.ok()) return InvalidArgument("multiplication message m2: τ entry is not below n");
-    tau[k] = *v;
-  }
-  std::vector<Scalar> u(L);
-  for (size_t i = 0; i < L; ++i) {
-    auto v = Scalar::FromBytes(u_bytes.subspan(32 * i, 32));
-    if (!v.ok()) return InvalidArgument("multiplication message m2: u entry is not below n");
-    u[i] = *v;
-  }
-
+  // z_B[j] = β_j·τ_j − s_{β_j, j}, row chunk by row chunk.
   CorrelationRobustHash h(s.keys.hash_key.data());
-  std::vector<Scalar> z;  // z_B, then overwritten in place
-  ExpandRows(h, s.rows, Block{}, width, z);
-  for (size_t j = 0; j < kMulBatch; ++j) {
-    const uint64_t bit = s.beta[j / 8] >> (j % 8);
-    for (size_t c = 0; c < width; ++c) {
-      Scalar& zj = z[j * width + c];
-      zj = Scalar::Select(Scalar(), tau[j * width + c], bit) - zj;
+  std::vector<Scalar> z;
+  z.reserve(kMulBatch * width);
+  WipedVector<Block> blocks(kChunk * 2 * width);
+  for (size_t j0 = 0; j0 < kMulBatch; j0 += kChunk) {
+    h.Hash(s.rows.span().subspan(j0, kChunk), Block{}, 2 * width, blocks.data(), j0);
+    for (size_t j = j0; j < j0 + kChunk; ++j) {
+      const uint64_t bit = s.beta[j / 8] >> (j % 8);
+      for (size_t c = 0; c < width; ++c) {
+        auto tau = Scalar::FromBytes(tau_bytes.subspan(32 * (j * width + c), 32));
+        if (!tau.ok()) return InvalidArgument("multiplication message m2: τ entry is not below n");
+        z.push_back(Scalar::Select(Scalar(), *tau, bit) -
+                    BlockScalar(blocks.data() + (j - j0) * 2 * width, c));
+      }
     }
   }
 
   std::vector<Scalar> chi = CheckChallenges(s.keys, s.m1_digest, tau_bytes, L);
-  WipedVector<uint8_t> rb(kMulBatch * L * 32);
-  for (size_t i = 0; i < L; ++i) {
-    for (size_t j = 0; j < kMulBatch; ++j) {
-      const uint64_t bit = s.beta[j / 8] >> (j % 8);
-      Scalar rij =
-          Scalar::Select(Scalar(), u[i], bit) - z[j * width + i] - chi[i] * z[j * width + L + i];
-      rij.ToBytes(rb.data() + 32 * (i * kMulBatch + j));
-    }
-  }
-  Digest got = RDigest(s.keys, rb.span());
+  Digest got = CheckDigest(s.keys, z, L, chi, &s.beta, *u);
   if (sodium_memcmp(got.data(), r_digest.data(), 32) != 0)
     return Status(ErrorCode::kProtocolAbort,
                   "multiplication consistency check failed: the sender's inputs disagree");
 
-  std::vector<Scalar> d(L);
-  for (size_t i = 0; i < L; ++i) d[i] = GadgetSum(z, width, i, s.random_gadget);
+  std::vector<Scalar> d;
+  for (size_t i = 0; i < L; ++i) d.push_back(GadgetSum(z, width, i, s.random_gadget));
   s.rows.Clear();
   s.beta.Clear();
   s.step = State::Step::kFinished;
@@ -266,7 +264,7 @@ Result<RvoleSenderOutput> testing::RvoleSendWithTweak(const OteSenderSetup& setu
   if (L == 0 || L > kMaxInputs)
     return InvalidArgument("multiplication needs 1.." + std::to_string(kMaxInputs) +
                            " inputs, got " + std::to_string(L));
-  const size_t width = 2 * L;
+  const size_t width = L + 1;
   if (m1.size() != RvoleMessage1Size())
     return InvalidArgument("multiplication message m1 must be " +
                            std::to_string(RvoleMessage1Size()) + " bytes, got " +
@@ -285,17 +283,8 @@ Result<RvoleSenderOutput> testing::RvoleSendWithTweak(const OteSenderSetup& setu
   WipedVector<Block> rows;
   TSS_RETURN_IF_ERROR(OteSenderExtend(setup, keys, kMulBatch, extension, rows));
 
-  std::vector<Scalar> alpha(width);  // (a, â)
-  for (size_t i = 0; i < L; ++i) {
-    alpha[i] = a[i];
-    alpha[L + i] = Scalar::Random(rng);
-  }
-
-  CorrelationRobustHash h(keys.hash_key.data());
-  std::vector<Scalar> z, s1;  // z_A = s0
-  ExpandRows(h, rows, Block{}, width, z);
-  ExpandRows(h, rows, DeltaBlock(setup), width, s1);
-  rows.Clear();
+  std::vector<Scalar> alpha(a.begin(), a.end());  // (a, â)
+  alpha.push_back(Scalar::Random(rng));
 
   const Digest m1_digest = FramedHash("tss/ot/rvole/m1").Add(m1).Final();
   RvoleSenderOutput out;
@@ -303,37 +292,44 @@ Result<RvoleSenderOutput> testing::RvoleSendWithTweak(const OteSenderSetup& setu
   out.message.resize(Message2Size(L));
   std::copy(tag2.begin(), tag2.end(), out.message.begin());
   uint8_t* tau_out = out.message.data() + kTagSize;
+
+  // z_A[j] = s0_j and τ_j = s1_j − s0_j + α, row chunk by row chunk.
+  CorrelationRobustHash h(keys.hash_key.data());
+  const Block delta = DeltaBlock(setup);
+  std::vector<Scalar> z;
+  z.reserve(kMulBatch * width);
+  WipedVector<Block> b0(kChunk * 2 * width), b1(kChunk * 2 * width);
   std::vector<Scalar> alpha_j = alpha;
-  for (size_t j = 0; j < kMulBatch; ++j) {
-    if (tweak) {
-      alpha_j = alpha;
-      tweak(j, alpha_j);
-    }
-    for (size_t c = 0; c < width; ++c) {
-      const size_t k = j * width + c;
-      Scalar tau = s1[k] - z[k] + alpha_j[c];
-      tau.ToBytes(tau_out + 32 * k);
+  for (size_t j0 = 0; j0 < kMulBatch; j0 += kChunk) {
+    h.Hash(rows.span().subspan(j0, kChunk), Block{}, 2 * width, b0.data(), j0);
+    h.Hash(rows.span().subspan(j0, kChunk), delta, 2 * width, b1.data(), j0);
+    for (size_t j = j0; j < j0 + kChunk; ++j) {
+      if (tweak) {
+        alpha_j = alpha;
+        tweak(j, alpha_j);
+      }
+      const Block* row0 = b0.data() + (j - j0) * 2 * width;
+      const Block* row1 = b1.data() + (j - j0) * 2 * width;
+      for (size_t c = 0; c < width; ++c) {
+        Scalar s0 = BlockScalar(row0, c);
+        (BlockScalar(row1, c) - s0 + alpha_j[c]).ToBytes(tau_out + 32 * (j * width + c));
+        z.push_back(s0);
+      }
     }
   }
-  s1.clear();
+  rows.Clear();
   const ByteSpan tau_bytes(tau_out, kMulBatch * width * 32);
 
   std::vector<Scalar> chi = CheckChallenges(keys, m1_digest, tau_bytes, L);
-  WipedVector<uint8_t> rb(kMulBatch * L * 32);
-  for (size_t i = 0; i < L; ++i) {
-    for (size_t j = 0; j < kMulBatch; ++j) {
-      Scalar rij = z[j * width + i] + chi[i] * z[j * width + L + i];
-      rij.ToBytes(rb.data() + 32 * (i * kMulBatch + j));
-    }
-  }
-  Digest rd = RDigest(keys, rb.span());
+  Digest rd = CheckDigest(keys, z, L, chi, nullptr, Scalar());
+  Scalar u = alpha[L];
+  for (size_t i = 0; i < L; ++i) u += chi[i] * a[i];
   uint8_t* tail = tau_out + tau_bytes.size();
   std::copy(rd.begin(), rd.end(), tail);
-  for (size_t i = 0; i < L; ++i) (a[i] + chi[i] * alpha[L + i]).ToBytes(tail + 32 + 32 * i);
+  u.ToBytes(tail + 32);
 
   const std::vector<Scalar> random_gadget = RandomGadget(keys);
-  out.c.resize(L);
-  for (size_t i = 0; i < L; ++i) out.c[i] = GadgetSum(z, width, i, random_gadget);
+  for (size_t i = 0; i < L; ++i) out.c.push_back(GadgetSum(z, width, i, random_gadget));
   return out;
 }
 
