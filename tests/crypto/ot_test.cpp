@@ -493,6 +493,10 @@ TEST(Rvole, MessageSizes) {
   auto out = RvoleSend(p.alice, Sid("sizes"), a, m1, rng);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->message.size(), RvoleMessage2Size(2));
+  // The sizes the header documents (and the sign traffic budget counts on).
+  EXPECT_EQ(RvoleMessage1Size(), 12352u);
+  EXPECT_EQ(RvoleMessage2Size(2), 40016u);
+  EXPECT_EQ(SetupMessage1Size() + SetupMessage2Size() + SetupMessage3Size(), 114u + 4240u + 4112u);
   // Recorded for the report: bytes on the wire per multiplication with L = 2.
   RecordProperty("rvole_m1_bytes", std::to_string(m1.size()));
   RecordProperty("rvole_m2_bytes", std::to_string(out->message.size()));

@@ -69,8 +69,6 @@ inline constexpr size_t kMulBatch = 256 + 2 * kStatistical;
 inline constexpr size_t kSignInputs = 2;
 // Upper bound on L accepted by the multiplication (keeps message sizes bounded).
 inline constexpr size_t kMaxInputs = 8;
-// Status of this header: the API is fixed; until the implementation lands every step returns
-// ErrorCode::kInternal ("not implemented yet").
 
 // Alice's long-lived OT-extension material from one setup with one Bob: her secret choice
 // string Δ and the 128 base-OT seeds she received (seed_i = k_{i,Δ_i}). Store it in the key share
@@ -88,6 +86,7 @@ class OteSenderSetup {
   OteSenderSetup Clone() const;
 
   // Versioned fixed-size encoding (kEncodedSize bytes). Decode refuses any other length or version.
+  // The encoding holds the secret seeds: the caller wipes it (or moves it into SecureBytes).
   Bytes Encode() const;
   static Result<OteSenderSetup> Decode(ByteSpan bytes);
 
@@ -219,10 +218,15 @@ class RvoleReceiver {
 
 // Alice's side, in one call: checks Bob's m1, computes her shares c and the message m2.
 // a.size() must be in 1..kMaxInputs (kInvalidArgument otherwise) and equal Bob's count.
+// Stateless: it cannot tell a replayed m1 under the same session id from a fresh one, so the
+// caller must answer at most one m1 per session id (an m1 replayed under another session id,
+// or an m2 replayed to another multiplication, is refused here).
 Result<RvoleSenderOutput> RvoleSend(const OteSenderSetup& setup, ByteSpan session_id,
                                     std::span<const Scalar> a, ByteSpan m1, Rng& rng);
 
-// Wire sizes, for callers that pre-check lengths (the decoders check them anyway).
+// Wire sizes, for callers that pre-check lengths (the decoders check them anyway). Setup:
+// 114 + 4240 + 4112 bytes. Multiplication: m1 12,352 bytes, m2 16 + 416·(L+1)·32 + 64 bytes
+// (40,016 for L = 2), so 52,368 bytes per multiplication in signing.
 size_t SetupMessage1Size();
 size_t SetupMessage2Size();
 size_t SetupMessage3Size();
