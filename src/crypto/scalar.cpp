@@ -5,6 +5,8 @@
 
 #include <sodium.h>
 
+#include <cstring>
+
 #include "crypto/ctime.h"
 #include "crypto/rng.h"
 
@@ -22,8 +24,20 @@ constexpr uint64_t kC[3] = {0x402DA1732FC9BEBFULL, 0x4551231950B75FC4ULL, 0x1ULL
 constexpr uint64_t kHalfN[4] = {0xDFE92F46681B20A0ULL, 0x5D576E7357A4501DULL, 0xFFFFFFFFFFFFFFFFULL,
                                 0x7FFFFFFFFFFFFFFFULL};
 
+uint64_t LoadBe64(const uint8_t* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return __builtin_bswap64(w);
+}
+
+void StoreBe64(uint8_t* p, uint64_t w) {
+  w = __builtin_bswap64(w);
+  std::memcpy(p, &w, 8);
+}
+
 // r = v mod n for v < 2^257 given as 4 limbs plus a top bit, by subtracting n at most once.
-void ReduceOnce(const uint64_t v[4], uint64_t top, uint64_t r[4]) {
+// Inlined: it is the whole cost of an addition.
+[[gnu::always_inline]] inline void ReduceOnce(const uint64_t v[4], uint64_t top, uint64_t r[4]) {
   uint64_t plus_c[4];
   uint64_t carry = 0;
   for (int i = 0; i < 4; ++i) {
@@ -147,11 +161,7 @@ Scalar Scalar::FromU64(uint64_t v) {
 Result<Scalar> Scalar::FromBytes(std::span<const uint8_t> bytes) {
   if (bytes.size() != 32) return InvalidArgument("scalar encoding must be 32 bytes");
   uint64_t v[4];
-  for (int i = 0; i < 4; ++i) {
-    uint64_t w = 0;
-    for (int k = 0; k < 8; ++k) w = w << 8 | bytes[(3 - i) * 8 + k];
-    v[i] = w;
-  }
+  for (int i = 0; i < 4; ++i) v[i] = LoadBe64(bytes.data() + (3 - i) * 8);
   // v < n ? — compare via the borrow of v - n.
   uint64_t borrow = 0;
   for (int i = 0; i < 4; ++i) {
@@ -171,11 +181,7 @@ Scalar Scalar::FromBytesReduce(std::span<const uint8_t> bytes) {
   if (bytes.size() == 32) {
     // Below 2^256 < 2n: one conditional subtraction suffices (a hot path of the OT code).
     uint64_t v[4];
-    for (int i = 0; i < 4; ++i) {
-      uint64_t w = 0;
-      for (int k = 0; k < 8; ++k) w = w << 8 | bytes[(3 - i) * 8 + k];
-      v[i] = w;
-    }
+    for (int i = 0; i < 4; ++i) v[i] = LoadBe64(bytes.data() + (3 - i) * 8);
     Scalar s;
     ReduceOnce(v, 0, s.d_);
     sodium_memzero(v, sizeof v);
@@ -210,8 +216,7 @@ Scalar Scalar::RandomNonZero(Rng& rng) {
 }
 
 void Scalar::ToBytes(uint8_t out[32]) const {
-  for (int i = 0; i < 4; ++i)
-    for (int k = 0; k < 8; ++k) out[(3 - i) * 8 + k] = static_cast<uint8_t>(d_[i] >> (56 - 8 * k));
+  for (int i = 0; i < 4; ++i) StoreBe64(out + (3 - i) * 8, d_[i]);
 }
 
 std::array<uint8_t, 32> Scalar::ToBytes() const {
