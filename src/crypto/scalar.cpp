@@ -200,6 +200,12 @@ Scalar Scalar::FromBytesReduce(std::span<const uint8_t> bytes) {
   return s;
 }
 
+Scalar Scalar::FromLimbsReduce(std::span<const uint64_t, 8> limbs) {
+  Scalar s;
+  Reduce512(limbs.data(), s.d_);
+  return s;
+}
+
 Scalar Scalar::Random(Rng& rng) {
   uint8_t buf[64];
   rng.Fill(buf);

@@ -31,6 +31,9 @@ class Scalar {
   // Any big-endian byte string of at most 64 bytes, reduced mod n. With 64 uniform bytes the
   // result is uniform to within 2^-256 — use that for hash-to-scalar and sampling.
   static Scalar FromBytesReduce(std::span<const uint8_t> bytes);
+  // A 512-bit value given as 8 little-endian 64-bit limbs, reduced mod n (for callers that sum
+  // many unreduced products and reduce once).
+  static Scalar FromLimbsReduce(std::span<const uint64_t, 8> limbs);
   // Uniform in [0, n), or in [1, n) for Random NonZero.
   static Scalar Random(Rng& rng);
   static Scalar RandomNonZero(Rng& rng);

@@ -11,6 +11,7 @@
 #include "crypto/ot/ote.h"
 #include "crypto/ot/primitives.h"
 #include "crypto/ot/rvole_testing.h"
+#include "crypto/ot/wide_sum.h"
 #include "crypto/rng.h"
 #include "crypto/scalar.h"
 
@@ -124,6 +125,32 @@ TEST(OtPrimitives, ScalarFastReduceAndSelect) {
   EXPECT_EQ(Scalar::Select(a, b, 0), a);
   EXPECT_EQ(Scalar::Select(a, b, 1), b);
   EXPECT_EQ(Scalar::Select(a, b, 3), b);  // only the low bit counts
+}
+
+TEST(OtPrimitives, WideSumMatchesScalarArithmetic) {
+  DeterministicRng rng(5);
+  const Scalar max = -Scalar::One();  // n − 1: the largest limbs a scalar can have
+  for (int run = 0; run < 20; ++run) {
+    WideSum acc;
+    Scalar want;
+    for (unsigned j = 0; j < 256; ++j) {
+      Scalar z = run == 0 ? max : Scalar::Random(rng);
+      acc.AddShifted(z, j);
+      Scalar two_j = Scalar::One();
+      for (unsigned k = 0; k < j; ++k) two_j = two_j + two_j;
+      want += two_j * z;
+    }
+    for (int e = 0; e < 300; ++e) {
+      Scalar x = run == 0 ? max : Scalar::Random(rng), y = run == 0 ? max : Scalar::Random(rng);
+      acc.AddProduct(x, y);
+      want += x * y;
+    }
+    acc.Add(max);
+    want += max;
+    EXPECT_EQ(acc.Reduce(), want) << run;
+  }
+  WideSum empty;
+  EXPECT_TRUE(empty.Reduce().IsZero());
 }
 
 // ---- base OT setup
@@ -481,6 +508,16 @@ TEST(Rvole, SharesSumToTheProducts) {
     EXPECT_TRUE(SharesAreCorrect(m)) << "L = " << L;
     EXPECT_FALSE(m.b.IsZero());
   }
+}
+
+TEST(Rvole, WorksWithSetupsRestoredFromTheirEncoding) {
+  // What a key share does: store the setups, load them for each signature.
+  const Pair& p = SharedPair();
+  auto alice = OteSenderSetup::Decode(p.alice.Encode());
+  auto bob = OteReceiverSetup::Decode(p.bob.Encode());
+  ASSERT_TRUE(alice.ok() && bob.ok());
+  DeterministicRng rng(59);
+  for (int run = 0; run < 3; ++run) EXPECT_TRUE(SharesAreCorrect(RunMul(*alice, *bob, 2, rng)));
 }
 
 TEST(Rvole, MessageSizes) {

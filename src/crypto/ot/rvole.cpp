@@ -26,6 +26,7 @@
 #include "crypto/ot/ote.h"
 #include "crypto/ot/primitives.h"
 #include "crypto/ot/rvole_testing.h"
+#include "crypto/ot/wide_sum.h"
 #include "crypto/rng.h"
 
 namespace tss::crypto::ot {
@@ -87,15 +88,15 @@ std::vector<Scalar> CheckChallenges(const ExtensionKeys& keys, const Digest& m1_
   return chi;
 }
 
-// Σ_j g_j·z[j·stride + offset] over the gadget: Horner's rule for the powers of two (additions
-// only), one multiplication per pseudorandom entry.
+// Σ_j g_j·z[j·stride + offset] over the gadget, reduced once: the powers of two as shifts, one
+// product per pseudorandom entry.
 Scalar GadgetSum(const std::vector<Scalar>& z, size_t stride, size_t offset,
                  const std::vector<Scalar>& random_gadget) {
-  Scalar acc;
-  for (size_t j = kPowerBits; j-- > 0;) acc = acc + acc + z[j * stride + offset];
+  WideSum acc;
+  for (size_t j = 0; j < kPowerBits; ++j) acc.AddShifted(z[j * stride + offset], j);
   for (size_t e = 0; e < kRandomGadget; ++e)
-    acc += random_gadget[e] * z[(kPowerBits + e) * stride + offset];
-  return acc;
+    acc.AddProduct(random_gadget[e], z[(kPowerBits + e) * stride + offset]);
+  return acc.Reduce();
 }
 
 // Row j's pseudorandom vector (width scalars) from its hash blocks: 32 bytes per scalar.
@@ -111,8 +112,10 @@ Digest CheckDigest(const ExtensionKeys& keys, const std::vector<Scalar>& z, size
   const size_t width = L + 1;
   WipedVector<uint8_t> rb(kMulBatch * 32);
   for (size_t j = 0; j < kMulBatch; ++j) {
-    Scalar r = z[j * width + L];
-    for (size_t i = 0; i < L; ++i) r += chi[i] * z[j * width + i];
+    WideSum acc;
+    acc.Add(z[j * width + L]);
+    for (size_t i = 0; i < L; ++i) acc.AddProduct(chi[i], z[j * width + i]);
+    Scalar r = acc.Reduce();
     if (beta != nullptr) r = Scalar::Select(Scalar(), u, (*beta)[j / 8] >> (j % 8)) - r;
     r.ToBytes(rb.data() + 32 * j);
   }
