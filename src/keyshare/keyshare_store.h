@@ -1,0 +1,62 @@
+// keyshare/keyshare_store.h — encrypted key-share files (seed: "keyshare/", DESIGN.md §7).
+//
+// Owns: one file per key id under <home>/keyshares/, sealed with XChaCha20-Poly1305 under a key
+// that Argon2id derives from the node's password and the file's own salt; the key id is the
+// associated data, so a file renamed to another key id does not open. Writes are atomic (temp
+// file, fsync, rename, fsync of the folder): a crash leaves the old share or the new one, never
+// a torn one. Must not touch: what the plaintext means (opaque bytes), or logging of secrets.
+//
+// File layout (version 1), all integers big-endian:
+//   "TSSK" | u8 version=1 | u8 kdf=1 (Argon2id v1.3) | u32 opslimit | u32 memlimit_kib
+//   | 16-byte salt | 24-byte nonce | ciphertext (plaintext + 16-byte tag)
+// The associated data is the key id followed by the 50-byte header, so no header field can be
+// changed without the tag failing.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/secure.h"
+#include "common/status.h"
+
+namespace tss::keyshare {
+
+struct KdfParams {
+  uint32_t opslimit = 3;          // Argon2id passes
+  uint32_t memlimit_kib = 65536;  // 64 MiB
+};
+
+class KeyShareStore {
+ public:
+  // `home` is the node's folder; the password is copied into wiped memory.
+  KeyShareStore(std::filesystem::path home, const SecureBytes& password, KdfParams params = {});
+
+  // Seals `plaintext` under `key_id`. replace=false refuses an existing key id (kAlreadyExists);
+  // replace=true swaps the file atomically (keyrefresh).
+  Status Store(const std::string& key_id, std::span<const uint8_t> plaintext, bool replace);
+  // kNotFound if absent; kPermissionDenied for a wrong password; kInvalidArgument for a damaged
+  // or foreign file. Never modifies the file.
+  Result<SecureBytes> Load(const std::string& key_id);
+  bool Exists(const std::string& key_id) const;
+  Result<std::vector<std::string>> List() const;
+
+  std::filesystem::path PathFor(const std::string& key_id) const;
+
+ private:
+  Result<SecureBytes> DeriveKey(std::span<const uint8_t> salt, const KdfParams& params);
+
+  std::filesystem::path dir_;
+  SecureBytes password_;
+  KdfParams params_;
+  std::mutex mu_;
+  // Argon2id is slow on purpose; each file's salt is derived once per process.
+  std::map<std::string, SecureBytes> key_cache_;
+};
+
+// Key ids become file names: 1..128 characters of [A-Za-z0-9._-], not starting with '.'.
+bool ValidKeyId(const std::string& key_id);
+
+}  // namespace tss::keyshare

@@ -1,0 +1,132 @@
+#include "keyshare/keyshare_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "common/bytes.h"
+
+namespace tss::keyshare {
+namespace {
+
+// Small Argon2id limits keep the test fast; the format and checks are the same.
+constexpr KdfParams kFast{1, 8192};
+
+SecureBytes Pw(const char* s) {
+  return SecureBytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s), std::strlen(s)));
+}
+Bytes Secret() {
+  return Bytes{'s', 'h', 'a', 'r', 'e', 0, 1, 2, 3};
+}
+
+class KeyShareStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_ = std::filesystem::path(::testing::TempDir()) /
+            ("ks-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(home_);
+  }
+  void TearDown() override { std::filesystem::remove_all(home_); }
+  Bytes ReadFile(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  void WriteFile(const std::filesystem::path& p, const Bytes& b) {
+    std::ofstream(p, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  std::filesystem::path home_;
+};
+
+TEST_F(KeyShareStoreTest, RoundTripAcrossInstances) {
+  KeyShareStore a(home_, Pw("correct horse"), kFast);
+  ASSERT_TRUE(a.Store("key-1", Secret(), false).ok());
+  KeyShareStore b(home_, Pw("correct horse"), kFast);  // a fresh process: no cached key
+  auto loaded = b.Load("key-1");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(Bytes(loaded->span().begin(), loaded->span().end()), Secret());
+  EXPECT_TRUE(b.Exists("key-1"));
+  EXPECT_EQ(*b.List(), std::vector<std::string>{"key-1"});
+  auto mode = std::filesystem::status(a.PathFor("key-1")).permissions();
+  EXPECT_EQ(mode & std::filesystem::perms::others_read, std::filesystem::perms::none);
+}
+
+TEST_F(KeyShareStoreTest, PlaintextNeverReachesTheDisk) {
+  KeyShareStore s(home_, Pw("pw"), kFast);
+  Bytes secret(64, 0x5a);
+  ASSERT_TRUE(s.Store("k", secret, false).ok());
+  Bytes file = ReadFile(s.PathFor("k"));
+  EXPECT_EQ(std::search(file.begin(), file.end(), secret.begin(), secret.begin() + 16), file.end());
+}
+
+TEST_F(KeyShareStoreTest, WrongPasswordIsAClearErrorAndChangesNothing) {
+  KeyShareStore good(home_, Pw("right"), kFast);
+  ASSERT_TRUE(good.Store("k", Secret(), false).ok());
+  Bytes before = ReadFile(good.PathFor("k"));
+  KeyShareStore bad(home_, Pw("wrong"), kFast);
+  auto r = bad.Load("k");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_NE(r.status().message().find("wrong password"), std::string::npos);
+  EXPECT_EQ(ReadFile(good.PathFor("k")), before);
+}
+
+TEST_F(KeyShareStoreTest, NoOverwriteUnlessReplacing) {
+  KeyShareStore s(home_, Pw("pw"), kFast);
+  ASSERT_TRUE(s.Store("k", Secret(), false).ok());
+  EXPECT_EQ(s.Store("k", Bytes{9}, false).code(), ErrorCode::kAlreadyExists);
+  auto contents = [&] {
+    auto loaded = s.Load("k");
+    EXPECT_TRUE(loaded.ok());
+    return loaded.ok() ? Bytes(loaded->span().begin(), loaded->span().end()) : Bytes{};
+  };
+  EXPECT_EQ(contents(), Secret());
+  ASSERT_TRUE(s.Store("k", Bytes{9}, true).ok());
+  EXPECT_EQ(contents(), Bytes{9});
+  // No temp files left behind.
+  for (auto& e : std::filesystem::directory_iterator(home_ / "keyshares"))
+    EXPECT_TRUE(e.path().filename().string().ends_with(".share")) << e.path();
+}
+
+TEST_F(KeyShareStoreTest, EveryTamperIsRefused) {
+  KeyShareStore s(home_, Pw("pw"), kFast);
+  ASSERT_TRUE(s.Store("k", Secret(), false).ok());
+  const Bytes good = ReadFile(s.PathFor("k"));
+  // Flip one bit at every position: magic, version, kdf, params, salt, nonce, ciphertext, tag.
+  for (size_t i = 0; i < good.size(); ++i) {
+    Bytes bad = good;
+    bad[i] ^= 0x01;
+    WriteFile(s.PathFor("k"), bad);
+    KeyShareStore fresh(home_, Pw("pw"), kFast);
+    auto r = fresh.Load("k");
+    EXPECT_FALSE(r.ok()) << "bit flip at byte " << i << " was accepted";
+  }
+  // Truncations.
+  for (size_t n : {size_t{0}, size_t{3}, size_t{20}, good.size() - 1}) {
+    WriteFile(s.PathFor("k"), Bytes(good.begin(), good.begin() + n));
+    EXPECT_FALSE(s.Load("k").ok()) << n;
+  }
+  // The same file under another key id (the key id is associated data).
+  WriteFile(s.PathFor("k"), good);
+  std::filesystem::copy_file(s.PathFor("k"), s.PathFor("other"));
+  EXPECT_FALSE(s.Load("other").ok());
+  EXPECT_TRUE(s.Load("k").ok());
+}
+
+TEST_F(KeyShareStoreTest, MissingAndInvalidIds) {
+  KeyShareStore s(home_, Pw("pw"), kFast);
+  EXPECT_EQ(s.Load("absent").status().code(), ErrorCode::kNotFound);
+  for (const char* bad : {"", "../etc/passwd", ".hidden", "a/b", "sp ace"}) {
+    EXPECT_FALSE(ValidKeyId(bad)) << bad;
+    EXPECT_FALSE(s.Store(bad, Secret(), false).ok()) << bad;
+  }
+  EXPECT_TRUE(ValidKeyId("0123abcd-key_1.v2"));
+}
+
+}  // namespace
+}  // namespace tss::keyshare
