@@ -148,10 +148,6 @@ void Reduce512(const uint64_t l[8], uint64_t r[4]) {
 
 }  // namespace
 
-Scalar::~Scalar() {
-  sodium_memzero(d_, sizeof d_);
-}
-
 Scalar Scalar::FromU64(uint64_t v) {
   Scalar s;
   s.d_[0] = v;
