@@ -1,0 +1,90 @@
+#include "node/registry_file.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace tss::node {
+namespace {
+
+std::filesystem::path TempPath(const char* name) {
+  auto p = std::filesystem::path(::testing::TempDir()) /
+           (std::string(name) + "-" + std::to_string(::getpid()) + ".json");
+  std::filesystem::remove(p);
+  return p;
+}
+
+TEST(RegistryFile, MissingIsAClearError) {
+  RegistryFile r(TempPath("missing"));
+  auto read = r.Read();
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), ErrorCode::kNotFound);
+  EXPECT_NE(read.status().message().find("no registry"), std::string::npos);
+}
+
+TEST(RegistryFile, UpsertReplacesOwnEntryOnly) {
+  auto path = TempPath("upsert");
+  RegistryFile r(path);
+  ASSERT_TRUE(r.Upsert({"v1", "peer1", {"/ip4/127.0.0.1/tcp/1"}, "db1"}).ok());
+  ASSERT_TRUE(r.Upsert({"v2", "peer2", {"/ip4/127.0.0.1/tcp/2"}, "db2"}).ok());
+  ASSERT_TRUE(r.Upsert({"v1", "peer1b", {"/ip4/127.0.0.1/tcp/3"}, "db1"}).ok());
+  auto entries = r.Read();
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 2u);
+  for (const auto& e : *entries) {
+    if (e.validator_address == "v1") {
+      EXPECT_EQ(e.peer_id, "peer1b");
+      EXPECT_EQ(e.multiaddrs, std::vector<std::string>{"/ip4/127.0.0.1/tcp/3"});
+    } else {
+      EXPECT_EQ(e.validator_address, "v2");
+      EXPECT_EQ(e.database, "db2");
+    }
+  }
+  std::filesystem::remove(path);
+}
+
+TEST(RegistryFile, ConcurrentWritersLoseNoEntry) {
+  auto path = TempPath("concurrent");
+  constexpr int kWriters = 8;
+  std::vector<pid_t> kids;
+  for (int i = 0; i < kWriters; ++i) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      RegistryFile r(path);
+      for (int k = 0; k < 5; ++k)
+        if (!r.Upsert({"v" + std::to_string(i), "p" + std::to_string(k), {}, ""}).ok()) ::_exit(1);
+      ::_exit(0);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t pid : kids) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  auto entries = RegistryFile(path).Read();
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(entries->size(), static_cast<size_t>(kWriters));
+  std::filesystem::remove(path);
+}
+
+TEST(RegistryFile, CorruptIsAClearErrorAndNotOverwritten) {
+  auto path = TempPath("corrupt");
+  { std::ofstream(path) << "{ not json"; }
+  RegistryFile r(path);
+  EXPECT_EQ(r.Read().status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(r.Upsert({"v1", "p", {}, ""}).ok());
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "{ not json");
+  for (const char* bad :
+       {"[]x", "{\"nodes\": 3}", "{\"nodes\": [1]}", "{\"nodes\": [{\"peer_id\": \"p\"}]}"})
+    EXPECT_FALSE(ParseRegistry(bad).ok()) << bad;
+  EXPECT_TRUE(ParseRegistry("{\"nodes\": []}").ok());
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace tss::node
