@@ -147,7 +147,8 @@ class SetupReceiver {
   SetupReceiver(const SetupReceiver&) = delete;
   SetupReceiver& operator=(const SetupReceiver&) = delete;
 
-  // m1: Bob's base-OT public key and a proof that he knows its discrete logarithm.
+  // m1: Bob's base-OT public key and a proof that he knows its discrete logarithm. Returns an
+  // empty message (and changes nothing) when called a second time.
   Bytes Start();
   // Consumes Alice's m2 (her blinded base-OT choices) and returns m3: key-confirmation tags that
   // let Alice check she received the keys Bob will use (catches a mismatched or tampered m2).
@@ -203,7 +204,8 @@ class RvoleReceiver {
   RvoleReceiver& operator=(const RvoleReceiver&) = delete;
 
   // m1: the OT-extension matrix for Bob's gadget-encoded random input, plus its KOS check.
-  // Call once.
+  // Call once: a second call returns an empty message and changes nothing; with an invalid
+  // count the message is empty and Finish fails.
   Bytes Start();
   // Bob's random input b (valid after Start).
   const Scalar& Input() const;

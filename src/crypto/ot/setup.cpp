@@ -186,10 +186,7 @@ SetupReceiver::SetupReceiver(ByteSpan session_id, Rng& rng)
 SetupReceiver::~SetupReceiver() = default;
 
 Bytes SetupReceiver::Start() {
-  if (s_->step != State::Step::kNew) {
-    s_->step = State::Step::kFailed;
-    return {};
-  }
+  if (s_->step != State::Step::kNew) return {};  // a second Start changes nothing
   s_->a = Scalar::RandomNonZero(s_->rng);
   s_->A = Point::BaseMul(s_->a);
   Bytes ctx;
@@ -235,6 +232,8 @@ Result<Bytes> SetupReceiver::Respond(ByteSpan m2) {
     Point P1 = P0 + minus_aA;  // never infinity: B ≠ A
     seeds[i][0] = BaseOtKey(s_->sid, i, a_bytes, b_bytes, P0);
     seeds[i][1] = BaseOtKey(s_->sid, i, a_bytes, b_bytes, P1);
+    Wipe(&P0, sizeof P0);  // the Diffie–Hellman values are as secret as the keys
+    Wipe(&P1, sizeof P1);
     for (int b = 0; b < 2; ++b) {
       Key16 t = ConfirmTag(setup_id, i, seeds[i][b]);
       m3.insert(m3.end(), t.begin(), t.end());
@@ -307,7 +306,9 @@ Result<Bytes> SetupSender::Respond(ByteSpan m1) {
       uint8_t* out = m2.data() + kTagSize + i * Point::kCompressedSize;
       for (size_t k = 0; k < e0.size(); ++k)
         out[k] = static_cast<uint8_t>((e1[k] & mask) | (e0[k] & ~mask));
-      seeds[i] = BaseOtKey(s_->sid, i, a_bytes, ByteSpan(out, Point::kCompressedSize), *A * b);
+      Point shared = *A * b;
+      seeds[i] = BaseOtKey(s_->sid, i, a_bytes, ByteSpan(out, Point::kCompressedSize), shared);
+      Wipe(&shared, sizeof shared);
       break;
     }
   }
