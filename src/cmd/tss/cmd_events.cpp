@@ -1,0 +1,255 @@
+// `tss keygen | keyrefresh | sign | status`: create events in every registered node's database
+// (seed: "Commands … discover nodes from registry and create events in databases"), follow them
+// to their end with --wait, and show every node's view of them.
+#include <sodium.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cmd/tss/command.h"
+#include "crypto/hash.h"
+#include "eventstore/event_store.h"
+#include "node/adapters.h"
+#include "node/config.h"
+#include "node/registry_file.h"
+
+namespace {
+
+using nlohmann::json;
+using tss::cli::Fail;
+using tss::cli::kExitFailure;
+using tss::cli::kExitUsage;
+namespace es = tss::eventstore;
+
+struct CommonFlags {
+  std::string registry;
+  bool json_out = false;
+  bool wait = false;
+  std::string timeout = "10m";
+  std::string db;  // only this database instead of the registry's (for tests and single-node use)
+};
+
+std::string RegistryPath(const CommonFlags& f) {
+  if (!f.registry.empty()) return f.registry;
+  if (const char* env = std::getenv("TSS_REGISTRY")) return env;
+  return "/tmp/tss-nodes.json";
+}
+
+struct NodeDb {
+  std::string validator;
+  std::unique_ptr<es::EventStore> store;
+};
+
+std::vector<NodeDb> OpenAll(const CommonFlags& f) {
+  std::vector<NodeDb> out;
+  if (!f.db.empty()) {
+    auto s = es::OpenEventStore(f.db);
+    if (!s.ok()) Fail(kExitFailure, s.status().message());
+    out.push_back({"(" + f.db + ")", std::move(*s)});
+    return out;
+  }
+  tss::node::RegistryFile registry(RegistryPath(f));
+  auto entries = registry.Read();
+  if (!entries.ok()) Fail(kExitFailure, entries.status().message());
+  if (entries->empty()) Fail(kExitFailure, "the registry " + RegistryPath(f) + " lists no nodes");
+  for (const auto& e : *entries) {
+    if (e.database.empty())
+      Fail(kExitFailure, "registry entry " + e.validator_address + " has no database");
+    auto s = es::OpenEventStore(e.database);
+    if (!s.ok()) Fail(kExitFailure, "node " + e.validator_address + ": " + s.status().message());
+    out.push_back({e.validator_address, std::move(*s)});
+  }
+  return out;
+}
+
+uint64_t CurrentBlock() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+std::string NewEventId() {
+  uint8_t b[16];
+  randombytes_buf(b, sizeof b);
+  return tss::ToHex(b);
+}
+
+json EventJson(const es::Event& e) {
+  json j{{"event_id", e.event_id},
+         {"status", es::StatusName(e.status)},
+         {"protocol", e.protocol_type},
+         {"block_number", e.block_number},
+         {"attempts", e.attempts}};
+  if (!e.result.empty()) j["result"] = json::parse(e.result, nullptr, false);
+  if (!e.error.empty()) j["error"] = e.error;
+  return j;
+}
+
+bool Terminal(es::Status s) {
+  return s == es::Status::kSuccess || s == es::Status::kFailed || s == es::Status::kExpired;
+}
+
+// Creates the event everywhere; with --wait follows it until every node has an outcome.
+void Submit(const CommonFlags& f, const std::string& protocol, const std::string& key_id,
+            const tss::Bytes& hash, uint64_t expiry_blocks) {
+  auto nodes = OpenAll(f);
+  es::Event ev;
+  ev.event_id = NewEventId();
+  ev.block_number = CurrentBlock();
+  ev.protocol_type = protocol;
+  ev.expiry_height = expiry_blocks ? ev.block_number + expiry_blocks : 0;
+  ev.event_data = tss::node::EncodeEventData(key_id, hash, "");
+  for (auto& n : nodes)
+    if (auto st = n.store->CreateEvent(ev); !st.ok())
+      Fail(kExitFailure,
+           "cannot create the event in " + n.validator + "'s database: " + st.message());
+  if (!f.wait) {
+    if (f.json_out)
+      std::cout << json{{"event_id", ev.event_id}}.dump() << "\n";
+    else
+      std::cout << "event " << ev.event_id << " created on " << nodes.size() << " node(s)\n";
+    return;
+  }
+  auto timeout = tss::node::ParseDuration(f.timeout);
+  if (!timeout.ok()) Fail(kExitUsage, "--timeout: " + timeout.status().message());
+  auto deadline = std::chrono::steady_clock::now() + *timeout;
+  std::optional<es::Event> success, failure;
+  for (;;) {
+    size_t done = 0;
+    for (auto& n : nodes) {
+      auto e = n.store->GetEvent(ev.event_id);
+      if (!e.ok() || !e->has_value()) continue;
+      if (!Terminal((*e)->status)) continue;
+      ++done;
+      if ((*e)->status == es::Status::kSuccess && !success) success = **e;
+      if ((*e)->status != es::Status::kSuccess && !failure) failure = **e;
+    }
+    if (done == nodes.size() || failure) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::cerr << "error: event " << ev.event_id << " did not finish within " << f.timeout
+                << "; `tss status --event-id " << ev.event_id << "` shows where it is\n";
+      throw CLI::RuntimeError(kExitFailure);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const es::Event& outcome = failure ? *failure : *success;
+  json out{{"event_id", ev.event_id}, {"status", es::StatusName(outcome.status)}};
+  json result = json::parse(outcome.result.empty() ? "{}" : outcome.result, nullptr, false);
+  if (result.is_object())
+    for (auto& [k, v] : result.items()) out[k] = v;
+  if (!outcome.error.empty()) out["error"] = outcome.error;
+  if (f.json_out) {
+    std::cout << out.dump() << "\n";
+  } else {
+    for (auto& [k, v] : out.items())
+      std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+  }
+  if (failure) {
+    std::cerr << "error: event " << ev.event_id << " ended " << es::StatusName(outcome.status)
+              << (outcome.error.empty() ? "" : ": " + outcome.error) << "\n";
+    throw CLI::RuntimeError(kExitFailure);
+  }
+}
+
+void AddCommon(CLI::App* cmd, CommonFlags& f, bool can_wait) {
+  cmd->add_option("--registry", f.registry,
+                  "Validator registry (default $TSS_REGISTRY or /tmp/tss-nodes.json)");
+  cmd->add_flag("--json", f.json_out, "Print JSON");
+  if (can_wait) {
+    cmd->add_flag("--wait", f.wait, "Follow the event until every node has an outcome");
+    cmd->add_option("--timeout", f.timeout, "How long --wait waits")->capture_default_str();
+  }
+}
+
+const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
+  struct Flags {
+    CommonFlags common;
+    std::string key_id, message_hash, message;
+    uint64_t expiry_blocks = 3600;
+  };
+  auto make = [&app](const char* name, const char* help) {
+    auto flags = std::make_shared<Flags>();
+    auto* cmd = app.add_subcommand(name, help);
+    AddCommon(cmd, flags->common, true);
+    cmd->add_option("--expiry-blocks", flags->expiry_blocks,
+                    "Blocks after which a still-pending event expires (0: never)")
+        ->capture_default_str();
+    return std::make_pair(cmd, flags);
+  };
+
+  auto [keygen, kg] = make("keygen", "Create a keygen event on every registered node");
+  keygen->add_option("--key-id", kg->key_id,
+                     "Name for the new key (default: derived from the key)");
+  keygen->callback([kg] {
+    if (!kg->key_id.empty() && !tss::keyshare::ValidKeyId(kg->key_id))
+      Fail(kExitUsage, "--key-id may use letters, digits, '.', '_' and '-' (at most 128)");
+    Submit(kg->common, "KEYGEN", kg->key_id, {}, kg->expiry_blocks);
+  });
+
+  auto [refresh, rf] =
+      make("keyrefresh", "Create a keyrefresh event: fresh shares, same public key");
+  refresh->add_option("--key-id", rf->key_id, "The key to refresh")->required();
+  refresh->callback([rf] { Submit(rf->common, "KEYREFRESH", rf->key_id, {}, rf->expiry_blocks); });
+
+  auto [sign, sg] = make("sign", "Create a sign event for a 32-byte message hash");
+  sign->add_option("--key-id", sg->key_id, "The key to sign with")->required();
+  auto* h =
+      sign->add_option("--message-hash", sg->message_hash, "The 32-byte hash to sign, as hex");
+  auto* m = sign->add_option("--message", sg->message, "A text whose SHA-256 is signed");
+  h->excludes(m);
+  sign->callback([sg] {
+    tss::Bytes hash;
+    if (!sg->message_hash.empty()) {
+      auto b = tss::FromHex(sg->message_hash);
+      if (!b.ok() || b->size() != 32)
+        Fail(kExitUsage, "--message-hash must be 64 hex digits (32 bytes)");
+      hash = *b;
+    } else if (!sg->message.empty()) {
+      auto d = tss::crypto::Sha256(tss::AsBytes(sg->message));
+      hash.assign(d.begin(), d.end());
+    } else {
+      Fail(kExitUsage, "give --message-hash HEX or --message TEXT");
+    }
+    Submit(sg->common, "SIGN", sg->key_id, hash, sg->expiry_blocks);
+  });
+
+  auto st = std::make_shared<CommonFlags>();
+  auto event_id = std::make_shared<std::string>();
+  auto* status = app.add_subcommand("status", "Show every node's view of events");
+  AddCommon(status, *st, false);
+  status->add_option("--event-id", *event_id, "Only this event");
+  status->callback([st, event_id] {
+    auto nodes = OpenAll(*st);
+    json out = json::object();
+    for (auto& n : nodes) {
+      json list = json::array();
+      if (!event_id->empty()) {
+        auto e = n.store->GetEvent(*event_id);
+        if (!e.ok()) Fail(kExitFailure, n.validator + ": " + e.status().message());
+        if (e->has_value()) list.push_back(EventJson(**e));
+      } else {
+        auto events = n.store->ListEvents(50);
+        if (!events.ok()) Fail(kExitFailure, n.validator + ": " + events.status().message());
+        for (const auto& e : *events) list.push_back(EventJson(e));
+      }
+      out[n.validator] = list;
+    }
+    if (st->json_out) {
+      std::cout << out.dump() << "\n";
+      return;
+    }
+    for (auto& [validator, list] : out.items()) {
+      std::cout << validator << "\n";
+      for (auto& e : list)
+        std::cout << "  " << e["event_id"].get<std::string>() << "  "
+                  << e["protocol"].get<std::string>() << "  " << e["status"].get<std::string>()
+                  << (e.contains("error") ? "  " + e["error"].get<std::string>() : "") << "\n";
+    }
+  });
+});
+
+}  // namespace
