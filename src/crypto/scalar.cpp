@@ -157,7 +157,7 @@ Scalar Scalar::FromU64(uint64_t v) {
 Result<Scalar> Scalar::FromBytes(std::span<const uint8_t> bytes) {
   if (bytes.size() != 32) return InvalidArgument("scalar encoding must be 32 bytes");
   uint64_t v[4];
-  for (int i = 0; i < 4; ++i) v[i] = LoadBe64(bytes.data() + (3 - i) * 8);
+  for (int i = 0; i < 4; ++i) v[i] = LoadBe64(bytes.data() + static_cast<size_t>(3 - i) * 8);
   // v < n ? — compare via the borrow of v - n.
   uint64_t borrow = 0;
   for (int i = 0; i < 4; ++i) {
@@ -177,7 +177,7 @@ Scalar Scalar::FromBytesReduce(std::span<const uint8_t> bytes) {
   if (bytes.size() == 32) {
     // Below 2^256 < 2n: one conditional subtraction suffices (a hot path of the OT code).
     uint64_t v[4];
-    for (int i = 0; i < 4; ++i) v[i] = LoadBe64(bytes.data() + (3 - i) * 8);
+    for (int i = 0; i < 4; ++i) v[i] = LoadBe64(bytes.data() + static_cast<size_t>(3 - i) * 8);
     Scalar s;
     ReduceOnce(v, 0, s.d_);
     sodium_memzero(v, sizeof v);
@@ -218,7 +218,7 @@ Scalar Scalar::RandomNonZero(Rng& rng) {
 }
 
 void Scalar::ToBytes(uint8_t out[32]) const {
-  for (int i = 0; i < 4; ++i) StoreBe64(out + (3 - i) * 8, d_[i]);
+  for (int i = 0; i < 4; ++i) StoreBe64(out + static_cast<size_t>(3 - i) * 8, d_[i]);
 }
 
 std::array<uint8_t, 32> Scalar::ToBytes() const {
