@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "crypto/ctime.h"
 #include "crypto/rng.h"
 
 namespace tss::crypto::ot {
@@ -133,7 +134,8 @@ Status OteSenderExtend(const OteSenderSetup& setup, const ExtensionKeys& keys, s
     Block d = expect ^ q_tilde[i];
     diff |= d.w[0] | d.w[1];
   }
-  if (diff != 0)
+  // Whether the check passed is public (the abort is visible); which bits differed is not.
+  if (Declassified(diff) != 0)
     return Status(ErrorCode::kProtocolAbort,
                   "OT extension consistency check failed: the receiver's columns disagree");
 

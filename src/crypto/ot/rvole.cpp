@@ -22,6 +22,7 @@
 
 #include <algorithm>
 
+#include "crypto/ctime.h"
 #include "crypto/ot/ot.h"
 #include "crypto/ot/ote.h"
 #include "crypto/ot/primitives.h"
@@ -188,6 +189,7 @@ Bytes RvoleReceiver::Start() {
     size_t j = kPowerBits + e;
     s.b += Scalar::Select(Scalar(), s.random_gadget[e], s.beta[j / 8] >> (j % 8));
   }
+  Declassify(m1.data(), m1.size());  // what goes on the wire is public
   s.m1_digest = FramedHash("tss/ot/rvole/m1").Add(m1).Final();
   s.step = State::Step::kStarted;
   return m1;
@@ -240,7 +242,7 @@ Result<std::vector<Scalar>> RvoleReceiver::Finish(ByteSpan m2) {
 
   std::vector<Scalar> chi = CheckChallenges(s.keys, s.m1_digest, tau_bytes, L);
   Digest got = CheckDigest(s.keys, z, L, chi, &s.beta, *u);
-  if (sodium_memcmp(got.data(), r_digest.data(), 32) != 0)
+  if (Declassified(sodium_memcmp(got.data(), r_digest.data(), 32)) != 0)
     return Status(ErrorCode::kProtocolAbort,
                   "multiplication consistency check failed: the sender's inputs disagree");
 
@@ -322,6 +324,7 @@ Result<RvoleSenderOutput> testing::RvoleSendWithTweak(const OteSenderSetup& setu
   }
   rows.Clear();
   const ByteSpan tau_bytes(tau_out, kMulBatch * width * 32);
+  Declassify(tau_bytes.data(), tau_bytes.size());  // sent to Bob
 
   std::vector<Scalar> chi = CheckChallenges(keys, m1_digest, tau_bytes, L);
   Digest rd = CheckDigest(keys, z, L, chi, nullptr, Scalar());

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 
+#include "crypto/ctime.h"
 #include "crypto/ot/ot.h"
 #include "crypto/ot/primitives.h"
 #include "crypto/point.h"
@@ -301,7 +302,7 @@ Result<Bytes> SetupSender::Respond(ByteSpan m1) {
       Point P0 = Point::BaseMul(b);
       Point P1 = P0 + *A;
       // b = −a has probability 2^-256; resampling only reveals that this happened.
-      if (P1.IsInfinity()) continue;
+      if (Declassified(P1.IsInfinity())) continue;
       auto e0 = P0.ToBytes(), e1 = P1.ToBytes();
       uint8_t* out = m2.data() + kTagSize + i * Point::kCompressedSize;
       for (size_t k = 0; k < e0.size(); ++k)
@@ -337,7 +338,7 @@ Result<OteSenderSetup> SetupSender::Finish(ByteSpan m3) {
     }
   }
   if (!r.done()) return InvalidArgument("OT setup message m3 is malformed");
-  if (diff != 0)
+  if (Declassified(diff) != 0)
     return Status(ErrorCode::kProtocolAbort,
                   "OT setup message m3: key confirmation failed (Bob's keys do not match)");
   s_->step = State::Step::kFinished;
