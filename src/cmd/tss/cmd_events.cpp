@@ -181,7 +181,9 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
     return std::make_pair(cmd, flags);
   };
 
-  auto [keygen, kg] = make("keygen", "Create a keygen event on every registered node");
+  auto keygen_cmd = make("keygen", "Create a keygen event on every registered node");
+  auto* keygen = keygen_cmd.first;
+  auto kg = keygen_cmd.second;
   keygen->add_option("--key-id", kg->key_id,
                      "Name for the new key (default: derived from the key)");
   keygen->callback([kg] {
@@ -190,12 +192,15 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
     Submit(kg->common, "KEYGEN", kg->key_id, {}, kg->expiry_blocks);
   });
 
-  auto [refresh, rf] =
-      make("keyrefresh", "Create a keyrefresh event: fresh shares, same public key");
+  auto refresh_cmd = make("keyrefresh", "Create a keyrefresh event: fresh shares, same public key");
+  auto* refresh = refresh_cmd.first;
+  auto rf = refresh_cmd.second;
   refresh->add_option("--key-id", rf->key_id, "The key to refresh")->required();
   refresh->callback([rf] { Submit(rf->common, "KEYREFRESH", rf->key_id, {}, rf->expiry_blocks); });
 
-  auto [sign, sg] = make("sign", "Create a sign event for a 32-byte message hash");
+  auto sign_cmd = make("sign", "Create a sign event for a 32-byte message hash");
+  auto* sign = sign_cmd.first;
+  auto sg = sign_cmd.second;
   sign->add_option("--key-id", sg->key_id, "The key to sign with")->required();
   auto* h =
       sign->add_option("--message-hash", sg->message_hash, "The 32-byte hash to sign, as hex");
