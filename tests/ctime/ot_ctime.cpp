@@ -2,11 +2,8 @@
 // tests/ctime/scalar_ctime.cpp: Δ, the base-OT seeds, β, the padding choices, Alice's inputs and
 // â are marked undefined for valgrind's memcheck, so any branch or memory index that depends on
 // them is reported. The library declassifies only what is public by design (outgoing messages,
-// whether a check passed). Not built by tests/crypto (no _test suffix): meant for tests/ctime,
-// which compiles the crypto sources with TSS_CTIME_CHECK. By hand:
-//   g++ -O1 -g -std=c++20 -DTSS_CTIME_CHECK=1 -Isrc tests/crypto/ot_ctime.cpp src/crypto/ot/*.cpp \
-//     src/crypto/{scalar,point,hash,rng,schnorr}.cpp src/common/*.cpp \
-//     -lsecp256k1 -lsodium -lcrypto -o /tmp/ot_ctime && valgrind --error-exitcode=42 /tmp/ot_ctime
+// whether a check passed). Built by tests/ctime,
+// which compiles the crypto sources with TSS_CTIME_CHECK (`ctest -L ctime` runs it under valgrind).
 // (0 errors as of this commit.) The base-OT setup is not checked: its secrets go through
 // libsecp256k1, whose own ctime tests cover it.
 #include <valgrind/memcheck.h>
