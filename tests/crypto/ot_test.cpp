@@ -622,7 +622,7 @@ TEST(Rvole, CheatingBobIsCaught) {
       {"u column with Δ_i = 1", [&](Bytes& m) { m[ext + col1 * cb + 20] ^= 4; }},
       {"x~", [&](Bytes& m) { m[check + 2] ^= 1; }},
       {"t~", [&](Bytes& m) { m[check + 16 + 5] ^= 1; }},
-      {"short", [](Bytes& m) { m.resize(m.size() - 16); }},
+      {"short", [](Bytes& m) { m.erase(m.end() - 16, m.end()); }},
       {"long", [](Bytes& m) { m.resize(m.size() + 1); }},
       {"empty", [](Bytes& m) { m.clear(); }},
       {"garbage", [](Bytes& m) { std::fill(m.begin(), m.end(), 0x5a); }},
