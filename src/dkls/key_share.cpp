@@ -1,0 +1,197 @@
+#include "dkls/key_share.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "dkls/message.h"
+#include "dkls/sharing.h"
+
+namespace tss::dkls {
+
+using crypto::Point;
+using crypto::Scalar;
+namespace ot = crypto::ot;
+
+namespace {
+
+constexpr uint8_t kKeyShareVersion = 1;
+constexpr size_t kHeaderSize = 1 + 2 + 2 + 2 + 4 + 32 + 33;
+constexpr size_t kPeerSize =
+    2 + 32 + ot::OteSenderSetup::kEncodedSize + ot::OteReceiverSetup::kEncodedSize;
+
+size_t EncodedSize(size_t n) {
+  return kHeaderSize + n * 33 + 32 + (n - 1) * kPeerSize;
+}
+
+// Fills a pre-sized secret buffer front to back, so no growing container leaves copies behind.
+class SecretWriter {
+ public:
+  explicit SecretWriter(SecureBytes& out) : out_(out) {}
+  void Raw(ByteSpan b) {
+    std::memcpy(out_.data() + pos_, b.data(), b.size());
+    pos_ += b.size();
+  }
+  void U16(uint16_t v) {
+    const uint8_t b[2] = {uint8_t(v >> 8), uint8_t(v)};
+    Raw(b);
+  }
+  void U32(uint32_t v) {
+    const uint8_t b[4] = {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
+    Raw(b);
+  }
+  // Secret encodings arrive in plain Bytes: copy, then wipe the temporary.
+  void Secret(Bytes&& b) {
+    Raw(b);
+    Wipe(b.data(), b.size());
+  }
+  size_t pos() const { return pos_; }
+
+ private:
+  SecureBytes& out_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+crypto::Digest DeriveKeyId(const Point& public_key, ByteSpan keygen_session_id) {
+  crypto::Sha256Hasher h;
+  h.Update("tss/dkls/key-id/v1");
+  const auto pk = public_key.ToBytes();
+  h.Update(pk);
+  h.Update(keygen_session_id);
+  return h.Final();
+}
+
+PeerMaterial PeerMaterial::Clone() const {
+  PeerMaterial p;
+  p.index = index;
+  p.zero_seed = zero_seed;
+  p.ot_send = ot_send.Clone();
+  p.ot_recv = ot_recv.Clone();
+  return p;
+}
+
+KeyShare KeyShare::Clone() const {
+  KeyShare k;
+  k.index = index;
+  k.n = n;
+  k.t = t;
+  k.generation = generation;
+  k.key_id = key_id;
+  k.public_key = public_key;
+  k.public_shares = public_shares;
+  k.secret_share = secret_share;
+  k.peers.reserve(peers.size());
+  for (const auto& p : peers) k.peers.push_back(p.Clone());
+  return k;
+}
+
+const PeerMaterial* KeyShare::Peer(uint16_t j) const {
+  auto it = std::lower_bound(peers.begin(), peers.end(), j,
+                             [](const PeerMaterial& p, uint16_t v) { return p.index < v; });
+  return it != peers.end() && it->index == j ? &*it : nullptr;
+}
+
+crypto::Digest KeyShare::Fingerprint() const {
+  crypto::Transcript tr("tss/dkls/key-fingerprint/v1");
+  tr.Append("key id", key_id);
+  tr.Append("generation", generation);
+  tr.Append("n", n);
+  tr.Append("t", t);
+  tr.Append("public key", public_key);
+  for (const Point& x : public_shares) tr.Append("X", x);
+  crypto::Digest d;
+  tr.ChallengeBytes("fingerprint", d);
+  return d;
+}
+
+Status KeyShare::Validate() const {
+  if (t < 2 || t > n || n > kMaxParties)
+    return InvalidArgument("key share: needs 2 <= t <= n <= 255, has t=" + std::to_string(t) +
+                           " n=" + std::to_string(n));
+  if (index < 1 || index > n) return InvalidArgument("key share: party index outside 1..n");
+  if (public_shares.size() != n) return InvalidArgument("key share: wrong number of public shares");
+  if (peers.size() != size_t(n) - 1) return InvalidArgument("key share: wrong number of peers");
+  for (size_t k = 0; k < peers.size(); ++k) {
+    const uint16_t expect = uint16_t(k + 1 < index ? k + 1 : k + 2);
+    if (peers[k].index != expect) return InvalidArgument("key share: peers out of order");
+  }
+  if (public_key.IsInfinity()) return InvalidArgument("key share: public key is infinity");
+  for (const Point& x : public_shares)
+    if (x.IsInfinity()) return InvalidArgument("key share: a public share is infinity");
+  if (Point::BaseMul(secret_share) != PublicShare(index))
+    return InvalidArgument("key share: secret share does not match its public share");
+  // Any t public shares must interpolate to the same polynomial: check the public key and every
+  // share beyond the first t against the interpolation of the first t.
+  std::span<const Point> first(public_shares.data(), t);
+  if (InterpolatePublic(first, 0) != public_key)
+    return InvalidArgument("key share: public shares do not interpolate to the public key");
+  for (uint16_t j = t + 1; j <= n; ++j)
+    if (InterpolatePublic(first, j) != PublicShare(j))
+      return InvalidArgument("key share: public shares do not lie on one degree t-1 polynomial");
+  return Status::Ok();
+}
+
+SecureBytes KeyShare::Encode() const {
+  SecureBytes out(EncodedSize(n));
+  SecretWriter w(out);
+  const uint8_t version = kKeyShareVersion;
+  w.Raw(ByteSpan(&version, 1));
+  w.U16(index);
+  w.U16(n);
+  w.U16(t);
+  w.U32(generation);
+  w.Raw(key_id);
+  w.Raw(public_key.ToBytes());
+  for (const Point& x : public_shares) w.Raw(x.ToBytes());
+  auto x = secret_share.ToBytes();
+  w.Raw(x);
+  Wipe(x.data(), x.size());
+  for (const PeerMaterial& p : peers) {
+    w.U16(p.index);
+    w.Raw(p.zero_seed.bytes);
+    w.Secret(p.ot_send.Encode());
+    w.Secret(p.ot_recv.Encode());
+  }
+  return out;
+}
+
+Result<KeyShare> KeyShare::Decode(ByteSpan bytes) {
+  ByteReader r(bytes);
+  uint8_t version = 0;
+  KeyShare k;
+  if (!r.U8(version) || !r.U16(k.index) || !r.U16(k.n) || !r.U16(k.t) || !r.U32(k.generation))
+    return InvalidArgument("key share: truncated header");
+  if (version != kKeyShareVersion)
+    return InvalidArgument("key share: unsupported version " + std::to_string(version));
+  if (k.n < 2 || k.n > kMaxParties) return InvalidArgument("key share: n outside 2..255");
+  if (bytes.size() != EncodedSize(k.n))
+    return InvalidArgument("key share: " + std::to_string(bytes.size()) + " bytes, expected " +
+                           std::to_string(EncodedSize(k.n)) + " for n=" + std::to_string(k.n));
+  ByteSpan field;
+  r.Raw(32, k.key_id.data());
+  r.Raw(33, field);
+  TSS_ASSIGN_OR_RETURN(k.public_key, Point::FromBytes(field));
+  k.public_shares.reserve(k.n);
+  for (uint16_t j = 0; j < k.n; ++j) {
+    r.Raw(33, field);
+    TSS_ASSIGN_OR_RETURN(Point x, Point::FromBytes(field));
+    k.public_shares.push_back(x);
+  }
+  r.Raw(32, field);
+  TSS_ASSIGN_OR_RETURN(k.secret_share, Scalar::FromBytes(field));
+  k.peers.resize(k.n - 1);
+  for (PeerMaterial& p : k.peers) {
+    r.U16(p.index);
+    r.Raw(32, p.zero_seed.bytes.data());
+    r.Raw(ot::OteSenderSetup::kEncodedSize, field);
+    TSS_ASSIGN_OR_RETURN(p.ot_send, ot::OteSenderSetup::Decode(field));
+    r.Raw(ot::OteReceiverSetup::kEncodedSize, field);
+    TSS_ASSIGN_OR_RETURN(p.ot_recv, ot::OteReceiverSetup::Decode(field));
+  }
+  if (!r.done()) return InvalidArgument("key share: length mismatch");
+  TSS_RETURN_IF_ERROR(k.Validate());
+  return k;
+}
+
+}  // namespace tss::dkls

@@ -1,0 +1,95 @@
+// dkls/key_share.h — what one party keeps after keygen or keyrefresh, and its byte format.
+//
+// Owns: KeyShare (party index, n, t, refresh generation, key id, group public key, every party's
+// public share, the party's own Shamir share, and per peer the zero-sharing seed and both
+// directions of OT-extension material) and its versioned encoding for the key-share store.
+// Must not touch: encryption at rest (keyshare/ seals these bytes), files.
+//
+// Shamir convention: party i holds x_i = p(i) for the degree t−1 polynomial p with p(0) = sk,
+// so any t parties recover sk·G = Σ λ_i·X_i with Lagrange coefficients at 0 over their indices.
+// Key id: hex of SHA-256("tss/dkls/key-id/v1", public key, keygen session id) — fixed at keygen,
+// kept by every refresh, so the node files a refreshed share under the same name.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/secure.h"
+#include "common/status.h"
+#include "crypto/hash.h"
+#include "crypto/ot/ot.h"
+#include "crypto/point.h"
+#include "crypto/scalar.h"
+
+namespace tss::dkls {
+
+// A 32-byte pairwise secret, wiped on destruction.
+struct Seed {
+  std::array<uint8_t, 32> bytes{};
+  Seed() = default;
+  Seed(const Seed&) = default;
+  Seed& operator=(const Seed&) = default;
+  ~Seed() { Wipe(bytes.data(), bytes.size()); }
+};
+
+// What party i shares with one peer j.
+struct PeerMaterial {
+  uint16_t index = 0;
+  // seed_{ij} of the zero-sharing (DKLs23 Functionality 3.4): known to i and j only.
+  Seed zero_seed;
+  // DKLs23 Functionality 3.5 (two-party multiplication) material, one per ordered pair: towards
+  // j we are the RVOLE sender ("Alice", inputs r_i and sk_i) with ot_send, and the RVOLE
+  // receiver ("Bob", random input χ) with ot_recv.
+  crypto::ot::OteSenderSetup ot_send;
+  crypto::ot::OteReceiverSetup ot_recv;
+
+  PeerMaterial Clone() const;
+};
+
+struct KeyShare {
+  uint16_t index = 0;  // 1..n, our Shamir evaluation point
+  uint16_t n = 0;
+  uint16_t t = 0;
+  uint32_t generation = 0;  // 0 after keygen, +1 per keyrefresh
+  crypto::Digest key_id{};
+  crypto::Point public_key;
+  std::vector<crypto::Point> public_shares;  // X_j = x_j·G at [j − 1], j = 1..n
+  crypto::Scalar secret_share;               // x_i
+  std::vector<PeerMaterial> peers;           // every j ≠ index, ascending
+
+  KeyShare() = default;
+  KeyShare(KeyShare&&) noexcept = default;
+  KeyShare& operator=(KeyShare&&) noexcept = default;
+  KeyShare(const KeyShare&) = delete;
+  KeyShare& operator=(const KeyShare&) = delete;
+  KeyShare Clone() const;
+
+  std::string KeyIdHex() const { return ToHex(key_id); }
+  const crypto::Point& PublicShare(uint16_t j) const { return public_shares[j - 1]; }
+  const PeerMaterial* Peer(uint16_t j) const;
+  // Public digest of the key's current sharing (key id, generation, public key, public shares).
+  // Parties compare it before signing, so a share of another key or another refresh
+  // generation is refused up front and its holder named.
+  crypto::Digest Fingerprint() const;
+
+  // Everything a decoded or freshly made share must satisfy: 2 ≤ t ≤ n ≤ kMaxParties, index in
+  // 1..n, X_index = x_index·G, the public shares lie on one polynomial of degree t − 1 whose
+  // value at 0 is the public key, and one peer entry per other party.
+  Status Validate() const;
+
+  // Version 1 (all integers big-endian; sizes fixed by n):
+  //   u8 1 | u16 index | u16 n | u16 t | u32 generation | 32 key id | 33 public key |
+  //   n × 33 public shares | 32 secret share |
+  //   (n − 1) × (u16 peer | 32 zero seed | OteSenderSetup | OteReceiverSetup)
+  // Decode refuses other versions, any other length, invalid points or scalars, and anything
+  // Validate() refuses.
+  SecureBytes Encode() const;
+  static Result<KeyShare> Decode(ByteSpan bytes);
+};
+
+crypto::Digest DeriveKeyId(const crypto::Point& public_key, ByteSpan keygen_session_id);
+
+}  // namespace tss::dkls

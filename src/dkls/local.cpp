@@ -1,0 +1,119 @@
+#include "dkls/local.h"
+
+#include <deque>
+#include <string>
+
+namespace tss::dkls {
+
+Status RunLocal(std::span<Session* const> sessions, Traffic* traffic,
+                const Interceptor& intercept) {
+  std::deque<Message> queue;
+  auto enqueue = [&](std::vector<Message>&& msgs) {
+    for (Message& m : msgs) {
+      std::vector<Message> extra;
+      if (intercept && !intercept(m, extra)) {
+        for (Message& e : extra) queue.push_back(std::move(e));
+        continue;
+      }
+      queue.push_back(std::move(m));
+      for (Message& e : extra) queue.push_back(std::move(e));
+    }
+  };
+  for (Session* s : sessions) enqueue(s->Start());
+
+  while (!queue.empty()) {
+    Message m = std::move(queue.front());
+    queue.pop_front();
+    const Bytes wire = m.Encode();
+    if (traffic) {
+      traffic->messages++;
+      traffic->bytes += wire.size();
+    }
+    auto decoded = Message::Decode(wire);
+    if (!decoded.ok()) return decoded.status();
+    for (Session* s : sessions) {
+      if (s->me() == m.from || (m.to != kBroadcast && m.to != s->me())) continue;
+      // A failed session keeps failing; the others go on, as they would on separate machines.
+      auto out = s->Handle(*decoded);
+      if (out.ok()) enqueue(std::move(out).value());
+    }
+  }
+  for (Session* s : sessions)
+    if (s->Failed()) return s->status();
+  for (Session* s : sessions) {
+    if (!s->Done()) {
+      std::string who;
+      for (uint16_t p : s->Waiting()) who += " " + std::to_string(p);
+      return Status(ErrorCode::kTimeout,
+                    "party " + std::to_string(s->me()) + " is still waiting for parties" + who);
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+template <typename S>
+std::vector<Session*> Pointers(std::vector<std::unique_ptr<S>>& sessions) {
+  std::vector<Session*> out;
+  for (auto& s : sessions) out.push_back(s.get());
+  return out;
+}
+
+Result<std::vector<KeyShare>> Collect(std::vector<std::unique_ptr<DkgSession>>& sessions) {
+  std::vector<KeyShare> out;
+  for (auto& s : sessions) {
+    TSS_ASSIGN_OR_RETURN(KeyShare k, s->TakeShare());
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<KeyShare>> LocalKeygen(uint16_t n, uint16_t t, ByteSpan session_id,
+                                          crypto::Rng& rng, Traffic* traffic) {
+  std::vector<std::unique_ptr<DkgSession>> sessions;
+  for (uint16_t i = 1; i <= n; ++i) {
+    TSS_ASSIGN_OR_RETURN(auto s, KeygenSession::Create(n, t, i, session_id, rng));
+    sessions.push_back(std::move(s));
+  }
+  auto ptrs = Pointers(sessions);
+  TSS_RETURN_IF_ERROR(RunLocal(ptrs, traffic));
+  return Collect(sessions);
+}
+
+Result<std::vector<KeyShare>> LocalKeyrefresh(std::span<const KeyShare> shares, ByteSpan session_id,
+                                              crypto::Rng& rng, Traffic* traffic) {
+  std::vector<std::unique_ptr<DkgSession>> sessions;
+  for (const KeyShare& k : shares) {
+    TSS_ASSIGN_OR_RETURN(auto s, KeyrefreshSession::Create(k, session_id, rng));
+    sessions.push_back(std::move(s));
+  }
+  auto ptrs = Pointers(sessions);
+  TSS_RETURN_IF_ERROR(RunLocal(ptrs, traffic));
+  return Collect(sessions);
+}
+
+Result<Signature> LocalSign(std::span<const KeyShare* const> shares, ByteSpan message_hash,
+                            ByteSpan session_id, crypto::Rng& rng, Traffic* traffic) {
+  std::vector<uint16_t> signers;
+  for (const KeyShare* k : shares) signers.push_back(k->index);
+  std::vector<std::unique_ptr<SignSession>> sessions;
+  for (const KeyShare* k : shares) {
+    TSS_ASSIGN_OR_RETURN(auto s, SignSession::Create(*k, signers, message_hash, session_id, rng));
+    sessions.push_back(std::move(s));
+  }
+  auto ptrs = Pointers(sessions);
+  TSS_RETURN_IF_ERROR(RunLocal(ptrs, traffic));
+  // Every signer verified its own output; they must also agree.
+  const Signature& first = *sessions.front()->signature();
+  for (auto& s : sessions) {
+    const Signature& sig = *s->signature();
+    if (sig.r != first.r || sig.s != first.s || sig.recovery_id != first.recovery_id)
+      return InternalError("signers finished with different signatures");
+  }
+  return first;
+}
+
+}  // namespace tss::dkls

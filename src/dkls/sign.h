@@ -1,0 +1,100 @@
+// dkls/sign.h — DKLs23 three-round threshold signing (eprint 2023/765, Protocol 3.6).
+//
+// Owns: SignSession and Signature. Must not touch: key storage, networking.
+//
+// Exactly t signers S (1-based key indices) sign a 32-byte hash m under session id sid. Party i:
+//   sk_i = λ_i(S)·x_i + ζ_i  (Lagrange at 0 over S, plus the zero-sharing of Functionality 3.4,
+//   so the additive shares are uniform and Σ_{i∈S} sk_i = sk), pk_i = sk_i·G.
+//   R1 (steps 4–6): samples the instance key r_i and inversion mask φ_i, R_i = r_i·G; sends each
+//       j a commitment to R_i and, as RVOLE receiver ("Bob") of the pair (Alice = j), its first
+//       message; the RVOLE draws Bob's random input χ_{i,j}.
+//   R2 (step 7): as RVOLE sender towards each j, inputs (r_i, sk_i) → shares c^u_{i,j}, c^v_{i,j};
+//       sends j the opening of R_i, pk_i, Γ^u = c^u·G, Γ^v = c^v·G, ψ_{i,j} = φ_i − χ_{i,j} and
+//       the RVOLE reply.
+//   R3 (steps 8–9): with d^u_{i,j}, d^v_{i,j} from the RVOLE, checks for each j the opening of
+//       R_j, χ_{i,j}·R_j − Γ^u_{j,i} = d^u_{i,j}·G and χ_{i,j}·pk_j − Γ^v_{j,i} = d^v_{i,j}·G
+//       (naming j on failure), and Σ_{j∈S} pk_j = PK; R = Σ R_j, r = x(R) mod q;
+//       u_i = r_i·(φ_i + Σ_j ψ_{j,i}) + Σ_j (c^u_{i,j} + d^u_{i,j}),
+//       v_i = sk_i·(φ_i + Σ_j ψ_{j,i}) + Σ_j (c^v_{i,j} + d^v_{i,j}), w_i = m·φ_i + r·v_i;
+//       broadcasts (w_i, u_i).
+//   Output (step 10): s = Σw / Σu, normalised to low s, recovery id from R; verified against PK
+//       before Done() turns true.
+// The instance key r_i and mask φ_i are drawn in Start() of a fresh session and wiped once w_i
+// and u_i are computed: one session signs one hash once, and no pre-signature outlives it.
+// After a failed session whose error concerns a multiplication, the pair's OT setup may have
+// leaked a bit to the culprit (see crypto/ot/ot.h): refresh the key before signing with it again.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "crypto/ot/ot.h"
+#include "crypto/rng.h"
+#include "dkls/key_share.h"
+#include "dkls/session.h"
+
+namespace tss::dkls {
+
+struct Signature {
+  crypto::Scalar r;
+  crypto::Scalar s;         // low: s ≤ q/2
+  uint8_t recovery_id = 0;  // bit 0: R.y odd (after normalisation); bit 1: R.x ≥ q
+};
+
+class SignSession final : public Session {
+ public:
+  // `signers`: exactly share.t distinct indices in 1..n including share.index (any order).
+  // `message_hash`: 32 bytes. `share` is copied (only what this signer set needs).
+  static Result<std::unique_ptr<SignSession>> Create(const KeyShare& share,
+                                                     std::vector<uint16_t> signers,
+                                                     ByteSpan message_hash, ByteSpan session_id,
+                                                     crypto::Rng& rng);
+  ~SignSession() override;
+
+  // Valid once Done().
+  const std::optional<Signature>& signature() const { return signature_; }
+  const crypto::Point& public_key() const { return public_key_; }
+
+ private:
+  struct Peer;
+  SignSession(const KeyShare& share, std::vector<uint16_t> signers, ByteSpan message_hash,
+              ByteSpan session_id, crypto::Rng& rng);
+
+  Result<std::vector<Message>> Round1() override;
+  Result<std::vector<Message>> Process(int round, std::vector<Bytes>& in) override;
+  void Abandon() override;
+
+  Result<std::vector<Message>> Round2(std::vector<Bytes>& in);
+  Result<std::vector<Message>> Round3(std::vector<Bytes>& in);
+  Status Finish(std::vector<Bytes>& in);
+  Bytes MultiplicationId(uint16_t alice, uint16_t bob) const;
+  Bytes InstanceCommitmentMessage(uint16_t party, const crypto::Point& r) const;
+  void WipeSecrets();
+
+  Bytes sid_;
+  crypto::Rng& rng_;
+  crypto::Digest fingerprint_;
+  crypto::Point public_key_;
+  std::array<uint8_t, 32> hash_{};
+  crypto::Scalar m_;             // the hash as a scalar
+  crypto::Scalar lagrange_;      // λ_i over the signers
+  crypto::Scalar zeta_;          // ζ_i
+  crypto::Scalar secret_share_;  // x_i
+  std::vector<Peer> peers_;      // by position in participants()
+
+  crypto::Scalar instance_key_;    // r_i
+  crypto::Scalar inversion_mask_;  // φ_i
+  crypto::Point instance_point_;   // R_i
+  crypto::CommitmentOpening opening_{};
+  crypto::Scalar sk_;  // sk_i
+  crypto::Point pk_;   // pk_i
+
+  crypto::Point big_r_;  // R
+  crypto::Scalar r_;     // x(R) mod q
+  crypto::Scalar w_, u_;
+  std::optional<Signature> signature_;
+};
+
+}  // namespace tss::dkls

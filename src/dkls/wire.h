@@ -1,0 +1,105 @@
+// dkls/wire.h — the payloads of each round of keygen, keyrefresh and sign.
+//
+// Owns: one struct per round payload and its strict encoding: fixed field order, fixed sizes
+// (the OT messages' sizes come from crypto/ot), points validated on decode (never infinity),
+// scalars canonical, exact total length. Must not touch: protocol checks beyond well-formedness
+// (the sessions do those and name the sender when one fails).
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/status.h"
+#include "crypto/hash.h"
+#include "crypto/point.h"
+#include "crypto/scalar.h"
+#include "crypto/schnorr.h"
+#include "dkls/key_share.h"
+
+namespace tss::dkls::wire {
+
+// ---- Keygen and keyrefresh (the same three rounds; refresh has no constant term to prove).
+
+// Round 1, to each peer: the commitment to our Feldman commitments (and, in keygen, our proof of
+// knowledge of the constant term), and the first base-OT message of the setup in which the
+// recipient is the RVOLE sender and we are the receiver.
+struct DkgRound1 {
+  crypto::Digest context{};  // parameters (keygen) or old key fingerprint (keyrefresh): must match
+  crypto::Commitment commitment{};
+  Bytes ot_m1;
+
+  Bytes Encode() const;
+  static Result<DkgRound1> Decode(ByteSpan bytes);
+};
+
+// Round 2, to each peer: the opening (Feldman commitments C_0..C_{t−1} — C_1..C_{t−1} in refresh
+// — proof, salt), the recipient's share f_i(j), our contribution to the pair's zero-sharing
+// seed, and the second base-OT message of the setup in which we are the RVOLE sender.
+struct DkgRound2 {
+  std::vector<crypto::Point> coefficients;
+  std::optional<crypto::SchnorrProof> proof;  // keygen only
+  crypto::CommitmentOpening opening{};
+  crypto::Scalar share;
+  Seed seed_contribution;
+  Bytes ot_m2;
+
+  Bytes Encode() const;
+  // `coefficient_count` is t (keygen) or t − 1 (refresh); `with_proof` is true in keygen.
+  static Result<DkgRound2> Decode(ByteSpan bytes, size_t coefficient_count, bool with_proof);
+};
+
+// Round 3, to each peer: the hash of every party's round-1 and round-2 broadcast parts as we saw
+// them (echo: catches a party that showed different commitments to different peers), and the
+// third base-OT message.
+struct DkgRound3 {
+  crypto::Digest echo{};
+  Bytes ot_m3;
+
+  Bytes Encode() const;
+  static Result<DkgRound3> Decode(ByteSpan bytes);
+};
+
+// The part of a party's round-1/round-2 messages that is the same for every recipient, as hashed
+// into the echo and as committed to in round 1.
+Bytes DkgBroadcastPart(uint16_t party, std::span<const crypto::Point> coefficients,
+                       const std::optional<crypto::SchnorrProof>& proof);
+
+// ---- Sign (DKLs23 Protocol 3.6).
+
+// Round 1, to each peer j (step 6): key fingerprint, commitment to R_i, and the RVOLE receiver's
+// first message of the multiplication where j is the sender ("Alice") and we receive (χ_{i,j}).
+struct SignRound1 {
+  crypto::Digest fingerprint{};
+  crypto::Commitment commitment{};
+  Bytes rvole_m1;
+
+  Bytes Encode() const;
+  static Result<SignRound1> Decode(ByteSpan bytes);
+};
+
+// Round 2, to each peer j (step 7): decommitment of R_i, pk_i, Γ^u_{i,j}, Γ^v_{i,j},
+// ψ_{i,j} = φ_i − χ_{i,j}, and our RVOLE sender message (inputs r_i, sk_i).
+struct SignRound2 {
+  crypto::Point instance_point;  // R_i
+  crypto::CommitmentOpening opening{};
+  crypto::Point public_share;  // pk_i = sk_i·G
+  crypto::Point gamma_u;
+  crypto::Point gamma_v;
+  crypto::Scalar psi;
+  Bytes rvole_m2;
+
+  Bytes Encode() const;
+  static Result<SignRound2> Decode(ByteSpan bytes);
+};
+
+// Round 3, broadcast (step 9): the signature shares w_i and u_i.
+struct SignRound3 {
+  crypto::Scalar w;
+  crypto::Scalar u;
+
+  Bytes Encode() const;
+  static Result<SignRound3> Decode(ByteSpan bytes);
+};
+
+}  // namespace tss::dkls::wire
