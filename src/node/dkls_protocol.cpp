@@ -1,0 +1,180 @@
+#include "node/dkls_protocol.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "crypto/ecdsa.h"
+#include "dkls/dkls.h"
+
+namespace tss::node {
+
+namespace {
+
+using coordinator::KeyRecord;
+using coordinator::ProtocolSession;
+using coordinator::ProtocolType;
+using coordinator::SetupBody;
+using nlohmann::json;
+
+// Party numbers are the same on both sides of this seam: the session manager numbers parties by
+// their position in the key's holder list (plus one), which is exactly the Shamir index dkls/
+// uses, so no translation is needed.
+std::vector<ProtocolSession::Outgoing> ToOutgoing(const std::vector<dkls::Message>& messages) {
+  std::vector<ProtocolSession::Outgoing> out;
+  out.reserve(messages.size());
+  for (const auto& m : messages) {
+    ProtocolSession::Outgoing o;
+    if (m.to != dkls::kBroadcast) o.to_party = m.to;
+    o.payload = m.Encode();
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+class DklsSession final : public ProtocolSession {
+ public:
+  DklsSession(SetupBody setup, std::optional<KeyRecord> key, std::unique_ptr<dkls::Session> session)
+      : setup_(std::move(setup)), key_(std::move(key)), session_(std::move(session)) {}
+
+  Result<std::vector<Outgoing>> Start() override { return ToOutgoing(session_->Start()); }
+
+  Result<std::vector<Outgoing>> Handle(int from_party, ByteSpan payload) override {
+    auto message = dkls::Message::Decode(payload);
+    if (!message.ok())
+      return ProtocolAbort(from_party,
+                           "undecodable protocol message: " + message.status().message());
+    // The network authenticated the peer behind from_party; a message claiming another sender is
+    // a forgery attempt by that peer.
+    if (message->from != from_party)
+      return ProtocolAbort(from_party,
+                           "message claims to come from party " + std::to_string(message->from));
+    TSS_ASSIGN_OR_RETURN(auto out, session_->Handle(*message));
+    return ToOutgoing(out);
+  }
+
+  bool Done() const override { return session_->Done(); }
+
+  Result<Outcome> Finish() override {
+    if (!session_->Done()) return InternalError("the protocol has not finished");
+    Outcome outcome;
+    if (setup_.protocol == ProtocolType::kSign) {
+      const auto& sig = static_cast<dkls::SignSession&>(*session_).signature();
+      if (!sig) return InternalError("signing finished without a signature");
+      outcome.result_json = json{
+          {"key_id", key_->key_id},
+          {"public_key", ToHex(key_->public_key)},
+          {"message_hash", ToHex(setup_.message_hash)},
+          {"r", ToHex(sig->r.ToBytes())},
+          {"s", ToHex(sig->s.ToBytes())},
+          {"v",
+           sig->recovery_id}}.dump();
+      return outcome;
+    }
+    TSS_ASSIGN_OR_RETURN(dkls::KeyShare share,
+                         static_cast<dkls::DkgSession&>(*session_).TakeShare());
+    KeyRecord record;
+    if (key_) {
+      record.key_id = key_->key_id;
+      record.participants = key_->participants;
+    } else {
+      record.key_id = setup_.key_id.empty() ? share.KeyIdHex() : setup_.key_id;
+      record.participants = setup_.participants;
+    }
+    record.threshold = share.t;
+    auto pk = share.public_key.ToBytes();
+    record.public_key.assign(pk.begin(), pk.end());
+    if (key_ && record.public_key != key_->public_key)
+      return InternalError("keyrefresh changed the public key");
+    record.share = share.Encode();
+    outcome.result_json = json{
+        {"key_id", record.key_id},
+        {"public_key", ToHex(record.public_key)},
+        {"generation",
+         share.generation}}.dump();
+    outcome.key = std::move(record);
+    return outcome;
+  }
+
+ private:
+  SetupBody setup_;
+  std::optional<KeyRecord> key_;
+  std::unique_ptr<dkls::Session> session_;
+};
+
+Result<std::vector<uint16_t>> SignerIndices(const SetupBody& setup, const KeyRecord& key) {
+  std::vector<uint16_t> signers;
+  for (const auto& p : setup.participants) {
+    auto it = std::find(key.participants.begin(), key.participants.end(), p);
+    if (it == key.participants.end()) return InvalidArgument("signer " + p + " holds no share");
+    signers.push_back(static_cast<uint16_t>(it - key.participants.begin() + 1));
+  }
+  return signers;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ProtocolSession>> DklsProtocolFactory::Create(
+    const std::string& /*event_id*/, const SetupBody& setup,
+    const coordinator::SessionId& session_id, int my_party, const KeyRecord* key) {
+  ByteSpan sid(session_id.data(), session_id.size());
+  if (my_party < 1 || my_party > dkls::kMaxParties)
+    return InvalidArgument("party index out of range");
+  const auto me = static_cast<uint16_t>(my_party);
+  std::unique_ptr<dkls::Session> session;
+  std::optional<KeyRecord> key_copy;
+  if (setup.protocol == ProtocolType::kKeygen) {
+    if (setup.participants.size() > dkls::kMaxParties)
+      return InvalidArgument("too many participants");
+    TSS_ASSIGN_OR_RETURN(
+        auto s, dkls::KeygenSession::Create(static_cast<uint16_t>(setup.participants.size()),
+                                            setup.threshold, me, sid, rng_));
+    session = std::move(s);
+  } else {
+    if (!key) return InvalidArgument("keyrefresh and sign need the key share");
+    TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, dkls::KeyShare::Decode(key->share.span()));
+    if (share.index != me)
+      return InvalidArgument("the stored share belongs to another party index");
+    if (share.n != key->participants.size() || share.t != key->threshold)
+      return InvalidArgument("the stored share does not match the key record");
+    if (setup.protocol == ProtocolType::kKeyrefresh) {
+      TSS_ASSIGN_OR_RETURN(auto s, dkls::KeyrefreshSession::Create(share, sid, rng_));
+      session = std::move(s);
+    } else {
+      TSS_ASSIGN_OR_RETURN(auto signers, SignerIndices(setup, *key));
+      TSS_ASSIGN_OR_RETURN(auto s, dkls::SignSession::Create(share, std::move(signers),
+                                                             setup.message_hash, sid, rng_));
+      session = std::move(s);
+    }
+    KeyRecord copy;  // without the share: the session holds what it needs
+    copy.key_id = key->key_id;
+    copy.participants = key->participants;
+    copy.threshold = key->threshold;
+    copy.public_key = key->public_key;
+    key_copy = std::move(copy);
+  }
+  return std::unique_ptr<ProtocolSession>(
+      std::make_unique<DklsSession>(setup, std::move(key_copy), std::move(session)));
+}
+
+Status DklsProtocolFactory::VerifyResult(const SetupBody& setup, const KeyRecord& key,
+                                         const std::string& result_json) {
+  if (setup.protocol != ProtocolType::kSign)
+    return InvalidArgument("only signatures are reported to observers");
+  json j = json::parse(result_json, nullptr, false);
+  if (!j.is_object() || !j.contains("r") || !j.contains("s") || !j["r"].is_string() ||
+      !j["s"].is_string())
+    return InvalidArgument("result is not a signature");
+  auto r = FromHex(j["r"].get<std::string>());
+  auto s = FromHex(j["s"].get<std::string>());
+  if (!r.ok() || !s.ok() || r->size() != 32 || s->size() != 32)
+    return InvalidArgument("r and s must be 32 bytes");
+  if (!j.contains("public_key") || !j["public_key"].is_string() ||
+      j["public_key"] != ToHex(key.public_key))
+    return InvalidArgument("result names another public key");
+  if (!j.contains("message_hash") || !j["message_hash"].is_string() ||
+      j["message_hash"] != ToHex(setup.message_hash))
+    return InvalidArgument("result names another hash");
+  return crypto::VerifyEcdsa(key.public_key, setup.message_hash, *r, *s);
+}
+
+}  // namespace tss::node
