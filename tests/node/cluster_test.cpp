@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "coordinator/messages.h"
 #include "coordinator/ports.h"
 #include "crypto/hash.h"
 #include "crypto/rng.h"
@@ -34,6 +35,8 @@ class Hub {
   void Deliver(const std::string& to, const std::string& from, Bytes bytes);
   std::map<std::string, Endpoint*> endpoints;
   std::mutex mu;
+  // Sees (and may change) every message in flight; tests play a malicious node through it.
+  std::function<void(const std::string& from, Bytes& bytes)> tamper;
 };
 
 struct Hub::Endpoint final : PeerNetwork {
@@ -79,6 +82,7 @@ void Hub::Deliver(const std::string& to, const std::string& from, Bytes bytes) {
     std::lock_guard l2(it->second->mu);
     if (!it->second->allowed.count(from)) return;
   }
+  if (tamper) tamper(from, bytes);
   it->second->handler(from, std::move(bytes));
 }
 
@@ -212,6 +216,17 @@ class ClusterTest : public ::testing::Test {
     }
   }
 
+  // Waits until node i's copy of the event reaches `status` (or the timeout passes).
+  eventstore::Event AwaitStatus(size_t i, const std::string& id, eventstore::Status status,
+                                std::chrono::seconds timeout = 60s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    eventstore::Event e;
+    while ((e = Get(i, id)).status != status && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(e.status, status) << members_[i].address << ": " << e.error;
+    return e;
+  }
+
   struct BlocksRef final : coordinator::BlockSource {
     explicit BlocksRef(TestBlocks& b) : blocks(b) {}
     uint64_t CurrentBlock() override { return blocks.CurrentBlock(); }
@@ -265,6 +280,49 @@ TEST_F(ClusterTest, CrashedParticipantRecoversAndEventSucceeds) {
   auto done = Await(id, 60s);
   EXPECT_EQ(done["public_key"], keygen["public_key"]);
   EXPECT_GE(Get(0, id).attempts, 1);
+}
+
+// validator-2 corrupts the last byte of every protocol message it sends from now on.
+void CorruptStepsFromValidator2(Hub& hub) {
+  hub.tamper = [](const std::string& from, Bytes& bytes) {
+    if (from != "peer-validator-2") return;
+    auto m = coordinator::NodeMessage::Decode(bytes);
+    if (!m.ok() || m->type != coordinator::MessageType::kStep || m->payload.empty()) return;
+    m->payload.back() ^= 0x01;
+    bytes = m->Encode();
+  };
+}
+
+TEST_F(ClusterTest, TamperedKeygenMessageFailsTheEventAndNamesTheCulprit) {
+  StartCluster(4);
+  CorruptStepsFromValidator2(hub_);
+  std::string id = Create("KEYGEN", "", {});
+  for (size_t i : {0, 2, 3}) {
+    auto e = AwaitStatus(i, id, eventstore::Status::kFailed);
+    EXPECT_NE(e.error.find("culprit validator-2"), std::string::npos) << e.error;
+  }
+  // No honest node filed a key share from the failed run.
+  for (size_t i : {0, 2, 3}) {
+    size_t shares = 0;
+    for (const auto& f : std::filesystem::recursive_directory_iterator(members_[i].home))
+      shares += f.path().extension() == ".share";
+    EXPECT_EQ(shares, 0u) << members_[i].address;
+  }
+}
+
+TEST_F(ClusterTest, TamperedSignMessageFailsTheEventAndNamesTheCulprit) {
+  // Three validators: t = 3, so validator-2 is certainly among the signers.
+  StartCluster(3);
+  auto keygen = Await(Create("KEYGEN", "", {}));
+  ASSERT_TRUE(keygen.is_object());
+  CorruptStepsFromValidator2(hub_);
+  auto hash = crypto::Sha256(AsBytes("tampered"));
+  std::string id = Create("SIGN", keygen["key_id"], Bytes(hash.begin(), hash.end()));
+  for (size_t i : {0, 2}) {
+    auto e = AwaitStatus(i, id, eventstore::Status::kFailed);
+    EXPECT_NE(e.error.find("culprit validator-2"), std::string::npos) << e.error;
+    EXPECT_TRUE(e.result.empty());
+  }
 }
 
 }  // namespace
