@@ -3,6 +3,8 @@
 
 Usage: verify_signature.py PUBLIC_KEY_HEX MESSAGE_HASH_HEX R_HEX S_HEX
 Exit 0 and prints "verified" when OpenSSL accepts the signature; exit 1 otherwise.
+       verify_signature.py --self-test
+Checks the verifier itself against a signature OpenSSL makes, and that tampering is refused.
 """
 import os
 import subprocess
@@ -46,7 +48,47 @@ def verify(public_key_hex: str, hash_hex: str, r_hex: str, s_hex: str) -> bool:
         return proc.returncode == 0 and "Verified Successfully" in proc.stdout
 
 
+def parse_der_signature(der: bytes):
+    """(r, s) as 32-byte values from a DER ECDSA signature (short-form lengths, as secp256k1 uses)."""
+    if len(der) < 8 or der[0] != 0x30 or der[1] != len(der) - 2:
+        raise ValueError("not a DER signature")
+    out, i = [], 2
+    for _ in range(2):
+        if der[i] != 0x02:
+            raise ValueError("not a DER integer")
+        n = der[i + 1]
+        out.append(der[i + 2:i + 2 + n].lstrip(b"\x00").rjust(32, b"\x00"))
+        i += 2 + n
+    return out[0], out[1]
+
+
+def self_test() -> int:
+    with tempfile.TemporaryDirectory() as d:
+        key, digest_path, sig_path = (os.path.join(d, n) for n in ("k.pem", "h.bin", "s.der"))
+        subprocess.run(["openssl", "ecparam", "-name", "secp256k1", "-genkey", "-noout", "-out", key], check=True)
+        spki = subprocess.run(["openssl", "ec", "-in", key, "-pubout", "-conv_form", "compressed", "-outform",
+                               "DER"], check=True, capture_output=True).stdout
+        pub = spki[len(SPKI_PREFIX):].hex()
+        digest = os.urandom(32)
+        with open(digest_path, "wb") as f:
+            f.write(digest)
+        subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", key, "-in", digest_path, "-out", sig_path],
+                       check=True)
+        with open(sig_path, "rb") as f:
+            r, s = parse_der_signature(f.read())
+    good = verify(pub, digest.hex(), r.hex(), s.hex())
+    tampered_hash = verify(pub, bytes([digest[0] ^ 1]).hex() + digest[1:].hex(), r.hex(), s.hex())
+    tampered_s = verify(pub, digest.hex(), r.hex(), (s[:-1] + bytes([s[-1] ^ 1])).hex())
+    if good and not tampered_hash and not tampered_s:
+        print("self-test passed: OpenSSL's signature verifies, tampered ones do not")
+        return 0
+    print(f"self-test FAILED: good={good} tampered_hash={tampered_hash} tampered_s={tampered_s}", file=sys.stderr)
+    return 1
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     if len(sys.argv) != 5:
         print(__doc__, file=sys.stderr)
         return 2

@@ -243,6 +243,11 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
       }
       out[n.validator] = list;
     }
+    if (!event_id->empty()) {
+      bool known = false;
+      for (auto& [validator, list] : out.items()) known = known || !list.empty();
+      if (!known) Fail(kExitFailure, "no registered node knows event " + *event_id);
+    }
     if (st->json_out) {
       std::cout << out.dump() << "\n";
       return;
