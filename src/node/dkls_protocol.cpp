@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "crypto/ecdsa.h"
+#include "crypto/hash.h"
 #include "dkls/dkls.h"
 
 namespace tss::node {
@@ -48,6 +50,10 @@ class DklsSession final : public ProtocolSession {
     if (message->from != from_party)
       return ProtocolAbort(from_party,
                            "message claims to come from party " + std::to_string(message->from));
+    // A transport that retries an unacknowledged write can deliver a message twice. An exact
+    // copy carries nothing new, so it is dropped here; a *different* message for a round the
+    // sender already spoke in is equivocation, which the session itself refuses and blames.
+    if (!seen_.insert(crypto::Sha256(payload)).second) return std::vector<Outgoing>{};
     TSS_ASSIGN_OR_RETURN(auto out, session_->Handle(*message));
     return ToOutgoing(out);
   }
@@ -99,6 +105,7 @@ class DklsSession final : public ProtocolSession {
   SetupBody setup_;
   std::optional<KeyRecord> key_;
   std::unique_ptr<dkls::Session> session_;
+  std::set<crypto::Digest> seen_;  // hashes of the protocol messages received so far
 };
 
 Result<std::vector<uint16_t>> SignerIndices(const SetupBody& setup, const KeyRecord& key) {

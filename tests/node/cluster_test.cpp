@@ -282,6 +282,17 @@ TEST_F(ClusterTest, CrashedParticipantRecoversAndEventSucceeds) {
   EXPECT_GE(Get(0, id).attempts, 1);
 }
 
+TEST_F(ClusterTest, GarbageFromAPeerIsDroppedAndTheNodeKeepsWorking) {
+  StartCluster(3);
+  // Bytes that are no node message, from a registered peer: counted and dropped.
+  hub_.Deliver("peer-validator-2", "peer-validator-1", Bytes{0x01, 0x02, 0x03});
+  hub_.Deliver("peer-validator-2", "peer-validator-1", Bytes(70'000, 0xff));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(members_[1].node->stats().dropped_undecodable, 2u);
+  auto keygen = Await(Create("KEYGEN", "", {}));
+  EXPECT_TRUE(keygen.is_object());
+}
+
 // validator-2 corrupts the last byte of every protocol message it sends from now on.
 void CorruptStepsFromValidator2(Hub& hub) {
   hub.tamper = [](const std::string& from, Bytes& bytes) {
