@@ -105,6 +105,8 @@ class KeyAccess {
   virtual bool Exists(const std::string& key_id) = 0;
   // replace=false refuses to overwrite an existing key id; replace=true swaps atomically.
   virtual Status Save(const KeyRecord& record, bool replace) = 0;
+  // Files a sign event's verified result (seed: key shares "and signatures" are saved).
+  virtual Status SaveSignature(const std::string& event_id, const std::string& result_json) = 0;
 };
 
 // One run of a threshold protocol at this party, driven by opaque messages.

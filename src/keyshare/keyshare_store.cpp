@@ -106,6 +106,34 @@ Result<SecureBytes> KeyShareStore::DeriveKey(std::span<const uint8_t> salt,
   return key;
 }
 
+namespace {
+
+// Writes `name` in `dir` so that a crash leaves the old file or the new one, never a torn one:
+// a unique temp file in the same folder, fsync, rename, fsync of the folder.
+Status WriteFileAtomic(const std::filesystem::path& dir, const std::string& name, ByteSpan contents,
+                       mode_t mode, bool replace) {
+  const auto path = dir / name;
+  auto tmp = dir / ("." + name + "." + std::to_string(::getpid()) + "." +
+                    std::to_string(randombytes_random()) + ".tmp");
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, mode);
+  if (fd < 0) return IoError("cannot create " + tmp.string() + ": " + std::strerror(errno));
+  Status st = WriteAll(fd, contents.data(), contents.size());
+  if (st.ok() && ::fsync(fd) != 0) st = IoError("cannot sync " + tmp.string());
+  ::close(fd);
+  if (st.ok() && !replace && std::filesystem::exists(path))
+    st = {ErrorCode::kAlreadyExists, path.string() + " already exists"};
+  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
+    st = IoError("cannot move " + path.string() +
+                 " into place: " + std::string(std::strerror(errno)));
+  if (!st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  return FsyncDir(dir);
+}
+
+}  // namespace
+
 Status KeyShareStore::Store(const std::string& key_id, std::span<const uint8_t> plaintext,
                             bool replace) {
   if (!ValidKeyId(key_id))
@@ -140,24 +168,21 @@ Status KeyShareStore::Store(const std::string& key_id, std::span<const uint8_t> 
                                              plaintext.size(), ad.data(), ad.size(), nullptr, nonce,
                                              key.data());
 
-  // Unique temp name in the same folder, so rename() is atomic.
-  auto tmp = dir_ / ("." + key_id + "." + std::to_string(::getpid()) + "." +
-                     std::to_string(randombytes_random()) + ".tmp");
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return IoError("cannot create " + tmp.string() + ": " + std::strerror(errno));
-  Status st = WriteAll(fd, header.data(), header.size());
-  if (st.ok()) st = WriteAll(fd, sealed.data(), sealed_len);
-  if (st.ok() && ::fsync(fd) != 0) st = IoError("cannot sync " + tmp.string());
-  ::close(fd);
-  if (st.ok() && !replace && std::filesystem::exists(path))
-    st = {ErrorCode::kAlreadyExists, "a key share for " + key_id + " already exists"};
-  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
-    st = IoError("cannot move the new key share into place: " + std::string(std::strerror(errno)));
-  if (!st.ok()) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  return FsyncDir(dir_);
+  Bytes contents = header;
+  contents.insert(contents.end(), sealed.begin(), sealed.begin() + static_cast<long>(sealed_len));
+  return WriteFileAtomic(dir_, PathFor(key_id).filename().string(), contents, 0600, replace);
+}
+
+Status KeyShareStore::StoreSignature(const std::string& event_id, std::string_view result_json) {
+  if (!ValidKeyId(event_id))
+    return InvalidArgument("event id '" + event_id + "' is not a valid file name");
+  const auto dir = dir_.parent_path() / "signatures";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return IoError("cannot create " + dir.string() + ": " + ec.message());
+  std::string text(result_json);
+  text += "\n";
+  return WriteFileAtomic(dir, event_id + ".json", AsBytes(text), 0644, /*replace=*/true);
 }
 
 Result<SecureBytes> KeyShareStore::Load(const std::string& key_id) {

@@ -1,6 +1,7 @@
 // keyshare/keyshare_store.h — encrypted key-share files (seed: "keyshare/", DESIGN.md §7).
 //
-// Owns: one file per key id under <home>/keyshares/, sealed with XChaCha20-Poly1305 under a key
+// Owns: one file per key id under <home>/keyshares/ (and the signatures a node helped make, under
+// <home>/signatures/), sealed with XChaCha20-Poly1305 under a key
 // that Argon2id derives from the node's password and the file's own salt; the key id is the
 // associated data, so a file renamed to another key id does not open. Writes are atomic (temp
 // file, fsync, rename, fsync of the folder): a crash leaves the old share or the new one, never
@@ -17,6 +18,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/secure.h"
@@ -41,6 +43,9 @@ class KeyShareStore {
   // or foreign file. Never modifies the file.
   Result<SecureBytes> Load(const std::string& key_id);
   bool Exists(const std::string& key_id) const;
+  // Files a finished signing's result (JSON: key id, public key, hash, r, s, v) as
+  // <home>/signatures/<event id>.json, atomically. Not secret, so not sealed.
+  Status StoreSignature(const std::string& event_id, std::string_view result_json);
   Result<std::vector<std::string>> List() const;
 
   std::filesystem::path PathFor(const std::string& key_id) const;

@@ -42,6 +42,9 @@ class KeyShareAccess final : public coordinator::KeyAccess {
       : store_(std::move(store)) {}
   Result<coordinator::KeyRecord> Load(const std::string& key_id) override;
   bool Exists(const std::string& key_id) override;
+  Status SaveSignature(const std::string& event_id, const std::string& result_json) override {
+    return store_->StoreSignature(event_id, result_json);
+  }
   Status Save(const coordinator::KeyRecord& record, bool replace) override;
 
  private:

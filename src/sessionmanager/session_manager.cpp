@@ -271,6 +271,7 @@ void SessionManager::Finish(Session& s) {
                   moved.ok() ? "event was no longer IN_PROGRESS" : moved.status().ToString());
   else
     spdlog::info("event {}: SUCCESS", s.event_id);
+  if (s.setup.protocol == ProtocolType::kSign) SaveSignature(s.event_id, outcome->result_json);
   if (s.setup.protocol == ProtocolType::kSign && s.key) {
     NodeMessage result;
     result.type = MessageType::kResult;
@@ -282,6 +283,12 @@ void SessionManager::Finish(Session& s) {
   }
   std::string event_id = s.event_id;  // erasing destroys s
   sessions_.erase(event_id);
+}
+
+void SessionManager::SaveSignature(const std::string& event_id, const std::string& result_json) {
+  // The event row already holds the result, so a failure here is logged, not fatal.
+  if (Status st = keys_.SaveSignature(event_id, result_json); !st.ok())
+    spdlog::error("event {}: could not file the signature: {}", event_id, st.ToString());
 }
 
 void SessionManager::Fail(Session& s, const Status& why) {
@@ -311,8 +318,10 @@ void SessionManager::HandleResult(const std::string& from, const NodeMessage& m)
     return Drop(drops_.bad_sender, from, m, "result does not verify: " + st.message());
   auto moved = events_.Move(s->event_id, EventStatus::kInProgress, EventStatus::kSuccess,
                             Transition{std::nullopt, result, ""});
-  if (moved.ok() && *moved)
+  if (moved.ok() && *moved) {
     spdlog::info("event {}: SUCCESS (observed, signature verified)", s->event_id);
+    SaveSignature(s->event_id, result);
+  }
   sessions_.erase(m.event_id);
 }
 

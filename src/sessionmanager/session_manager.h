@@ -73,6 +73,7 @@ class SessionManager {
   void Route(Session& s, std::vector<coordinator::ProtocolSession::Outgoing> out);
   void Finish(Session& s);
   void Fail(Session& s, const Status& why);
+  void SaveSignature(const std::string& event_id, const std::string& result_json);
   void Nack(const std::string& to, const NodeMessage& m, const std::string& reason);
   void Drop(uint64_t& counter, const std::string& from, const NodeMessage& m,
             const std::string& why);

@@ -128,5 +128,20 @@ TEST_F(KeyShareStoreTest, MissingAndInvalidIds) {
   EXPECT_TRUE(ValidKeyId("0123abcd-key_1.v2"));
 }
 
+TEST_F(KeyShareStoreTest, SignaturesAreFiledAsJsonAndReplacedWhole) {
+  KeyShareStore store(home_, Pw("pw"), kFast);
+  ASSERT_TRUE(store.StoreSignature("event-1", R"({"r":"01"})").ok());
+  ASSERT_TRUE(store.StoreSignature("event-1", R"({"r":"02"})").ok());  // a retry's result wins
+  Bytes file = ReadFile(home_ / "signatures" / "event-1.json");
+  EXPECT_EQ(std::string(file.begin(), file.end()), "{\"r\":\"02\"}\n");
+  // Nothing else is left in the folder (no temp files).
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(home_ / "signatures"))
+    files += e.is_regular_file();
+  EXPECT_EQ(files, 1u);
+  EXPECT_EQ(store.StoreSignature("../escape", "{}").code(), ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(std::filesystem::exists(home_ / "escape.json"));
+}
+
 }  // namespace
 }  // namespace tss::keyshare

@@ -10,6 +10,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 
@@ -230,10 +231,17 @@ TEST_F(SessionManagerTest, PendingInProgressSuccessForKeygenAndSign) {
 
   std::string key_id = keygen["key_id"];
   Bytes hash = Hash("sign me");
-  auto sig = RunToSuccess(CreateEverywhere("SIGN", key_id, hash));
+  std::string sign_id = CreateEverywhere("SIGN", key_id, hash);
+  auto sig = RunToSuccess(sign_id);
   Bytes pk = *FromHex(keygen["public_key"].get<std::string>());
   Bytes r = *FromHex(sig["r"].get<std::string>()), s = *FromHex(sig["s"].get<std::string>());
   EXPECT_EQ(testing::VerifyWithBoth(pk, hash, r, s), "");
+  // Every key holder, signer or observer, filed the signature next to its key shares.
+  for (auto& v : validators_) {
+    std::ifstream in(root_ / v->address / "signatures" / (sign_id + ".json"));
+    ASSERT_TRUE(in) << v->address;
+    EXPECT_EQ(nlohmann::json::parse(in), sig) << v->address;
+  }
 }
 
 TEST_F(SessionManagerTest, SetupFromAValidatorThatIsNotTheCoordinatorIsDeclined) {
