@@ -1,0 +1,77 @@
+// networking/network.h — the peer-to-peer seam: send bytes to a peer id, receive bytes from one.
+//
+// Owns: the abstract `Network` a node talks through, and its counters. It knows nothing of TSS
+// (messages are opaque bytes) and nothing of libp2p (networking/libp2p/ implements it; tests
+// may implement it in memory). Must not touch: message formats, sessions, storage.
+//
+// Threading: every method may be called from any thread. The message handler and the send
+// completions run on the network's own thread(s); they must not block for long, and must not
+// call Stop(). Start() and Stop() are not reentrant with each other.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/status.h"
+
+namespace tss::networking {
+
+// Called once per received message with the sender's peer id (text form, e.g. "12D3KooW…").
+using MessageHandler = std::function<void(const std::string& peer_id, Bytes message)>;
+// Called once per Send(): OK when the message was handed to the peer's stream, an error
+// (kUnavailable, kTimeout, kInvalidArgument, …) when it could not be delivered.
+using SendCallback = std::function<void(Status)>;
+
+// Counters, for status output and tests. Monotonic except `connections`.
+struct NetworkStats {
+  uint64_t messages_sent = 0;
+  uint64_t messages_received = 0;
+  uint64_t send_failures = 0;
+  uint64_t refused_not_allowed = 0;  // /tss streams refused because the peer is not allowed
+  uint64_t refused_oversized = 0;    // messages over the size limit (either direction)
+  uint64_t handshake_failures = 0;   // connections dropped before or during the secure upgrade
+  uint64_t connections_refused = 0;  // over the connection limits
+  uint64_t connections = 0;          // currently open, upgraded connections
+};
+
+class Network {
+ public:
+  virtual ~Network() = default;
+
+  // Opens the listeners and starts the network thread. Fails if a listen address is unusable.
+  virtual Status Start() = 0;
+  // Closes every connection and joins the network thread; pending sends complete with an
+  // error. Idempotent.
+  virtual void Stop() = 0;
+
+  // Our peer id (text form); valid before Start().
+  virtual std::string LocalPeerId() const = 0;
+  // Our full listen multiaddrs, ending in /p2p/<peer id>; real ports once started.
+  virtual std::vector<std::string> ListenAddrs() const = 0;
+
+  // Where a peer can be dialed. Replaces what was known for that peer. Addresses that do not
+  // parse are ignored (logged).
+  virtual void AddPeer(const std::string& peer_id, const std::vector<std::string>& multiaddrs) = 0;
+  // The peers whose messages we accept (the validator registry). Streams from anyone else are
+  // refused and counted. Replaces the previous set.
+  virtual void SetAllowedPeers(const std::set<std::string>& peer_ids) = 0;
+  // Where received messages go. Set before Start().
+  virtual void SetHandler(MessageHandler handler) = 0;
+
+  // Queues `message` for `peer_id`: dials on demand, reuses the connection, redials once after
+  // a failure, and completes `done` (if given) with the outcome within the configured timeouts.
+  // Messages to one peer are delivered in order. Sending to ourselves delivers locally.
+  virtual void Send(const std::string& peer_id, Bytes message, SendCallback done = nullptr) = 0;
+
+  virtual NetworkStats Stats() const = 0;
+};
+
+// Sends and waits for the completion; for tools and tests. Must not be called from the
+// network's own thread.
+Status SendAndWait(Network& network, const std::string& peer_id, Bytes message);
+
+}  // namespace tss::networking
