@@ -8,12 +8,16 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <iomanip>
 #include <iostream>
 #include <string>
 
 #include "cmd/tss/command.h"
 #include "common/bytes.h"
+#include "crypto/hash.h"
+#include "crypto/rng.h"
 #include "networking/libp2p/host.h"
 #include "networking/libp2p/identity.h"
 #include "networking/libp2p/ping.h"
@@ -162,6 +166,78 @@ int Ping(const PingFlags& f) {
   return code;
 }
 
+struct SendFlags {
+  std::string addr;
+  size_t bytes = 1 << 20;
+  std::string key;
+  double timeout_seconds = 30;
+};
+
+// Sends one random message on /tss/1.0.0 and reads the peer's echo back; prints both digests.
+p2p::Task<int> SendTask(std::shared_ptr<p2p::Host> host, p2p::Multiaddr addr, size_t size) {
+  auto connection = co_await host->Dial(addr, std::nullopt);
+  if (!connection.ok()) {
+    std::cerr << "error: cannot connect to " << addr.ToString() << ": "
+              << connection.status().message() << "\n";
+    co_return kExitFailure;
+  }
+  auto stream = co_await host->NewStream(*connection, std::string(p2p::kTssProtocol));
+  if (!stream.ok()) {
+    std::cerr << "error: peer refused " << p2p::kTssProtocol << ": " << stream.status().message()
+              << "\n";
+    co_return kExitFailure;
+  }
+  tss::Bytes message(size);
+  tss::crypto::SystemRandom().Fill(message);
+  auto started = std::chrono::steady_clock::now();
+  if (auto s = co_await p2p::WriteTssMessage(**stream, message); !s.ok()) {
+    std::cerr << "error: sending: " << s.message() << "\n";
+    co_return kExitFailure;
+  }
+  auto echoed = co_await p2p::ReadTssMessage(**stream, std::max(size, size_t{1}));
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  (void)co_await (*stream)->CloseWrite();
+  if (!echoed.ok() || !echoed->has_value()) {
+    std::cerr << "error: no echo: "
+              << (echoed.ok() ? std::string("stream closed") : echoed.status().message()) << "\n";
+    co_return kExitFailure;
+  }
+  bool same = **echoed == message;
+  std::cout << "{\"bytes\":" << size << ",\"sent\":\"" << tss::ToHex(tss::crypto::Sha256(message))
+            << "\",\"echoed\":\"" << tss::ToHex(tss::crypto::Sha256(**echoed))
+            << "\",\"round_trip_ms\":" << ms << "}" << std::endl;
+  co_return same ? kExitOk : kExitFailure;
+}
+
+int Send(const SendFlags& f) {
+  if (f.timeout_seconds <= 0) Fail(kExitUsage, "--timeout must be positive");
+  if (f.bytes > p2p::kDefaultMaxTssMessage) Fail(kExitUsage, "--bytes is over the 16 MiB limit");
+  auto addr = ParseAddr(f.addr, "MULTIADDR");
+  if (!addr.AsTcp()) Fail(kExitUsage, "MULTIADDR must be /ip4|ip6|dns…/HOST/tcp/PORT[/p2p/ID]");
+  asio::io_context io;
+  p2p::HostConfig config;
+  auto timeout =
+      std::chrono::duration_cast<p2p::Duration>(std::chrono::duration<double>(f.timeout_seconds));
+  config.dial_timeout = config.handshake_timeout = config.negotiation_timeout = timeout;
+  auto host = std::make_shared<p2p::Host>(io.get_executor(), IdentityFromHex(f.key), config);
+  int code = kExitFailure;
+  asio::steady_timer deadline(io, timeout);
+  deadline.async_wait([&](const boost::system::error_code& ec) {
+    if (ec) return;
+    std::cerr << "error: timed out\n";
+    host->Close();
+    io.stop();
+  });
+  asio::co_spawn(io, SendTask(host, addr, f.bytes), [&](std::exception_ptr e, int rc) {
+    code = e ? kExitFailure : rc;
+    deadline.cancel();
+    host->Close();
+  });
+  io.run();
+  return code;
+}
+
 const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
   auto* p2p_cmd = app.add_subcommand("p2p", "libp2p tools: peer ids, a test server, ping");
   p2p_cmd->require_subcommand(1);
@@ -192,6 +268,16 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
   ping_cmd->add_option("--timeout", ping->timeout_seconds, "seconds per step")
       ->capture_default_str();
   ping_cmd->callback([ping] { std::exit(Ping(*ping)); });
+
+  auto* send_cmd = p2p_cmd->add_subcommand(
+      "send", "Send one random message on /tss/1.0.0 to an echo peer and check the echo");
+  auto send = std::make_shared<SendFlags>();
+  send_cmd->add_option("MULTIADDR", send->addr, "the echo peer (e.g. `tss p2p serve`)")->required();
+  send_cmd->add_option("--bytes", send->bytes, "message size")->capture_default_str();
+  send_cmd->add_option("--private-key", send->key, "our seed, hex (default: random)");
+  send_cmd->add_option("--timeout", send->timeout_seconds, "seconds for the whole exchange")
+      ->capture_default_str();
+  send_cmd->callback([send] { std::exit(Send(*send)); });
 });
 
 }  // namespace
