@@ -77,7 +77,7 @@ class SqliteClusterTest(ClusterCase):
         # Every node's own database recorded every event as SUCCESS.
         for node in cluster.nodes:
             with sqlite3.connect(os.path.join(node.home, "tss.db")) as db:
-                statuses = [row[0] for row in db.execute("SELECT status FROM events")]
+                statuses = [row[0] for row in db.execute("SELECT status FROM tss_events")]
             self.assertEqual(statuses, ["SUCCESS"] * 4, node.address)
             # One sealed key-share file per node, which does not hold the public key in the clear.
             shares = os.listdir(os.path.join(node.home, "keyshares"))
@@ -154,7 +154,7 @@ class PostgresClusterTest(ClusterCase):
         cluster = self.make_cluster(db_urls=urls)
         cluster.start()
         self.full_cycle(cluster)
-        out = subprocess.run(["psql", urls[0], "-At", "-c", "SELECT status FROM events"], capture_output=True,
+        out = subprocess.run(["psql", urls[0], "-At", "-c", "SELECT status FROM tss_events"], capture_output=True,
                              text=True, check=True)
         self.assertEqual(out.stdout.split(), ["SUCCESS"] * 4)
 

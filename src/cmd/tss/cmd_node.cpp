@@ -1,0 +1,135 @@
+// `tss node`: runs one validator until SIGINT or SIGTERM.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "cmd/tss/command.h"
+#include "node/config.h"
+#include "node/node.h"
+#include "node/parts.h"
+
+namespace {
+
+using tss::cli::Fail;
+using tss::cli::kExitFailure;
+using tss::cli::kExitUsage;
+
+struct NodeFlags {
+  std::string address, private_key, private_key_file, listen = "/ip4/127.0.0.1/tcp/0", home, db,
+                                                      registry, password_file, poll = "1s",
+                                                      expiry = "3m", log_level = "info";
+  uint64_t retry_delay = 5, coordinator_range = 1000;
+};
+
+tss::node::NodeConfig BuildConfig(const NodeFlags& f) {
+  tss::node::NodeConfig c;
+  c.validator_address = f.address;
+  c.listen_multiaddr = f.listen;
+  c.home = f.home;
+  c.db_url = f.db;
+  if (!f.registry.empty())
+    c.registry_path = f.registry;
+  else if (const char* env = std::getenv("TSS_REGISTRY"))
+    c.registry_path = env;
+  auto poll = tss::node::ParseDuration(f.poll);
+  if (!poll.ok()) Fail(kExitUsage, "--poll-interval: " + poll.status().message());
+  auto expiry = tss::node::ParseDuration(f.expiry);
+  if (!expiry.ok()) Fail(kExitUsage, "--session-expiry: " + expiry.status().message());
+  c.poll_interval = *poll;
+  c.session_expiry = *expiry;
+  c.retry_delay_blocks = f.retry_delay;
+  c.coordinator_range = f.coordinator_range;
+  if (c.coordinator_range == 0) Fail(kExitUsage, "--coordinator-range must be at least 1");
+
+  // The identity key: a file or $TSS_PRIVATE_KEY in production; --private-key only for trials,
+  // since anyone on the machine can read a process's arguments.
+  tss::Result<tss::SecureBytes> seed = tss::InvalidArgument("");
+  if (!f.private_key_file.empty()) {
+    bool too_open = false;
+    auto text = tss::node::ReadSecretFile(f.private_key_file, &too_open);
+    if (!text.ok()) Fail(kExitUsage, "--private-key-file: " + text.status().message());
+    if (too_open) spdlog::warn("{} is readable by other users; chmod 600 it", f.private_key_file);
+    seed = tss::node::ParseSeedHex(
+        std::string_view(reinterpret_cast<const char*>(text->data()), text->size()));
+  } else if (const char* env = std::getenv("TSS_PRIVATE_KEY")) {
+    seed = tss::node::ParseSeedHex(env);
+  } else if (!f.private_key.empty()) {
+    spdlog::warn(
+        "--private-key puts the identity key on the command line; use --private-key-file or "
+        "TSS_PRIVATE_KEY outside of trials");
+    seed = tss::node::ParseSeedHex(f.private_key);
+  } else {
+    Fail(kExitUsage, "no identity key: pass --private-key-file PATH (or set TSS_PRIVATE_KEY)");
+  }
+  if (!seed.ok()) Fail(kExitUsage, seed.status().message());
+  c.identity_seed = std::move(*seed);
+  auto password = tss::node::LoadPassword(f.password_file);
+  if (!password.ok()) Fail(kExitUsage, password.status().message());
+  c.password = std::move(*password);
+  return c;
+}
+
+int RunNode(const NodeFlags& flags) {
+  auto level = spdlog::level::from_str(flags.log_level);
+  spdlog::set_level(level);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + flags.address + "] %v");
+  // Block the stop signals before any thread starts, so only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  tss::node::NodeConfig config = BuildConfig(flags);
+  auto parts = tss::node::BuildNodeParts(config);
+  if (!parts.ok()) Fail(kExitFailure, parts.status().message());
+  auto node = tss::node::Node::NewNode(std::move(config), std::move(*parts));
+  if (!node.ok()) Fail(kExitFailure, node.status().message());
+  if (auto st = (*node)->Start(); !st.ok())
+    Fail(kExitFailure, "cannot start the node: " + st.message());
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  (*node)->Stop();
+  return 0;
+}
+
+const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
+  auto flags = std::make_shared<NodeFlags>();
+  auto* cmd = app.add_subcommand("node", "Run a TSS validator node until SIGINT/SIGTERM");
+  cmd->add_option("--validator-address", flags->address,
+                  "This validator's address (its name in the registry)")
+      ->required();
+  cmd->add_option("--private-key-file", flags->private_key_file,
+                  "File holding the 32-byte Ed25519 identity seed as hex (or set TSS_PRIVATE_KEY)");
+  cmd->add_option("--private-key", flags->private_key,
+                  "The identity seed as hex (trials only: visible to ps)");
+  cmd->add_option("--p2p-listen", flags->listen, "libp2p listen multiaddr")->capture_default_str();
+  cmd->add_option("--home", flags->home, "Folder for the database and the encrypted key shares")
+      ->required();
+  cmd->add_option("--db", flags->db,
+                  "Event database: a SQLite path (default <home>/tss.db) or postgres://...");
+  cmd->add_option("--registry", flags->registry,
+                  "Validator registry file (default $TSS_REGISTRY or /tmp/tss-nodes.json)");
+  cmd->add_option("--password-file", flags->password_file,
+                  "File with the key-share password (or set TSS_PASSWORD)");
+  cmd->add_option("--poll-interval", flags->poll, "How often the coordinator polls for events")
+      ->capture_default_str();
+  cmd->add_option("--session-expiry", flags->expiry, "Inactivity after which a session expires")
+      ->capture_default_str();
+  cmd->add_option("--retry-delay", flags->retry_delay,
+                  "Blocks an expired event waits before its retry")
+      ->capture_default_str();
+  cmd->add_option("--coordinator-range", flags->coordinator_range, "Blocks per coordinator turn")
+      ->capture_default_str();
+  cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  cmd->callback([flags] {
+    int code = RunNode(*flags);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+});
+
+}  // namespace
