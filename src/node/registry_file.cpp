@@ -89,11 +89,11 @@ Status RegistryFile::Upsert(const RegistryEntry& own) {
   if (std::filesystem::exists(path_, ec)) {
     json doc = json::parse(ReadText(path_), nullptr, false);
     if (doc.is_discarded())
-      return InvalidArgument(path_.string() +
+      return InvalidArgument("the registry " + path_.string() +
                              " is not valid JSON; move it away or fix it before starting nodes");
     const json& list = doc.is_object() && doc.contains("nodes") ? doc["nodes"] : doc;
     if (!list.is_array())
-      return InvalidArgument(path_.string() + " is not a registry (no \"nodes\" array)");
+      return InvalidArgument("the registry " + path_.string() + " has no \"nodes\" array");
     for (const auto& n : list)
       if (!(n.is_object() && n.value("validator_address", "") == own.validator_address))
         nodes.push_back(n);

@@ -119,6 +119,111 @@ class SqliteClusterTest(ClusterCase):
             self.assertEqual(events[0]["result"]["public_key"], public_key)
         check_signature(cluster.sign(key_id, message="after the recovery"), public_key)
 
+    def test_unresponsive_participant_expires_and_the_retry_succeeds(self):
+        cluster = self.make_cluster(session_expiry="2s")
+        cluster.start()
+        keygen = cluster.keygen()
+        key_id, public_key = keygen["key_id"], keygen["public_key"]
+        # A participant that is up but never answers (stopped, not killed: its sockets stay open).
+        # Not the coordinator (blocks are Unix seconds; turns of --coordinator-range blocks over
+        # the address-sorted validators): with the coordinator stopped nothing would start.
+        def coordinator(at):
+            ordered = sorted(n.address for n in cluster.nodes)
+            return ordered[(int(at) // cluster.coordinator_range) % len(ordered)]
+
+        busy = {coordinator(time.time()), coordinator(time.time() + 120)}
+        victim = next(n for n in cluster.nodes if n.address not in busy)
+        victim.proc.send_signal(signal.SIGSTOP)
+        try:
+            event_id = cluster.run_json("keyrefresh", "--key-id", key_id)["event_id"]
+            # The others start the session, see it go quiet past --session-expiry, move the event
+            # back to PENDING at a later block, and try again (more than one attempt recorded).
+            witness = next(n for n in cluster.nodes if n is not victim)
+            db = os.path.join(witness.home, "tss.db")
+            deadline = time.time() + 60
+            attempts = 0
+            while time.time() < deadline and attempts < 2:
+                with sqlite3.connect(db) as conn:
+                    row = conn.execute("SELECT attempts FROM tss_events WHERE event_id = ?", (event_id,)).fetchone()
+                attempts = row[0] if row else 0
+                time.sleep(0.2)
+            self.assertGreaterEqual(attempts, 2, cluster.logs())
+            self.assertNotIn("SUCCESS", event_statuses(cluster, event_id))
+        finally:
+            victim.proc.send_signal(signal.SIGCONT)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            statuses = event_statuses(cluster, event_id)
+            if set(statuses) <= {"SUCCESS", "FAILED", "EXPIRED"}:
+                break
+            time.sleep(0.5)
+        self.assertEqual(statuses, ["SUCCESS"] * len(cluster.nodes), cluster.logs())
+        check_signature(cluster.sign(key_id, message="after the expiry"), public_key)
+
+    def test_startup_errors_are_clear_and_exit_non_zero(self):
+        cluster = self.make_cluster(n=2)
+        cluster.start()
+        keygen = cluster.keygen()
+        node = cluster.nodes[0]
+        self.assertEqual(node.stop(signal.SIGTERM), 0, node.log_tail())
+
+        def run_node(args, password=cluster.password):
+            env = dict(os.environ, TSS_PASSWORD=password)
+            return subprocess.run(args, capture_output=True, text=True, env=env, timeout=30)
+
+        # Wrong password: the node refuses to start and its share file is untouched.
+        share_files = {}
+        for root, _, files in os.walk(node.home):
+            for name in files:
+                if keygen["key_id"] in name:
+                    with open(os.path.join(root, name), "rb") as f:
+                        share_files[name] = f.read()
+        self.assertTrue(share_files, "no key share file found")
+        wrong = run_node(node.args(), password="not-the-password")
+        self.assertNotEqual(wrong.returncode, 0)
+        self.assertIn("password", (wrong.stderr + wrong.stdout).lower())
+        for root, _, files in os.walk(node.home):
+            for name in files:
+                if name in share_files:
+                    with open(os.path.join(root, name), "rb") as f:
+                        self.assertEqual(f.read(), share_files[name], name)
+
+        # An unreadable database: a file that is not SQLite.
+        garbage_db = os.path.join(cluster.root, "garbage.db")
+        with open(garbage_db, "wb") as f:
+            f.write(os.urandom(4096))
+        bad_db = run_node(node.args() + ["--db", garbage_db])
+        self.assertNotEqual(bad_db.returncode, 0)
+        self.assertIn("database", (bad_db.stderr + bad_db.stdout).lower())
+        with open(garbage_db, "rb") as f:
+            self.assertEqual(len(f.read()), 4096)
+
+        # A corrupt registry: the node and the commands say so instead of guessing.
+        corrupt = os.path.join(cluster.root, "corrupt.json")
+        with open(corrupt, "w") as f:
+            f.write("{ not json")
+        args = node.args()
+        args[args.index("--registry") + 1] = corrupt
+        bad_registry = run_node(args)
+        self.assertNotEqual(bad_registry.returncode, 0)
+        self.assertIn("registry", (bad_registry.stderr + bad_registry.stdout).lower())
+        for command in (["keygen"], ["status"]):
+            out = subprocess.run([cluster.tss, *command, "--registry", corrupt], capture_output=True, text=True,
+                                 timeout=30)
+            self.assertNotEqual(out.returncode, 0, command)
+            self.assertIn("registry", out.stderr.lower(), command)
+        # A missing registry: nothing to drive.
+        missing = os.path.join(cluster.root, "missing.json")
+        out = subprocess.run([cluster.tss, "status", "--registry", missing], capture_output=True, text=True,
+                             timeout=30)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("registry", out.stderr.lower())
+
+        # With the right settings it starts again and the key still signs.
+        node.start()
+        cluster.wait_registered()
+        check_signature(cluster.sign(keygen["key_id"], message="after the refusals"), keygen["public_key"])
+
     def test_user_errors_are_clear_and_change_nothing(self):
         cluster = self.make_cluster(n=3)
         cluster.start()

@@ -105,7 +105,7 @@ TEST(Hostile, HundredsOfBadConnectionsAreDroppedAndRealPeersKeepTalking) {
   Introduce(*victim, *friend_node);
   ASSERT_OK(SendWithin(*friend_node, victim->LocalPeerId(), Bytes{0}));  // warm up
 
-  const size_t rss_before = ResidentBytes();
+  [[maybe_unused]] const size_t rss_before = ResidentBytes();
   const auto attacks = Attacks();
   asio::io_context io;
   std::vector<tcp::socket> held;

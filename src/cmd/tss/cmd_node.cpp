@@ -74,6 +74,9 @@ tss::node::NodeConfig BuildConfig(const NodeFlags& f) {
 int RunNode(const NodeFlags& flags) {
   auto level = spdlog::level::from_str(flags.log_level);
   spdlog::set_level(level);
+  // Logs usually go to a file or a pipe (systemd, docker), where stdout is block-buffered:
+  // flush every line so what the node did is on disk when it stops or crashes.
+  spdlog::flush_on(spdlog::level::trace);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + flags.address + "] %v");
   // Block the stop signals before any thread starts, so only sigwait below sees them.
   sigset_t stop_signals;
