@@ -5,6 +5,9 @@
 //   2: the Noise XX handshake, responder side
 //   3: /tss/1.0.0 message framing under a 4 KiB limit
 // Whatever the bytes, the session must end (no hang), free what it holds and never crash.
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+//
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -59,7 +62,7 @@ Task<void> Drain(std::shared_ptr<YamuxStream> stream) {
 }
 
 const Identity& OurIdentity() {
-  static const Identity id = *Identity::FromSeed(Bytes(32, 7));
+  static const Identity id = Identity::FromSeed(Bytes(32, 7)).value();
   return id;
 }
 
