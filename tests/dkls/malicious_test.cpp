@@ -1,0 +1,701 @@
+// Malicious-party tests: one party of a keygen, keyrefresh or signing run deviates (through
+// RunLocal's interceptor) and the honest parties must abort, name it, and output nothing.
+//
+// Each case tampers with one field of one round payload (decoded with dkls/wire.h, changed in a
+// meaningful way, re-encoded), or with the envelope (replay, non-signer, duplicate, missing,
+// wrong round, misaddressed, forged sender), in every message the malicious party sends in that
+// round, so that every honest party receives a tampered copy. Where DKLs23 cannot do better the
+// case says so and tests what the papers guarantee instead:
+//  - the last round of signing (and ψ, which only enters it) has no identifiable abort: DKLs23
+//    (eprint 2023/765, Protocol 3.6 step 10 and §1, "security with abort") only verifies the
+//    combined signature, so a wrong w_j, u_j or ψ_{j,i} makes every honest signer abort without
+//    a culprit — and never output a wrong signature;
+//  - some choices of a malicious party are indistinguishable from honest ones (its half of a
+//    zero-sharing seed, a base-OT receiver's blinded choice B_i): they cannot be refused when
+//    made, and the harm they can do shows up later as an abort (tested below where it can be).
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "crypto/ot/ot.h"
+#include "dkls/wire.h"
+#include "dkls_test_util.h"
+
+namespace tss::dkls {
+namespace {
+
+using crypto::Point;
+using crypto::Scalar;
+using testing::CachedKey;
+using testing::HashOf;
+using testing::Pick;
+using testing::Sid;
+namespace ot = crypto::ot;
+
+enum class Proto { kKeygen, kRefresh, kSign };
+
+const char* ProtoName(Proto p) {
+  return p == Proto::kKeygen ? "Keygen" : p == Proto::kRefresh ? "Refresh" : "Sign";
+}
+
+// Keygen and refresh run (t, n) = (2, 3) with party 2 malicious; signing runs with signers
+// {1, 3, 4} of a (3, 4) key, signer 3 malicious and key holder 2 outside the signer set.
+constexpr uint16_t kDkgN = 3, kDkgT = 2, kDkgMalicious = 2;
+const std::vector<uint16_t> kSigners = {1, 3, 4};
+constexpr uint16_t kSignMalicious = 3, kNonSigner = 2;
+
+// One run of a protocol (a trial): every party's session, and the randomness they share.
+class Trial {
+ public:
+  Trial(Proto proto, const std::string& sid, uint64_t seed)
+      : proto_(proto), sid_(Sid(sid)), rng_(seed) {
+    if (proto == Proto::kSign) {
+      for (uint16_t s : kSigners)
+        Add(SignSession::Create(CachedKey(4, 3)[s - 1], kSigners, HashOf("malicious"), sid_, rng_));
+    } else if (proto == Proto::kRefresh) {
+      for (const KeyShare& k : CachedKey(kDkgN, kDkgT))
+        Add(KeyrefreshSession::Create(k, sid_, rng_));
+    } else {
+      for (uint16_t i = 1; i <= kDkgN; ++i) Add(KeygenSession::Create(kDkgN, kDkgT, i, sid_, rng_));
+    }
+  }
+
+  Proto proto() const { return proto_; }
+  const Bytes& sid() const { return sid_; }
+  uint16_t malicious() const { return proto_ == Proto::kSign ? kSignMalicious : kDkgMalicious; }
+  std::vector<Session*> sessions() const {
+    std::vector<Session*> out;
+    for (const auto& s : sessions_) out.push_back(s.get());
+    return out;
+  }
+  std::vector<Session*> honest() const {
+    std::vector<Session*> out;
+    for (Session* s : sessions())
+      if (s->me() != malicious()) out.push_back(s);
+    return out;
+  }
+  static bool HasOutput(const Session& s) {
+    if (s.protocol() == ProtocolKind::kSign)
+      return static_cast<const SignSession&>(s).signature().has_value();
+    return static_cast<const DkgSession&>(s).share() != nullptr;
+  }
+  Status Go(const Interceptor& intercept) { return RunLocal(sessions(), nullptr, intercept); }
+
+ private:
+  template <typename S>
+  void Add(Result<std::unique_ptr<S>> s) {
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    sessions_.push_back(std::move(s).value());
+  }
+
+  Proto proto_;
+  Bytes sid_;
+  crypto::DeterministicRng rng_;
+  std::vector<std::unique_ptr<Session>> sessions_;
+};
+
+// ---- Mutations of a payload's fields.
+
+using Mutation = std::function<void(Message&, const Trial&)>;
+
+template <typename T>
+Result<T> DecodePayload(ByteSpan bytes, Proto proto) {
+  if constexpr (std::is_same_v<T, wire::DkgRound2>) {
+    const bool keygen = proto == Proto::kKeygen;
+    return T::Decode(bytes, keygen ? kDkgT : kDkgT - 1, keygen);
+  } else {
+    return T::Decode(bytes);
+  }
+}
+
+// Decodes the payload as T, lets `edit` change it, re-encodes it.
+template <typename T>
+Mutation Edit(std::function<void(T&)> edit) {
+  return [edit](Message& m, const Trial& run) {
+    auto decoded = DecodePayload<T>(m.payload, run.proto());
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    edit(*decoded);
+    m.payload = decoded->Encode();
+  };
+}
+
+void Flip(std::span<uint8_t> bytes, size_t at = 0) {
+  bytes[at] ^= 0x01;
+}
+Point Next(const Point& p) {
+  return p + Point::Generator();
+}
+// A different valid point / canonical scalar in place of the one encoded at `at`.
+void NextPointAt(Bytes& b, size_t at) {
+  auto p = Point::FromBytes(ByteSpan(b).subspan(at, Point::kCompressedSize));
+  ASSERT_TRUE(p.ok());
+  auto e = Next(*p).ToBytes();
+  std::copy(e.begin(), e.end(), b.begin() + at);
+}
+void NextScalarAt(Bytes& b, size_t at) {
+  auto s = Scalar::FromBytes(ByteSpan(b).subspan(at, 32));
+  ASSERT_TRUE(s.ok());
+  auto e = (*s + Scalar::One()).ToBytes();
+  std::copy(e.begin(), e.end(), b.begin() + at);
+}
+
+// Layouts of the OT messages inside the payloads (crypto/ot/setup.cpp, rvole.cpp, ote.cpp).
+constexpr size_t kOtTag = 16;
+// Setup m1: tag | A | Schnorr proof (R, z). m2: tag | B_0..B_127. m3: tag | (H(k_i0), H(k_i1)).
+constexpr size_t kSetupKeyA = kOtTag, kSetupProofZ = kOtTag + 33 + 33, kSetupB0 = kOtTag;
+constexpr size_t kSetupConfirm0 = kOtTag;
+// RVOLE m1: tag | nonce | KOS u matrix | x̃ | t̃_0..t̃_127. m2: tag | τ | H(r) | u.
+constexpr size_t kRvoleNonce = kOtTag, kRvoleU = kOtTag + 32;
+size_t RvoleXTilde() {
+  return ot::RvoleMessage1Size() - 16 - ot::kKappa * 16;
+}
+size_t RvoleRDigest() {
+  return ot::RvoleMessage2Size(ot::kSignInputs) - 64;
+}
+
+// ---- Attacks: how the malicious party's messages of one round are changed.
+
+using Attack = std::function<Interceptor(Trial& run, int round)>;
+
+// Every message the malicious party sends in `round` goes through `mutate`.
+Attack Tamper(Mutation mutate) {
+  return [mutate](Trial& run, int round) -> Interceptor {
+    return [&run, mutate, round](Message& m, std::vector<Message>&) {
+      if (m.from == run.malicious() && m.round == round) mutate(m, run);
+      return true;
+    };
+  };
+}
+
+// Before each of the malicious party's messages of `round`, `make` may add others.
+Attack Inject(std::function<void(const Message&, const Trial&, std::vector<Message>&)> make) {
+  return [make](Trial& run, int round) -> Interceptor {
+    return [&run, make, round](Message& m, std::vector<Message>& extra) {
+      if (m.from != run.malicious() || m.round != round) return true;
+      make(m, run, extra);
+      extra.push_back(m);  // the original after the injected ones
+      return false;
+    };
+  };
+}
+
+Attack Drop() {
+  return [](Trial& run, int round) -> Interceptor {
+    return [&run, round](Message& m, std::vector<Message>&) {
+      return !(m.from == run.malicious() && m.round == round);
+    };
+  };
+}
+
+// The malicious party's messages of `round` in an earlier run (another session id): whole
+// (`payload_only` false) or only their payloads under this run's headers.
+Attack Replay(bool payload_only) {
+  return [payload_only](Trial& run, int round) -> Interceptor {
+    auto old = std::make_shared<std::map<uint16_t, Message>>();  // by recipient
+    Trial source(run.proto(), "an earlier run", 99);
+    Status st = source.Go([&](Message& m, std::vector<Message>&) {
+      if (m.from == source.malicious() && m.round == round) (*old)[m.to] = m;
+      return true;
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return [&run, old, round, payload_only](Message& m, std::vector<Message>&) {
+      if (m.from != run.malicious() || m.round != round) return true;
+      const Message& replayed = old->at(m.to);
+      if (payload_only) {
+        m.payload = replayed.payload;
+      } else {
+        m = replayed;
+      }
+      return true;
+    };
+  };
+}
+
+// A malicious keygen/refresh dealer who commits in round 1 to the round-2 opening it then sends:
+// its round-1 messages are held back until its round-2 message to the same recipient exists;
+// `edit` changes that opening (coefficients, proof, share), and the round-1 commitment is
+// recomputed over it, so the commitment check passes and the later checks must catch the lie.
+// Only recipients in `victims` (all when empty) are lied to.
+Attack Recommit(std::function<void(wire::DkgRound2&, uint16_t to)> edit,
+                std::vector<uint16_t> victims = {}) {
+  return [edit, victims](Trial& run, int) -> Interceptor {
+    auto held = std::make_shared<std::map<uint16_t, Message>>();
+    auto rng = std::make_shared<crypto::DeterministicRng>(5);
+    return [&run, edit, victims, held, rng](Message& m, std::vector<Message>& extra) {
+      const bool victim =
+          victims.empty() || std::find(victims.begin(), victims.end(), m.to) != victims.end();
+      if (m.from != run.malicious() || !victim) return true;
+      if (m.round == 1) {
+        (*held)[m.to] = m;
+        return false;
+      }
+      if (m.round != 2) return true;
+      auto r2 = DecodePayload<wire::DkgRound2>(m.payload, run.proto());
+      Message r1 = held->at(m.to);
+      auto d1 = wire::DkgRound1::Decode(r1.payload);
+      EXPECT_TRUE(r2.ok() && d1.ok());
+      if (!r2.ok() || !d1.ok()) return true;
+      edit(*r2, m.to);
+      const Bytes part = wire::DkgBroadcastPart(m.from, r2->coefficients, r2->proof);
+      d1->commitment = crypto::Commit(run.sid(), part, r2->opening, *rng);
+      r1.payload = d1->Encode();
+      m.payload = r2->Encode();
+      extra.push_back(std::move(r1));  // round 2 arrives first: the recipient buffers it
+      return true;
+    };
+  };
+}
+
+// The (honest) key of the base-OT sender in the setup the malicious party answers with m2: the
+// recipient's round-1 ot_m1 to the malicious party carries it.
+Attack OtReceiverReusesSenderKey() {
+  return [](Trial& run, int round) -> Interceptor {
+    auto keys = std::make_shared<std::map<uint16_t, Bytes>>();  // by honest party
+    return [&run, keys, round](Message& m, std::vector<Message>&) {
+      if (m.round == 1 && m.to == run.malicious()) {
+        auto d = wire::DkgRound1::Decode(m.payload);
+        EXPECT_TRUE(d.ok());
+        if (d.ok())
+          (*keys)[m.from] = Bytes(d->ot_m1.begin() + kSetupKeyA,
+                                  d->ot_m1.begin() + kSetupKeyA + Point::kCompressedSize);
+      }
+      if (m.from == run.malicious() && m.round == round) {
+        auto d = DecodePayload<wire::DkgRound2>(m.payload, run.proto());
+        EXPECT_TRUE(d.ok());
+        if (!d.ok()) return true;
+        const Bytes& a = keys->at(m.to);
+        std::copy(a.begin(), a.end(), d->ot_m2.begin() + kSetupB0);
+        m.payload = d->Encode();
+      }
+      return true;
+    };
+  };
+}
+
+// ---- What the honest parties must conclude.
+
+enum class Verdict {
+  kBlame,           // each aborts with kProtocolAbort naming the malicious party
+  kUnattributable,  // each aborts with kProtocolAbort and no culprit (see the file comment)
+  kWaiting,         // each is still waiting, for the malicious party only
+  kClaimedSender,   // each aborts naming the party the message claims to be from (see below)
+  kUndetectable,    // each finishes: the deviation is indistinguishable from an honest choice
+};
+
+void ExpectVerdict(const Trial& run, const Status& result, Verdict verdict, uint16_t culprit,
+                   const std::string& why = "") {
+  if (verdict != Verdict::kUndetectable) {
+    EXPECT_FALSE(result.ok());
+  }
+  for (const Session* s : run.honest()) {
+    SCOPED_TRACE("honest party " + std::to_string(s->me()) + ": " + s->status().ToString());
+    EXPECT_NE(s->status().message().find(why), std::string::npos);
+    switch (verdict) {
+      case Verdict::kBlame:
+        ASSERT_TRUE(s->Failed());
+        EXPECT_EQ(s->status().code(), ErrorCode::kProtocolAbort);
+        EXPECT_EQ(s->status().culprit(), culprit);
+        EXPECT_NE(s->status().message().find("party " + std::to_string(culprit)),
+                  std::string::npos);
+        break;
+      case Verdict::kUnattributable:
+        ASSERT_TRUE(s->Failed());
+        EXPECT_EQ(s->status().code(), ErrorCode::kProtocolAbort);
+        EXPECT_FALSE(s->status().culprit().has_value());
+        break;
+      case Verdict::kWaiting:
+        EXPECT_FALSE(s->Failed());
+        EXPECT_EQ(s->Waiting(), std::vector<uint16_t>{culprit});
+        EXPECT_EQ(result.code(), ErrorCode::kTimeout);
+        break;
+      case Verdict::kClaimedSender:
+        ASSERT_TRUE(s->Failed());
+        ASSERT_TRUE(s->status().culprit().has_value());
+        EXPECT_NE(*s->status().culprit(), s->me());
+        EXPECT_NE(*s->status().culprit(), culprit);
+        break;
+      case Verdict::kUndetectable:
+        EXPECT_TRUE(s->Done());
+        EXPECT_TRUE(Trial::HasOutput(*s));
+        continue;
+    }
+    EXPECT_FALSE(s->Done());
+    EXPECT_FALSE(Trial::HasOutput(*s));
+  }
+}
+
+struct Case {
+  std::string name;
+  Proto proto;
+  int round;
+  std::string why;  // in every honest party's error (any error when empty)
+  Attack attack;
+  Verdict verdict;
+};
+
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
+}
+
+// ---- The table.
+
+std::vector<Case> Cases() {
+  std::vector<Case> cases;
+  const auto add = [&](Proto proto, int round, const std::string& name, const std::string& why,
+                       Attack attack, Verdict verdict = Verdict::kBlame) {
+    cases.push_back({std::string(ProtoName(proto)) + "_R" + std::to_string(round) + "_" + name,
+                     proto, round, why, std::move(attack), verdict});
+  };
+  using wire::DkgRound1, wire::DkgRound2, wire::DkgRound3;
+  using wire::SignRound1, wire::SignRound2, wire::SignRound3;
+
+  for (Proto p : {Proto::kKeygen, Proto::kRefresh}) {
+    const bool keygen = p == Proto::kKeygen;
+    // Round 1: context (parameters / old key fingerprint), commitment, base-OT m1 (B→A).
+    add(p, 1, "ContextOfAnotherRun", keygen ? "other parameters" : "refreshes another key",
+        Tamper(Edit<DkgRound1>([](auto& m) { Flip(m.context); })));
+    // Caught in round 2, when the opening does not match.
+    add(p, 1, "WrongCommitment", "commitment opening does not match",
+        Tamper(Edit<DkgRound1>([](auto& m) { Flip(m.commitment.value); })));
+    add(p, 1, "OtM1WrongTag", "OT setup message m1 belongs to another session",
+        Tamper(Edit<DkgRound1>([](auto& m) { Flip(m.ot_m1); })));
+    add(p, 1, "OtM1WrongPoint", "invalid proof of knowledge of the base-OT key",
+        Tamper(Edit<DkgRound1>([](auto& m) { NextPointAt(m.ot_m1, kSetupKeyA); })));
+    add(p, 1, "OtM1WrongProof", "invalid proof of knowledge of the base-OT key",
+        Tamper(Edit<DkgRound1>([](auto& m) { NextScalarAt(m.ot_m1, kSetupProofZ); })));
+
+    // Round 2: opening (coefficients, proof, salt), share, seed half, base-OT m2 (A→B).
+    add(p, 2, "CoefficientNotCommitted", "commitment opening does not match",
+        Tamper(
+            Edit<DkgRound2>([](auto& m) { m.coefficients.back() = Next(m.coefficients.back()); })));
+    // Committed consistently: the Feldman check of the share catches it.
+    add(p, 2, "CoefficientCommitted", "does not match its Feldman commitments",
+        Recommit(
+            [](DkgRound2& m, uint16_t) { m.coefficients.back() = Next(m.coefficients.back()); }));
+    if (keygen) {
+      add(p, 2, "ProofNotCommitted", "commitment opening does not match",
+          Tamper(Edit<DkgRound2>([](auto& m) { m.proof->response += Scalar::One(); })));
+      add(p, 2, "ProofCommitted", "proof of knowledge of f_j(0) is invalid",
+          Recommit([](DkgRound2& m, uint16_t) { m.proof->response += Scalar::One(); }));
+      // A valid proof, for another secret (and another context), committed consistently.
+      add(p, 2, "ProofOfAnotherSecret", "proof of knowledge of f_j(0) is invalid",
+          Recommit([](DkgRound2& m, uint16_t) {
+            crypto::DeterministicRng rng(3);
+            const Scalar x = Scalar::RandomNonZero(rng);
+            m.proof =
+                crypto::SchnorrProve(AsBytes(std::string("other")), x, Point::BaseMul(x), rng);
+          }));
+    }
+    add(p, 2, "WrongOpening", "commitment opening does not match",
+        Tamper(Edit<DkgRound2>([](auto& m) { Flip(m.opening.salt); })));
+    add(p, 2, "ShareOffByOne", "does not match its Feldman commitments",
+        Tamper(Edit<DkgRound2>([](auto& m) { m.share += Scalar::One(); })));
+    add(p, 2, "OtM2WrongTag", "OT setup message m2 belongs to another session",
+        Tamper(Edit<DkgRound2>([](auto& m) { Flip(m.ot_m2); })));
+    add(p, 2, "OtM2NotAPoint", "OT setup message m2: point 0",
+        Tamper(Edit<DkgRound2>([](auto& m) { m.ot_m2[kSetupB0] = 0x05; })));
+    // B_i = A makes Bob's choice-1 key the hash of a·B_i − a·A = ∞, which anyone knows: refused.
+    add(p, 2, "OtM2EchoesSenderKey", "point 0 equals Bob's key", OtReceiverReusesSenderKey());
+    // Another valid B_i is what a malicious base-OT receiver may always send (Chou–Orlandi: it
+    // then knows neither key, CDH); Bob cannot tell it from an honest choice. Only Alice's own
+    // key confirmation (m3) fails — here in the malicious party's own session. Its harm is
+    // limited to the pair's multiplications with Alice as sender, which abort at Bob's checks
+    // (RVOLE consistency check, Γ checks) naming Alice.
+    add(p, 2, "OtM2OtherValidPoint", "",
+        Tamper(Edit<DkgRound2>([](auto& m) { NextPointAt(m.ot_m2, kSetupB0); })),
+        Verdict::kUndetectable);
+    // The seed half is the sender's free choice; see SeedContributionLieShowsInSigning.
+    add(p, 2, "SeedContribution", "",
+        Tamper(Edit<DkgRound2>([](auto& m) { Flip(m.seed_contribution.bytes); })),
+        Verdict::kUndetectable);
+
+    // Round 3: echo, base-OT m3 (B→A).
+    add(p, 3, "WrongEcho", "saw different commitments",
+        Tamper(Edit<DkgRound3>([](auto& m) { Flip(m.echo); })));
+    add(p, 3, "OtM3WrongTag", "OT setup message m3 belongs to another session",
+        Tamper(Edit<DkgRound3>([](auto& m) { Flip(m.ot_m3); })));
+    // Both confirmation tags of OT 0: Alice checks the one of her choice bit Δ_0, so this is
+    // caught whatever Δ_0 is. Corrupting only one of the two is caught iff it is Alice's: that
+    // is the selective-failure probe of a base-OT sender, which tells Bob one bit of Δ at the
+    // price of aborting with probability 1/2 — the leakage KOS (eprint 2015/546, §3) tolerates,
+    // and since the check runs before any use, an abort discards that Δ.
+    add(p, 3, "OtM3WrongConfirmation", "key confirmation failed",
+        Tamper(Edit<DkgRound3>([](auto& m) {
+          Flip(m.ot_m3, kSetupConfirm0);
+          Flip(m.ot_m3, kSetupConfirm0 + 16);
+        })));
+  }
+
+  const Proto s = Proto::kSign;
+  // Round 1: fingerprint, commitment to R_i, RVOLE m1 (KOS extension, B→A).
+  add(s, 1, "FingerprintOfAnotherKey", "signs with a different key share",
+      Tamper(Edit<SignRound1>([](auto& m) { Flip(m.fingerprint); })));
+  add(s, 1, "WrongCommitment", "R_j does not open",
+      Tamper(Edit<SignRound1>([](auto& m) { Flip(m.commitment.value); })));
+  add(s, 1, "RvoleM1WrongTag", "multiplication message m1 belongs to another session",
+      Tamper(Edit<SignRound1>([](auto& m) { Flip(m.rvole_m1); })));
+  add(s, 1, "RvoleM1WrongNonce", "OT extension consistency check failed",
+      Tamper(Edit<SignRound1>([](auto& m) { Flip(m.rvole_m1, kRvoleNonce); })));
+  // Inconsistent OT-extension values: the KOS check (its challenges hash u) catches them.
+  add(s, 1, "RvoleM1WrongExtensionMatrix", "OT extension consistency check failed",
+      Tamper(Edit<SignRound1>([](auto& m) { Flip(m.rvole_m1, kRvoleU + 100); })));
+  add(s, 1, "RvoleM1WrongCheckX", "OT extension consistency check failed",
+      Tamper(Edit<SignRound1>([](auto& m) { Flip(m.rvole_m1, RvoleXTilde()); })));
+  add(s, 1, "RvoleM1WrongCheckT", "OT extension consistency check failed",
+      Tamper(Edit<SignRound1>([](auto& m) { Flip(m.rvole_m1, RvoleXTilde() + 16 + 5); })));
+
+  // Round 2: R_i, opening, pk_i, Γ^u, Γ^v, ψ, RVOLE m2 (A→B).
+  add(s, 2, "WrongInstancePoint", "R_j does not open its round-1 commitment",
+      Tamper(Edit<SignRound2>([](auto& m) { m.instance_point = Next(m.instance_point); })));
+  add(s, 2, "WrongOpening", "R_j does not open",
+      Tamper(Edit<SignRound2>([](auto& m) { Flip(m.opening.salt); })));
+  add(s, 2, "WrongPublicShare", "Γ^v is inconsistent",
+      Tamper(Edit<SignRound2>([](auto& m) { m.public_share = Next(m.public_share); })));
+  add(s, 2, "WrongGammaU", "Γ^u is inconsistent",
+      Tamper(Edit<SignRound2>([](auto& m) { m.gamma_u = Next(m.gamma_u); })));
+  add(s, 2, "WrongGammaV", "Γ^v is inconsistent",
+      Tamper(Edit<SignRound2>([](auto& m) { m.gamma_v = Next(m.gamma_v); })));
+  add(s, 2, "RvoleM2WrongTag", "multiplication message m2 answers another multiplication",
+      Tamper(Edit<SignRound2>([](auto& m) { Flip(m.rvole_m2); })));
+  // τ entries are big-endian scalars: flipping a low byte keeps them canonical, so this reaches
+  // the consistency check (its challenges hash τ).
+  add(s, 2, "RvoleM2WrongCorrelation", "multiplication consistency check failed",
+      Tamper(Edit<SignRound2>([](auto& m) { Flip(m.rvole_m2, kOtTag + 31); })));
+  add(s, 2, "RvoleM2WrongCheckDigest", "multiplication consistency check failed",
+      Tamper(Edit<SignRound2>([](auto& m) { Flip(m.rvole_m2, RvoleRDigest()); })));
+  add(s, 2, "RvoleM2WrongCheckValue", "multiplication consistency check failed",
+      Tamper(Edit<SignRound2>([](auto& m) { NextScalarAt(m.rvole_m2, RvoleRDigest() + 32); })));
+  add(s, 2, "WrongPsi", "combined signature does not verify",
+      Tamper(Edit<SignRound2>([](auto& m) { m.psi += Scalar::One(); })), Verdict::kUnattributable);
+
+  // Round 3 (broadcast): w_i, u_i.
+  add(s, 3, "WrongW", "combined signature does not verify",
+      Tamper(Edit<SignRound3>([](auto& m) { m.w += Scalar::One(); })), Verdict::kUnattributable);
+  add(s, 3, "WrongU", "combined signature does not verify",
+      Tamper(Edit<SignRound3>([](auto& m) { m.u += Scalar::One(); })), Verdict::kUnattributable);
+
+  // The envelope, in every round of every protocol.
+  for (Proto p : {Proto::kKeygen, Proto::kRefresh, Proto::kSign}) {
+    for (int r = 1; r <= 3; ++r) {
+      const bool last_sign = p == Proto::kSign && r == 3;
+      add(p, r, "ReplayedMessage", "belongs to another session (replayed?)", Replay(false));
+      // Under this run's header the payload itself must betray the old run (OT tags and
+      // commitments bind the session id). Signing's w_j, u_j cannot: unattributable, as above.
+      add(p, r, "ReplayedPayload", "", Replay(true),
+          last_sign ? Verdict::kUnattributable : Verdict::kBlame);
+      add(p, r, "OtherProtocol", "belongs to protocol", Tamper([](Message& m, const Trial& run) {
+            m.protocol = run.proto() == Proto::kSign ? ProtocolKind::kKeygen : ProtocolKind::kSign;
+          }));
+      add(p, r, "LabelledAsAnotherRound", "",
+          Tamper([](Message& m, const Trial&) { m.round = uint8_t(m.round % 3 + 1); }));
+      add(p, r, "RoundOutOfRange", "this protocol has rounds 1..3",
+          Tamper([](Message& m, const Trial&) { m.round = 4; }));
+      add(p, r, "Missing", "", Drop(), Verdict::kWaiting);
+      add(p, r, "Misaddressed", "wrongly addressed",
+          Inject([](const Message& m, const Trial& run, auto& extra) {
+            // An addressed message sent as a broadcast; a broadcast addressed to each party.
+            Message copy = m;
+            if (m.to != kBroadcast) {
+              copy.to = kBroadcast;
+              extra.push_back(copy);
+              return;
+            }
+            for (const Session* s : run.honest()) {
+              copy.to = s->me();
+              extra.push_back(copy);
+            }
+          }));
+      // A duplicate of a last-round message may arrive after the recipient finished (then it
+      // is refused without undoing the result), so duplicates are tested in rounds 1 and 2.
+      if (r < 3)
+        add(p, r, "Duplicate", "duplicate",
+            Inject([](const Message& m, const Trial&, auto& extra) { extra.push_back(m); }));
+      // A message claiming to be from another (honest) participant. The session can only go by
+      // `from`: it refuses the message (a duplicate of, or inconsistent with, that party's own)
+      // and names the claimed sender. Authenticating `from` is the transport's job: the node
+      // (node/dkls_protocol.cpp) refuses a message whose `from` is not the authenticated peer
+      // and blames the peer. Tested in the addressed rounds, where every recipient gets one.
+      if (!last_sign)
+        add(p, r, "ForgedSender", "duplicate", Tamper([](Message& m, const Trial& run) {
+              for (const Session* s : run.honest())
+                if (s->me() != m.to) m.from = s->me();
+            }),
+            Verdict::kClaimedSender);
+    }
+  }
+  // A key holder outside the signer set speaks up (here: a copy of a signer's message).
+  for (int r = 1; r <= 3; ++r)
+    add(s, r, "FromNonSigner", "sender is not a participant",
+        Inject([](const Message& m, const Trial&, auto& extra) {
+          Message copy = m;
+          copy.from = kNonSigner;
+          extra.push_back(copy);
+        }));
+  return cases;
+}
+
+class Malicious : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Malicious, HonestPartiesAbortNamingTheCulpritAndOutputNothing) {
+  const Case& c = GetParam();
+  Trial run(c.proto, "malicious " + c.name, 42);
+  const Interceptor intercept = c.attack(run, c.round);
+  const Status result = run.Go(intercept);
+  uint16_t culprit = run.malicious();
+  if (c.name.find("FromNonSigner") != std::string::npos) culprit = kNonSigner;
+  ExpectVerdict(run, result, c.verdict, culprit, c.why);
+}
+
+INSTANTIATE_TEST_SUITE_P(Tamper, Malicious, ::testing::ValuesIn(Cases()),
+                         [](const auto& info) { return info.param.name; });
+
+// The malicious dealer shows one party a polynomial different from everyone else's, consistent
+// with that party's share (so the Feldman check passes) and committed to in round 1. The echo
+// of round 3 catches it: every honest party aborts and outputs nothing. Attributing it is not
+// possible from the echo alone: an honest party whose view differs from a peer's cannot tell
+// whether the dealer equivocated or the peer lies about its view (without signed messages
+// there is no evidence to show), so the error names the peer whose echo differs and says so.
+TEST(MaliciousKeygen, EquivocatingDealerIsCaughtByTheEcho) {
+  for (Proto p : {Proto::kKeygen, Proto::kRefresh}) {
+    SCOPED_TRACE(ProtoName(p));
+    Trial run(p, "equivocation", 43);
+    const uint16_t victim = 1;
+    // C_{t−1} += G and f(victim) += victim^{t−1}: still a valid share for the victim alone.
+    auto attack = Recommit(
+        [](wire::DkgRound2& m, uint16_t to) {
+          m.coefficients.back() = Next(m.coefficients.back());
+          Scalar power = Scalar::One();
+          for (uint16_t k = 1; k < kDkgT; ++k) power = power * Scalar::FromU64(to);
+          m.share += power;
+        },
+        {victim});
+    const Status result = run.Go(attack(run, 2));
+    EXPECT_FALSE(result.ok());
+    for (const Session* s : run.honest()) {
+      SCOPED_TRACE("honest party " + std::to_string(s->me()));
+      ASSERT_TRUE(s->Failed());
+      EXPECT_EQ(s->status().code(), ErrorCode::kProtocolAbort);
+      EXPECT_TRUE(s->status().culprit().has_value());
+      EXPECT_NE(s->status().message().find("saw different commitments"), std::string::npos)
+          << s->status().ToString();
+      EXPECT_FALSE(Trial::HasOutput(*s));
+    }
+  }
+}
+
+// Withholding one message from one party only: the victim waits for the culprit, but the others,
+// who got everything, go on and then wait for the victim's next message. A missing message
+// cannot be attributed by those who did not miss it (the victim could be the one lying), so a
+// timeout at them names the victim; only the victim's own Waiting() names the culprit.
+TEST(MaliciousKeygen, WithheldMessageIsNamedByItsVictim) {
+  Trial run(Proto::kKeygen, "withheld", 47);
+  const uint16_t victim = 1;
+  const Status result = run.Go([&](Message& m, std::vector<Message>&) {
+    return !(m.from == run.malicious() && m.to == victim && m.round == 1);
+  });
+  EXPECT_EQ(result.code(), ErrorCode::kTimeout);
+  for (const Session* s : run.honest()) {
+    EXPECT_FALSE(s->Failed());
+    EXPECT_FALSE(Trial::HasOutput(*s));
+    EXPECT_EQ(s->Waiting(), std::vector<uint16_t>{s->me() == victim ? run.malicious() : victim});
+  }
+}
+
+// A lie in the last round to one party only: that party aborts naming the culprit; the others
+// have everything they need and finish. DKLs23 is secure with (non-unanimous) abort, so this is
+// allowed; agreeing on the outcome is the caller's job (which matters most for keyrefresh: a
+// holder that replaces its old share while another aborted may be left with too few compatible
+// shares to sign).
+TEST(MaliciousKeygen, LastRoundLieToOnePartyAbortsOnlyThatParty) {
+  Trial run(Proto::kKeygen, "last round", 48);
+  const uint16_t victim = 1;
+  const Status result = run.Go([&](Message& m, std::vector<Message>&) {
+    if (m.from == run.malicious() && m.to == victim && m.round == 3) {
+      auto d = wire::DkgRound3::Decode(m.payload);
+      EXPECT_TRUE(d.ok());
+      Flip(d->echo);
+      m.payload = d->Encode();
+    }
+    return true;
+  });
+  EXPECT_FALSE(result.ok());
+  for (const Session* s : run.honest()) {
+    if (s->me() == victim) {
+      ASSERT_TRUE(s->Failed());
+      EXPECT_EQ(s->status().culprit(), run.malicious());
+      EXPECT_FALSE(Trial::HasOutput(*s));
+    } else {
+      EXPECT_TRUE(s->Done());
+    }
+  }
+}
+
+// A lie about the zero-sharing seed half (the malicious party computes its seed from another
+// value than it sent) cannot be seen in keygen: the half is the sender's free choice, and a
+// confirmation could be faked just as well. It amounts to the malicious party using a wrong ζ,
+// i.e. a wrong additive key share, in every signature with the victim; DKLs23's Σ pk_j = PK
+// check (Protocol 3.6 step 8) catches that — without a culprit, since ζ_j is private — and no
+// wrong signature is ever output. Signer sets without that pair are unaffected.
+TEST(MaliciousKeygen, SeedContributionLieShowsInSigning) {
+  Trial run(Proto::kKeygen, "seed lie", 44);
+  const uint16_t liar = run.malicious(), victim = 1;
+  ASSERT_TRUE(run.Go([&](Message& m, std::vector<Message>&) {
+                   if (m.from == liar && m.to == victim && m.round == 2) {
+                     auto d = DecodePayload<wire::DkgRound2>(m.payload, Proto::kKeygen);
+                     EXPECT_TRUE(d.ok());
+                     Flip(d->seed_contribution.bytes);
+                     m.payload = d->Encode();
+                   }
+                   return true;
+                 })
+                  .ok());
+  std::vector<KeyShare> shares;
+  for (Session* s : run.sessions()) {
+    auto k = static_cast<DkgSession*>(s)->TakeShare();
+    ASSERT_TRUE(k.ok());
+    shares.push_back(std::move(k).value());
+  }
+  crypto::DeterministicRng rng(45);
+  const auto hash = HashOf("seed lie");
+  auto bad = LocalSign(Pick(shares, {victim, liar}), hash, Sid("seed lie 1"), rng);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kProtocolAbort);
+  EXPECT_FALSE(bad.status().culprit().has_value()) << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("do not add up"), std::string::npos);
+  for (auto set : std::vector<std::vector<uint16_t>>{{1, 3}, {2, 3}}) {
+    auto sig = LocalSign(Pick(shares, set), hash, Sid("seed lie 2"), rng);
+    ASSERT_TRUE(sig.ok()) << sig.status().ToString();
+    testing::ExpectValidSignature(shares[0].public_key, hash, *sig);
+  }
+}
+
+// A message from a run's own past (the same session id, an earlier round) is a duplicate or
+// stale, and so is anything after a session finished: refused, the result kept.
+TEST(MaliciousSign, MessagesAfterTheEndAreRefusedWithoutUndoingTheResult) {
+  Trial run(Proto::kSign, "after the end", 46);
+  std::vector<Message> sent;
+  ASSERT_TRUE(run.Go([&](Message& m, std::vector<Message>&) {
+                   if (m.from == run.malicious()) sent.push_back(m);
+                   return true;
+                 })
+                  .ok());
+  for (Session* s : run.honest()) {
+    for (const Message& m : sent) {
+      if (m.to != kBroadcast && m.to != s->me()) continue;
+      auto out = s->Handle(m);
+      ASSERT_FALSE(out.ok());
+      EXPECT_EQ(out.status().culprit(), run.malicious());
+    }
+    EXPECT_TRUE(s->Done());
+    EXPECT_FALSE(s->Failed());
+    EXPECT_TRUE(Trial::HasOutput(*s));
+  }
+}
+
+}  // namespace
+}  // namespace tss::dkls
