@@ -77,6 +77,7 @@ void Coordinator::Poll() {
           "event {}: only {}/{} participants acknowledged the setup in time; retrying later",
           it->first, it->second.acked.size(), it->second.participants.size());
       backoff_until_[it->first] = now + config_.retry_backoff;
+      stranded_.insert(it->first);
       it = attempts_.erase(it);
     } else {
       ++it;
@@ -91,8 +92,10 @@ void Coordinator::Poll() {
     spdlog::error("polling events failed: {}", pending.status().ToString());
     return;
   }
+  AddStranded(block, *pending);
   for (const EventView& event : *pending) {
     if (attempts_.count(event.event_id) || backoff_until_.count(event.event_id)) continue;
+    stranded_.erase(event.event_id);
     auto setup = BuildSetup(event, block);
     if (!setup.ok()) {
       spdlog::warn("event {}: cannot coordinate: {}", event.event_id, setup.status().message());
@@ -137,6 +140,7 @@ void Coordinator::OnAck(const std::string& from, const NodeMessage& message) {
   begin.session_id = a.session_id;
   std::vector<std::string> participants = std::move(a.participants);
   attempts_.erase(it);  // from here on the participants' sessions own the event
+  stranded_.erase(message.event_id);
   for (const auto& p : participants) outbox_.Send(p, begin);
 }
 
@@ -151,6 +155,30 @@ void Coordinator::Abandon(const std::string& event_id, const std::string& why) {
   spdlog::info("event {}: attempt abandoned ({}); retrying later", event_id, why);
   attempts_.erase(event_id);
   backoff_until_[event_id] = clock_.Now() + config_.retry_backoff;
+  stranded_.insert(event_id);
+}
+
+void Coordinator::AddStranded(uint64_t block, std::vector<EventView>& pending) {
+  // Our own session manager accepted the abandoned attempt's setup like every participant did,
+  // so our copy of the event is IN_PROGRESS and would wait out the whole session expiry before
+  // the PENDING query showed it again. No begin was sent for it, so no protocol ran: a new
+  // attempt (new nonce, new session id) replaces those unbegun sessions everywhere.
+  for (auto it = stranded_.begin(); it != stranded_.end();) {
+    if (backoff_until_.count(*it)) {
+      ++it;
+      continue;
+    }
+    auto event = events_.Get(*it);
+    if (!event.ok()) {
+      ++it;  // a database hiccup: try again next poll
+      continue;
+    }
+    const bool retry = event->has_value() && (*event)->status == EventStatus::kInProgress &&
+                       (*event)->block_number <= block;
+    if (retry) pending.push_back(std::move(**event));
+    // PENDING copies come back through the query; finished or vanished ones need nothing more.
+    it = retry ? std::next(it) : stranded_.erase(it);
+  }
 }
 
 }  // namespace tss::coordinator

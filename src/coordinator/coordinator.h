@@ -59,6 +59,8 @@ class Coordinator {
   };
   Result<SetupBody> BuildSetup(const EventView& event, uint64_t block);
   void Abandon(const std::string& event_id, const std::string& why);
+  // Appends the events whose attempt we abandoned and which are still IN_PROGRESS here.
+  void AddStranded(uint64_t block, std::vector<EventView>& pending);
 
   CoordinatorConfig config_;
   EventAccess& events_;
@@ -70,6 +72,9 @@ class Coordinator {
   std::vector<std::string> validators_;
   std::map<std::string, Attempt> attempts_;  // by event id
   std::map<std::string, std::chrono::steady_clock::time_point> backoff_until_;
+  // Events whose attempt we gave up before begin (ACK timeout or NACK), to retry after the
+  // back-off even though our own copy is IN_PROGRESS (see AddStranded).
+  std::set<std::string> stranded_;
 };
 
 }  // namespace tss::coordinator

@@ -7,6 +7,7 @@
 // storage formats or wire codecs — it only connects the parts through their interfaces.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,8 +38,10 @@ class PeerNetwork {
   virtual std::vector<std::string> ListenAddrs() const = 0;  // full multiaddrs
   virtual void AddPeer(const std::string& peer_id, const std::vector<std::string>& multiaddrs) = 0;
   virtual void SetAllowedPeers(const std::set<std::string>& peer_ids) = 0;
-  // Asynchronous; failures are logged by the network (the protocol's timeouts recover).
-  virtual void Send(const std::string& peer_id, Bytes message) = 0;
+  // Asynchronous; `done` runs once, on any thread, with the outcome (OK once the peer's
+  // stream took the message). The node retries failures a few times (see Node::Send).
+  virtual void Send(const std::string& peer_id, Bytes message,
+                    std::function<void(Status)> done) = 0;
   virtual void SetHandler(
       std::function<void(const std::string& peer_id, Bytes message)> handler) = 0;
 };
@@ -76,6 +79,8 @@ struct NodeStats {
   uint64_t messages_out = 0;
   uint64_t dropped_unknown_peer = 0;  // a peer id the registry does not map to a validator
   uint64_t dropped_undecodable = 0;
+  uint64_t send_retries = 0;  // sends tried again after a failure
+  uint64_t sends_failed = 0;  // given up after the last retry
 };
 
 class Node {
@@ -102,6 +107,9 @@ class Node {
   Node(NodeConfig config, NodeParts parts);
   void RefreshRegistry();
   void OnNetworkMessage(const std::string& peer_id, Bytes bytes);
+  // Sends and, on failure, queues a retry (see kSendAttempts in node.cpp).
+  void SendToPeer(const std::string& peer_id, Bytes bytes, int attempt);
+  void RetryFailedSends();
 
   NodeConfig config_;
   NodeParts parts_;
@@ -114,6 +122,13 @@ class Node {
   std::map<std::string, std::string> address_to_peer_;
   std::map<std::string, std::string> peer_to_address_;
   NodeStats stats_;
+  struct Resend {
+    std::string peer_id;
+    Bytes bytes;
+    int attempt;  // the attempt this will be (2 = first retry)
+    std::chrono::steady_clock::time_point due;
+  };
+  std::vector<Resend> resends_;  // under mu_: filled by send completions on network threads
   bool started_ = false;
   bool stopped_ = false;
 };

@@ -30,10 +30,8 @@ class Libp2pPeerNetwork final : public PeerNetwork {
   void SetAllowedPeers(const std::set<std::string>& peer_ids) override {
     network_->SetAllowedPeers(peer_ids);
   }
-  void Send(const std::string& peer_id, Bytes message) override {
-    network_->Send(peer_id, std::move(message), [peer_id](Status st) {
-      if (!st.ok()) spdlog::warn("send to {} failed: {}", peer_id, st.ToString());
-    });
+  void Send(const std::string& peer_id, Bytes message, std::function<void(Status)> done) override {
+    network_->Send(peer_id, std::move(message), std::move(done));
   }
   void SetHandler(std::function<void(const std::string& peer_id, Bytes message)> handler) override {
     network_->SetHandler(std::move(handler));

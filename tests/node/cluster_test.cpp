@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "coordinator/messages.h"
@@ -32,11 +35,14 @@ using namespace std::chrono_literals;
 class Hub {
  public:
   struct Endpoint;
-  void Deliver(const std::string& to, const std::string& from, Bytes bytes);
+  // Fails, as libp2p would, when `to` is down or does not allow `from` (yet).
+  Status Deliver(const std::string& to, const std::string& from, Bytes bytes);
   std::map<std::string, Endpoint*> endpoints;
   std::mutex mu;
   // Sees (and may change) every message in flight; tests play a malicious node through it.
   std::function<void(const std::string& from, Bytes& bytes)> tamper;
+  // Refuses a message when it returns true (a peer that has not read the registry yet).
+  std::function<bool(const std::string& to, const std::string& from)> refuse;
 };
 
 struct Hub::Endpoint final : PeerNetwork {
@@ -59,8 +65,8 @@ struct Hub::Endpoint final : PeerNetwork {
     std::lock_guard lock(mu);
     allowed = peers;
   }
-  void Send(const std::string& to, Bytes message) override {
-    hub.Deliver(to, peer, std::move(message));
+  void Send(const std::string& to, Bytes message, std::function<void(Status)> done) override {
+    done(hub.Deliver(to, peer, std::move(message)));
   }
   void SetHandler(std::function<void(const std::string&, Bytes)> h) override {
     handler = std::move(h);
@@ -74,16 +80,18 @@ struct Hub::Endpoint final : PeerNetwork {
   std::function<void(const std::string&, Bytes)> handler;
 };
 
-void Hub::Deliver(const std::string& to, const std::string& from, Bytes bytes) {
+Status Hub::Deliver(const std::string& to, const std::string& from, Bytes bytes) {
   std::lock_guard lock(mu);
   auto it = endpoints.find(to);
-  if (it == endpoints.end() || !it->second->up) return;  // a down node loses messages, as over TCP
+  if (it == endpoints.end() || !it->second->up) return Status(ErrorCode::kUnavailable, "down");
   {
     std::lock_guard l2(it->second->mu);
-    if (!it->second->allowed.count(from)) return;
+    if (!it->second->allowed.count(from) || (refuse && refuse(to, from)))
+      return Status(ErrorCode::kNotFound, "peer does not support protocol /tss/1.0.0");
   }
   if (tamper) tamper(from, bytes);
   it->second->handler(from, std::move(bytes));
+  return Status::Ok();
 }
 
 // Blocks advance one per second of the test clock; tests can jump ahead.
@@ -167,14 +175,24 @@ class ClusterTest : public ::testing::Test {
     std::this_thread::sleep_for(1200ms);
   }
 
-  std::string Create(const std::string& protocol, const std::string& key_id, const Bytes& hash) {
+  // Creates the event in every member's database (but `except`'s, when given).
+  std::string Create(const std::string& protocol, const std::string& key_id, const Bytes& hash,
+                     std::optional<size_t> except = std::nullopt) {
     static int counter = 0;
     eventstore::Event e;
     e.event_id = "event-" + std::to_string(++counter);
     e.block_number = blocks_.CurrentBlock();
     e.protocol_type = protocol;
     e.event_data = EncodeEventData(key_id, hash, "");
-    for (auto& m : members_) {
+    for (size_t i = 0; i < members_.size(); ++i) {
+      if (i != except) CreateIn(i, e);
+    }
+    return e.event_id;
+  }
+
+  void CreateIn(size_t i, const eventstore::Event& e) {
+    Member& m = members_[i];
+    {
       if (m.events) {
         EXPECT_TRUE(m.events->CreateEvent(e).ok());
       } else {
@@ -182,7 +200,17 @@ class ClusterTest : public ::testing::Test {
         EXPECT_TRUE(s.ok() && (*s)->CreateEvent(e).ok());
       }
     }
-    return e.event_id;
+  }
+
+  // The member that coordinates at the current block (validators sort by address).
+  size_t CoordinatorNow() {
+    std::vector<std::string> addresses;
+    for (auto& m : members_) addresses.push_back(m.address);
+    std::sort(addresses.begin(), addresses.end());
+    const std::string& c = addresses[(blocks_.CurrentBlock() / 1000) % addresses.size()];
+    for (size_t i = 0; i < members_.size(); ++i)
+      if (members_[i].address == c) return i;
+    return 0;
   }
 
   eventstore::Event Get(size_t i, const std::string& id) {
@@ -285,8 +313,8 @@ TEST_F(ClusterTest, CrashedParticipantRecoversAndEventSucceeds) {
 TEST_F(ClusterTest, GarbageFromAPeerIsDroppedAndTheNodeKeepsWorking) {
   StartCluster(3);
   // Bytes that are no node message, from a registered peer: counted and dropped.
-  hub_.Deliver("peer-validator-2", "peer-validator-1", Bytes{0x01, 0x02, 0x03});
-  hub_.Deliver("peer-validator-2", "peer-validator-1", Bytes(70'000, 0xff));
+  EXPECT_TRUE(hub_.Deliver("peer-validator-2", "peer-validator-1", Bytes{0x01, 0x02, 0x03}).ok());
+  EXPECT_TRUE(hub_.Deliver("peer-validator-2", "peer-validator-1", Bytes(70'000, 0xff)).ok());
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(members_[1].node->stats().dropped_undecodable, 2u);
   auto keygen = Await(Create("KEYGEN", "", {}));
@@ -334,6 +362,41 @@ TEST_F(ClusterTest, TamperedSignMessageFailsTheEventAndNamesTheCulprit) {
     EXPECT_NE(e.error.find("culprit validator-2"), std::string::npos) << e.error;
     EXPECT_TRUE(e.result.empty());
   }
+}
+
+// A peer that has not re-read the registry yet refuses a newcomer's streams, as libp2p does;
+// the sender retries within a second instead of leaving the event to the ACK timeout (10 s)
+// and the session expiry (60 s here).
+TEST_F(ClusterTest, RefusedSendsAreRetried) {
+  StartCluster(4, 60s);
+  std::atomic<int> refusals{2};
+  hub_.refuse = [&](const std::string& to, const std::string&) {
+    return to == "peer-validator-3" && refusals.fetch_sub(1) > 0;
+  };
+  auto keygen = Await(Create("KEYGEN", "", {}), 8s);
+  EXPECT_TRUE(keygen.is_object());
+  uint64_t retries = 0;
+  for (auto& m : members_) retries += m.node->stats().send_retries;
+  EXPECT_GE(retries, 2u);
+  hub_.refuse = nullptr;
+}
+
+// A participant declines the setup (its copy of the event has not arrived yet). The
+// coordinator's own copy is IN_PROGRESS by then (it accepted its own setup), yet the retry must
+// come after the back-off, not after the whole session expiry.
+TEST_F(ClusterTest, DeclinedAttemptIsRetriedWithoutWaitingForTheSessionExpiry) {
+  StartCluster(4, 60s);
+  const size_t coordinator = CoordinatorNow();
+  const size_t late = (coordinator + 1) % members_.size();
+  std::string id = Create("KEYGEN", "", {}, late);
+  AwaitStatus(coordinator, id, eventstore::Status::kInProgress, 10s);
+  std::this_thread::sleep_for(300ms);  // the setup reaches `late`, which declines it
+  eventstore::Event e = Get(coordinator, id);
+  e.status = eventstore::Status::kPending;
+  e.attempts = 0;
+  CreateIn(late, e);
+  auto keygen = Await(id, 20s);
+  EXPECT_TRUE(keygen.is_object());
 }
 
 }  // namespace
