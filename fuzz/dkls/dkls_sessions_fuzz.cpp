@@ -1,0 +1,127 @@
+// Fuzzes what a hostile peer can feed the DKLs23 sessions: the message envelope and every round
+// payload decoder on raw bytes, and live 2-of-3 signing and 2-of-2 keygen runs in which one
+// message (its payload, or its whole encoding) is replaced by a damaged copy of the honest one.
+// Nothing may crash; a damaged decoded value must re-encode to the same bytes (the encodings
+// are canonical); and a run that still succeeds must end in a signature that libsecp256k1
+// accepts, or in shares of one public key: damage is either refused or harmless.
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "../crypto/fuzz_patch.h"
+#include "crypto/ecdsa.h"
+#include "crypto/rng.h"
+#include "dkls/dkls.h"
+#include "dkls/wire.h"
+
+using namespace tss;
+using namespace tss::dkls;
+
+namespace {
+
+const Bytes kSid = {'f', 'u', 'z', 'z'};
+
+const std::vector<KeyShare>& Key() {
+  static auto* shares = [] {
+    crypto::DeterministicRng rng(7);
+    auto k = LocalKeygen(3, 2, kSid, rng);
+    if (!k.ok()) std::abort();
+    return new std::vector<KeyShare>(std::move(k).value());
+  }();
+  return *shares;
+}
+
+template <typename T>
+void RoundTrip(const Result<T>& decoded, ByteSpan in) {
+  if (decoded.ok() && decoded->Encode() != Bytes(in.begin(), in.end())) std::abort();
+}
+
+void Decoders(ByteSpan in) {
+  RoundTrip(Message::Decode(in), in);
+  RoundTrip(wire::DkgRound1::Decode(in), in);
+  RoundTrip(wire::DkgRound3::Decode(in), in);
+  RoundTrip(wire::SignRound1::Decode(in), in);
+  RoundTrip(wire::SignRound2::Decode(in), in);
+  RoundTrip(wire::SignRound3::Decode(in), in);
+  for (size_t t : {1, 2, 3}) {
+    RoundTrip(wire::DkgRound2::Decode(in, t, true), in);
+    RoundTrip(wire::DkgRound2::Decode(in, t, false), in);
+  }
+  if (auto share = KeyShare::Decode(in); share.ok()) {
+    const SecureBytes again = share->Encode();
+    if (!std::equal(again.data(), again.data() + again.size(), in.begin(), in.end())) std::abort();
+  }
+}
+
+// Replaces the `target`-th message of the run by a damaged copy: its payload, or (whole_message)
+// its whole encoding, which must then decode before it can be delivered.
+Interceptor Damaging(const fuzz::Input& in, size_t target, bool whole_message) {
+  auto count = std::make_shared<size_t>(0);
+  return [=](Message& m, std::vector<Message>&) {
+    if ((*count)++ != target) return true;
+    if (!whole_message) {
+      m.payload = fuzz::Damage(m.payload, in);
+      return true;
+    }
+    auto decoded = Message::Decode(fuzz::Damage(m.Encode(), in));
+    if (!decoded.ok()) return false;  // refused at the envelope: the run must then stall
+    m = std::move(decoded).value();
+    return true;
+  };
+}
+
+void Sign(const fuzz::Input& in, size_t target, bool whole_message) {
+  const auto& key = Key();
+  crypto::DeterministicRng rng(in.offset);
+  const crypto::Digest hash = crypto::Sha256(in.patch);
+  std::vector<std::unique_ptr<SignSession>> sessions;
+  for (uint16_t i : {1, 3}) {
+    auto s = SignSession::Create(key[i - 1], {1, 3}, hash, kSid, rng);
+    if (!s.ok()) std::abort();
+    sessions.push_back(std::move(s).value());
+  }
+  std::vector<Session*> ptrs = {sessions[0].get(), sessions[1].get()};
+  if (!RunLocal(ptrs, nullptr, Damaging(in, target, whole_message)).ok()) return;
+  for (auto& s : sessions) {
+    const Signature& sig = *s->signature();
+    if (!crypto::VerifyEcdsa(key[0].public_key, hash, sig.r, sig.s).ok()) std::abort();
+  }
+}
+
+void Keygen(const fuzz::Input& in, size_t target) {
+  crypto::DeterministicRng rng(in.offset);
+  std::vector<std::unique_ptr<KeygenSession>> sessions;
+  for (uint16_t i : {1, 2}) {
+    auto s = KeygenSession::Create(2, 2, i, kSid, rng);
+    if (!s.ok()) std::abort();
+    sessions.push_back(std::move(s).value());
+  }
+  std::vector<Session*> ptrs = {sessions[0].get(), sessions[1].get()};
+  if (!RunLocal(ptrs, nullptr, Damaging(in, target, false)).ok()) return;
+  if (!(sessions[0]->share()->public_key == sessions[1]->share()->public_key)) std::abort();
+  if (!sessions[0]->share()->Validate().ok() || !sessions[1]->share()->Validate().ok())
+    std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz::Input in;
+  if (!fuzz::ParseInput(data, size, in)) return 0;
+  // Two parties, three rounds, one message each way per round: six messages per run.
+  const size_t target = (in.selector >> 2) % 6;
+  switch (in.selector % 4) {
+    case 0:
+      Decoders(in.patch);
+      break;
+    case 1:
+      Sign(in, target, false);
+      break;
+    case 2:
+      Sign(in, target, true);
+      break;
+    default:
+      Keygen(in, target);
+  }
+  return 0;
+}
