@@ -12,8 +12,15 @@
 namespace tss::crypto {
 
 namespace {
+// Fetched once: OpenSSL 3 looks the legacy EVP_sha256() up by name in its provider store on
+// every EVP_DigestInit_ex (string compares under a lock) — 2–3 % of a 2-of-3 signature, which
+// starts thousands of small hashes. Same algorithm and provider; kept for the process lifetime.
 const EVP_MD* Sha256Md() {
-  static const EVP_MD* md = EVP_sha256();
+  static const EVP_MD* md = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (fetched == nullptr) std::abort();
+    return fetched;
+  }();
   return md;
 }
 void Check(int ok) {
