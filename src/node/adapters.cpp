@@ -60,9 +60,21 @@ Result<EventView> ToEventView(const eventstore::Event& e) {
   auto j = nlohmann::json::parse(e.event_data.empty() ? "{}" : e.event_data, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return InvalidArgument("event " + e.event_id + ": event_data is not a JSON object");
-  v.key_id = j.value("key_id", "");
-  v.chain_path = j.value("chain_path", "");
-  if (auto hash = j.value("message_hash", ""); !hash.empty()) {
+  // Rows come from outside (the CLI, a chain watcher, an operator's INSERT): a field of the
+  // wrong type is an error of that event, never an exception through the node's loop.
+  auto field = [&](const char* name, std::string& out) -> Status {
+    auto it = j.find(name);
+    if (it == j.end() || it->is_null()) return Status::Ok();
+    if (!it->is_string())
+      return InvalidArgument("event " + e.event_id + ": " + name + " must be a string");
+    out = it->get<std::string>();
+    return Status::Ok();
+  };
+  std::string hash;
+  TSS_RETURN_IF_ERROR(field("key_id", v.key_id));
+  TSS_RETURN_IF_ERROR(field("chain_path", v.chain_path));
+  TSS_RETURN_IF_ERROR(field("message_hash", hash));
+  if (!hash.empty()) {
     auto bytes = FromHex(hash);
     if (!bytes.ok() || bytes->size() != 32)
       return InvalidArgument("event " + e.event_id + ": message_hash must be 64 hex digits");
