@@ -95,7 +95,9 @@ Status RegistryFile::Upsert(const RegistryEntry& own) {
     if (!list.is_array())
       return InvalidArgument("the registry " + path_.string() + " has no \"nodes\" array");
     for (const auto& n : list)
-      if (!(n.is_object() && n.value("validator_address", "") == own.validator_address))
+      // Compared as JSON, so an entry whose address is not a string is kept, not thrown on.
+      if (!(n.is_object() && n.contains("validator_address") &&
+            n["validator_address"] == own.validator_address))
         nodes.push_back(n);
   }
   int64_t now = std::chrono::duration_cast<std::chrono::seconds>(

@@ -86,5 +86,22 @@ TEST(RegistryFile, CorruptIsAClearErrorAndNotOverwritten) {
   std::filesystem::remove(path);
 }
 
+// The registry is shared with other processes and people: entries of the wrong shape are
+// someone else's to fix — our upsert keeps them and never throws on them.
+TEST(RegistryFile, UpsertKeepsOddEntriesOfOthers) {
+  auto path = TempPath("odd");
+  {
+    std::ofstream(path) << R"({"nodes": [{"validator_address": 7, "peer_id": "x"},
+                                         {"validator_address": null}, "text"]})";
+  }
+  RegistryFile r(path);
+  ASSERT_TRUE(r.Upsert({"v1", "peer1", {}, ""}).ok());
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\"validator_address\": 7"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"v1\""), std::string::npos) << text;
+  std::filesystem::remove(path);
+}
+
 }  // namespace
 }  // namespace tss::node
