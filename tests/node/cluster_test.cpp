@@ -220,7 +220,7 @@ class ClusterTest : public ::testing::Test {
   }
 
   // Waits until every running node's copy of the event has ended; returns the first result.
-  nlohmann::json Await(const std::string& id, std::chrono::seconds timeout = 60s) {
+  nlohmann::json Await(const std::string& id, std::chrono::milliseconds timeout = 60s) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       bool all = true;
@@ -373,7 +373,8 @@ TEST_F(ClusterTest, RefusedSendsAreRetried) {
   hub_.refuse = [&](const std::string& to, const std::string&) {
     return to == "peer-validator-3" && refusals.fetch_sub(1) > 0;
   };
-  auto keygen = Await(Create("KEYGEN", "", {}), 8s);
+  // Within the ACK timeout (10 s), after which a second attempt would hide a missing retry.
+  auto keygen = Await(Create("KEYGEN", "", {}), 9500ms);
   EXPECT_TRUE(keygen.is_object());
   uint64_t retries = 0;
   for (auto& m : members_) retries += m.node->stats().send_retries;
