@@ -39,6 +39,8 @@ class Scalar {
   // A 512-bit value given as 8 little-endian 64-bit limbs, reduced mod n (for callers that sum
   // many unreduced products and reduce once).
   static Scalar FromLimbsReduce(std::span<const uint64_t, 8> limbs);
+  // The same for a 576-bit value (9 limbs), as a WideSum of many products holds.
+  static Scalar FromLimbsReduce(std::span<const uint64_t, 9> limbs);
   // Uniform in [0, n), or in [1, n) for Random NonZero.
   static Scalar Random(Rng& rng);
   static Scalar RandomNonZero(Rng& rng);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <openssl/bn.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "common/bytes.h"
@@ -108,6 +109,23 @@ TEST_F(ScalarVsOpenSsl, InverseMatchesModInverse) {
     auto inv = a.Inverse().ToBytes();
     EXPECT_EQ(Bytes(inv.begin(), inv.end()), BnTo32(r.get()));
     EXPECT_EQ(a * a.Inverse(), Scalar::One());
+  }
+}
+
+TEST_F(ScalarVsOpenSsl, NineLimbReductionMatches) {
+  DeterministicRng rng(4);
+  for (int i = 0; i < 200; ++i) {
+    uint64_t limbs[9];
+    rng.Fill(std::span<uint8_t>(reinterpret_cast<uint8_t*>(limbs), sizeof limbs));
+    if (i == 0) std::fill(limbs, limbs + 9, ~uint64_t{0});  // 2^576 − 1
+    if (i == 1) std::fill(limbs, limbs + 9, 0);
+    uint8_t be[72];  // the same value big-endian, for OpenSSL
+    for (int k = 0; k < 9; ++k)
+      for (int b = 0; b < 8; ++b) be[71 - 8 * k - b] = static_cast<uint8_t>(limbs[k] >> (8 * b));
+    Bn x(BN_bin2bn(be, sizeof be, nullptr)), r(BN_new());
+    BN_nnmod(r.get(), x.get(), n.get(), ctx);
+    auto got = Scalar::FromLimbsReduce(std::span<const uint64_t, 9>(limbs, 9)).ToBytes();
+    ASSERT_EQ(Bytes(got.begin(), got.end()), BnTo32(r.get())) << i;
   }
 }
 

@@ -8,16 +8,6 @@ namespace {
 
 using u128 = unsigned __int128;
 
-// 2^512 mod n, for folding the top limb back in.
-const Scalar& TwoTo512() {
-  static const Scalar k = [] {
-    uint8_t one_then_zeros[33] = {1};  // 2^256
-    Scalar t = Scalar::FromBytesReduce(one_then_zeros);
-    return t * t;
-  }();
-  return k;
-}
-
 // w[from..9) += v with carries, over a fixed number of limbs.
 inline void AddAt(uint64_t w[9], size_t from, const uint64_t* v, size_t n) {
   uint64_t carry = 0;
@@ -68,8 +58,9 @@ void WideSum::AddShifted(const Scalar& a, unsigned shift) {
 }
 
 Scalar WideSum::Reduce() const {
-  return Scalar::FromLimbsReduce(std::span<const uint64_t, 8>(w_, 8)) +
-         Scalar::FromU64(w_[8]) * TwoTo512();
+  // All nine limbs at once: the top limb is folded in with the rest (a short product by
+  // c = 2^256 − n) rather than by a separate multiply by 2^512 mod n and a second reduction.
+  return Scalar::FromLimbsReduce(std::span<const uint64_t, 9>(w_, 9));
 }
 
 }  // namespace tss::crypto::ot
