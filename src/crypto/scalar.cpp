@@ -343,6 +343,59 @@ Scalar Scalar::Inverse() const {
   return result;
 }
 
+// Binary extended Euclid on (a, n) with x1·a ≡ u and x2·a ≡ v (mod n) kept throughout. Branches
+// and loop counts depend on the value: callers pass public values only (see scalar.h).
+Scalar Scalar::InverseVartime() const {
+  if (IsZero()) return Scalar();
+  uint64_t u[4], v[4];
+  for (int i = 0; i < 4; ++i) u[i] = d_[i], v[i] = kN[i];
+  Scalar x1 = One(), x2;
+  const auto is_one = [](const uint64_t* w) { return w[0] == 1 && (w[1] | w[2] | w[3]) == 0; };
+  const auto shift_right = [](uint64_t* w) {
+    for (int i = 0; i < 3; ++i) w[i] = (w[i] >> 1) | (w[i + 1] << 63);
+    w[3] >>= 1;
+  };
+  // x / 2 mod n: add n first when x is odd (n is odd, so the sum is even; it may carry to 2^256).
+  const auto halve = [&](Scalar& x) {
+    uint64_t carry = 0;
+    if (x.d_[0] & 1) {
+      for (int i = 0; i < 4; ++i) {
+        u128 t = static_cast<u128>(x.d_[i]) + kN[i] + carry;
+        x.d_[i] = static_cast<uint64_t>(t);
+        carry = static_cast<uint64_t>(t >> 64);
+      }
+    }
+    shift_right(x.d_);
+    x.d_[3] |= carry << 63;
+  };
+  const auto at_least = [](const uint64_t* a, const uint64_t* b) {
+    for (int i = 3; i >= 0; --i)
+      if (a[i] != b[i]) return a[i] > b[i];
+    return true;
+  };
+  const auto subtract = [](uint64_t* a, const uint64_t* b) {  // a −= b, a ≥ b
+    uint64_t borrow = 0;
+    for (int i = 0; i < 4; ++i) {
+      u128 t = static_cast<u128>(a[i]) - b[i] - borrow;
+      a[i] = static_cast<uint64_t>(t);
+      borrow = static_cast<uint64_t>(t >> 64) & 1;
+    }
+  };
+  // gcd(a, n) = 1, so neither u nor v reaches 0 before one of them reaches 1.
+  while (!is_one(u) && !is_one(v)) {
+    while ((u[0] & 1) == 0) shift_right(u), halve(x1);
+    while ((v[0] & 1) == 0) shift_right(v), halve(x2);
+    if (at_least(u, v)) {
+      subtract(u, v);
+      x1 -= x2;
+    } else {
+      subtract(v, u);
+      x2 -= x1;
+    }
+  }
+  return is_one(u) ? x1 : x2;
+}
+
 bool Scalar::IsZero() const {
   return (d_[0] | d_[1] | d_[2] | d_[3]) == 0;
 }

@@ -57,6 +57,10 @@ class Scalar {
   Scalar& operator*=(const Scalar& o) { return *this = *this * o; }
   // Multiplicative inverse; the inverse of zero is zero. Constant time (Fermat, fixed exponent).
   Scalar Inverse() const;
+  // The same inverse by binary extended GCD, several times faster but VARIABLE TIME: its
+  // branches and running time depend on the value. Only for public values (Lagrange
+  // denominators of party indices, sums of broadcast values); never for a secret.
+  Scalar InverseVartime() const;
 
   bool IsZero() const;
   // Constant-time comparison.

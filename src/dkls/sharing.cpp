@@ -38,7 +38,8 @@ Scalar LagrangeCoefficient(std::span<const uint16_t> set, uint16_t i, uint16_t a
     num *= sat - sj;
     den *= si - sj;
   }
-  return num * den.Inverse();
+  // den is a product of differences of party indices: public, so the variable-time inverse.
+  return num * den.InverseVartime();
 }
 
 Point InterpolatePublic(std::span<const Point> shares_1_to_t, uint16_t at) {

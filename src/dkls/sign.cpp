@@ -248,7 +248,9 @@ Status SignSession::Finish(std::vector<Bytes>& in) {
     return Status(ErrorCode::kProtocolAbort, "sign round 3: Σu = 0 (a signer sent a wrong u_j)");
   Signature sig;
   sig.r = r_;
-  sig.s = sum_w * sum_u.Inverse();
+  // Σu is a sum of the broadcast u_j (our own u_i went out in round 3 too): public, so the
+  // variable-time inverse.
+  sig.s = sum_w * sum_u.InverseVartime();
   const bool x_overflow = !Scalar::FromBytes(big_r_.X()).ok();
   sig.recovery_id = uint8_t((big_r_.YIsOdd() ? 1 : 0) | (x_overflow ? 2 : 0));
   if (sig.s.IsHigh()) {

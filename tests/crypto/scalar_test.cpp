@@ -102,6 +102,7 @@ TEST_F(ScalarVsOpenSsl, InverseMatchesModInverse) {
   for (const auto& a : values) {
     if (a.IsZero()) {
       EXPECT_TRUE(a.Inverse().IsZero());
+      EXPECT_TRUE(a.InverseVartime().IsZero());
       continue;
     }
     Bn x = ToBn(a), r(BN_new());
@@ -109,7 +110,10 @@ TEST_F(ScalarVsOpenSsl, InverseMatchesModInverse) {
     auto inv = a.Inverse().ToBytes();
     EXPECT_EQ(Bytes(inv.begin(), inv.end()), BnTo32(r.get()));
     EXPECT_EQ(a * a.Inverse(), Scalar::One());
+    EXPECT_EQ(a.InverseVartime(), a.Inverse());
   }
+  for (uint64_t small = 1; small < 200; ++small)  // party-index-sized values, as Lagrange uses
+    EXPECT_EQ(Scalar::FromU64(small).InverseVartime(), Scalar::FromU64(small).Inverse());
 }
 
 TEST_F(ScalarVsOpenSsl, NineLimbReductionMatches) {
