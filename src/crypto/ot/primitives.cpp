@@ -22,9 +22,81 @@ const EVP_CIPHER* Cipher(Aes128::Mode mode) {
   return c;
 }
 
+bool HaveAesNi() {
+  static const bool have = __builtin_cpu_supports("aes") && __builtin_cpu_supports("sse4.1");
+  return have;
+}
+
+// ---- AES-128 on AES-NI (constant time: no table lookups, no branch on key or data)
+
+// One step of the AES-128 key schedule, `assist` = aeskeygenassist(previous, rcon).
+__attribute__((target("aes,sse4.1"))) inline __m128i ExpandStep(__m128i key, __m128i assist) {
+  assist = _mm_shuffle_epi32(assist, 0xff);
+  key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+  key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+  key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+  return _mm_xor_si128(key, assist);
+}
+
+__attribute__((target("aes,sse4.1"))) void ExpandKeyNi(const uint8_t key[16], uint8_t out[176]) {
+  __m128i k[11];
+  k[0] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key));
+  // aeskeygenassist takes its round constant as an immediate: hence the unrolled list.
+  k[1] = ExpandStep(k[0], _mm_aeskeygenassist_si128(k[0], 0x01));
+  k[2] = ExpandStep(k[1], _mm_aeskeygenassist_si128(k[1], 0x02));
+  k[3] = ExpandStep(k[2], _mm_aeskeygenassist_si128(k[2], 0x04));
+  k[4] = ExpandStep(k[3], _mm_aeskeygenassist_si128(k[3], 0x08));
+  k[5] = ExpandStep(k[4], _mm_aeskeygenassist_si128(k[4], 0x10));
+  k[6] = ExpandStep(k[5], _mm_aeskeygenassist_si128(k[5], 0x20));
+  k[7] = ExpandStep(k[6], _mm_aeskeygenassist_si128(k[6], 0x40));
+  k[8] = ExpandStep(k[7], _mm_aeskeygenassist_si128(k[7], 0x80));
+  k[9] = ExpandStep(k[8], _mm_aeskeygenassist_si128(k[8], 0x1b));
+  k[10] = ExpandStep(k[9], _mm_aeskeygenassist_si128(k[9], 0x36));
+  for (int i = 0; i < 11; ++i) _mm_store_si128(reinterpret_cast<__m128i*>(out + 16 * i), k[i]);
+  Wipe(k, sizeof k);
+}
+
+// counter += 1 as a 128-bit big-endian integer (the carry chain runs over all 16 bytes whatever
+// the value, though the counter is public anyway: it starts at the extension's public IV).
+inline void Increment(uint8_t counter[16]) {
+  unsigned carry = 1;
+  for (int i = 15; i >= 0; --i) {
+    unsigned v = counter[i] + carry;
+    counter[i] = static_cast<uint8_t>(v);
+    carry = v >> 8;
+  }
+}
+
+// `blocks` whole blocks of key stream from `counter` (advanced past them), four at a time so the
+// AES rounds of independent blocks overlap in the pipeline.
+__attribute__((target("aes,sse4.1"))) void CtrBlocksNi(const uint8_t rk_bytes[176],
+                                                       uint8_t counter[16], uint8_t* out,
+                                                       size_t blocks) {
+  __m128i rk[11];
+  for (int i = 0; i < 11; ++i)
+    rk[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(rk_bytes + 16 * i));
+  size_t b = 0;
+  while (b < blocks) {
+    const size_t n = blocks - b < 4 ? blocks - b : 4;
+    __m128i x[4];
+    for (size_t k = 0; k < n; ++k) {
+      x[k] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(counter)), rk[0]);
+      Increment(counter);
+    }
+    for (int r = 1; r < 10; ++r)
+      for (size_t k = 0; k < n; ++k) x[k] = _mm_aesenc_si128(x[k], rk[r]);
+    for (size_t k = 0; k < n; ++k)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * (b + k)),
+                       _mm_aesenclast_si128(x[k], rk[10]));
+    b += n;
+  }
+  Wipe(rk, sizeof rk);
+}
+
 }  // namespace
 
-Aes128::Aes128(Mode mode) : ctx_(EVP_CIPHER_CTX_new()), mode_(mode) {
+Aes128::Aes128(Mode mode)
+    : ctx_(EVP_CIPHER_CTX_new()), mode_(mode), native_(mode == Mode::kCtr && HaveAesNi()) {
   if (ctx_ == nullptr) std::abort();
   Check(EVP_EncryptInit_ex(ctx_, Cipher(mode), nullptr, nullptr, nullptr));
   if (mode == Mode::kEcb) Check(EVP_CIPHER_CTX_set_padding(ctx_, 0));
@@ -32,13 +104,38 @@ Aes128::Aes128(Mode mode) : ctx_(EVP_CIPHER_CTX_new()), mode_(mode) {
 
 Aes128::~Aes128() {
   EVP_CIPHER_CTX_free(ctx_);  // also cleanses the key schedule
+  Wipe(round_keys_, sizeof round_keys_);
+  Wipe(stream_, sizeof stream_);
 }
 
 void Aes128::SetKey(const uint8_t key[16], const uint8_t iv[16]) {
+  if (native_) {
+    ExpandKeyNi(key, round_keys_);
+    if (iv != nullptr)
+      std::memcpy(counter_, iv, 16);
+    else
+      std::memset(counter_, 0, 16);  // as OpenSSL: no IV means an all-zero one
+    used_ = 16;
+    return;
+  }
   Check(EVP_EncryptInit_ex(ctx_, nullptr, nullptr, key, mode_ == Mode::kCtr ? iv : nullptr));
 }
 
 void Aes128::KeyStream(uint8_t* out, size_t len) {
+  if (native_) {
+    // The rest of a block a previous call started, then whole blocks, then a partial one.
+    while (len > 0 && used_ < 16) *out++ = stream_[used_++], --len;
+    const size_t whole = len / 16;
+    CtrBlocksNi(round_keys_, counter_, out, whole);
+    out += 16 * whole;
+    len -= 16 * whole;
+    if (len > 0) {
+      CtrBlocksNi(round_keys_, counter_, stream_, 1);
+      used_ = 0;
+      while (len > 0) *out++ = stream_[used_++], --len;
+    }
+    return;
+  }
   std::memset(out, 0, len);
   int outl = 0;
   Check(EVP_EncryptUpdate(ctx_, out, &outl, out, static_cast<int>(len)));

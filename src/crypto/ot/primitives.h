@@ -85,8 +85,11 @@ class WipedVector {
   std::vector<T> v_;
 };
 
-// AES-128 through OpenSSL EVP (AES-NI where available). One context, re-keyed per use: the key
-// schedule is the only per-key cost.
+// AES-128. CTR mode runs on AES-NI directly when the CPU has it: the OT extension re-keys the
+// PRG once per base-OT seed (128 or 256 times per multiplication) for only 80 bytes of output
+// each, and OpenSSL's per-init overhead (provider dispatch, OSSL_PARAM lookups by name) cost
+// more than the AES itself. ECB (bulk, one key per extension) and CPUs without AES-NI use
+// OpenSSL EVP. Both paths give the same bytes (128-bit big-endian counter, as OpenSSL's CTR).
 class Aes128 {
  public:
   enum class Mode { kCtr, kEcb };
@@ -104,6 +107,11 @@ class Aes128 {
  private:
   EVP_CIPHER_CTX* ctx_;
   Mode mode_;
+  bool native_ = false;  // CTR on AES-NI (round_keys_, counter_, stream_)
+  alignas(16) uint8_t round_keys_[11 * 16] = {};
+  uint8_t counter_[16] = {};  // the next counter block, big-endian
+  uint8_t stream_[16] = {};   // key stream of the previous block, stream_[used_..16) unused
+  size_t used_ = 16;
 };
 
 // TMMO^π(x, t) = π(π(x) ⊕ t) ⊕ π(x) with π = AES-128 under a public per-extension key: a tweakable
