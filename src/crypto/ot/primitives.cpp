@@ -38,59 +38,79 @@ __attribute__((target("aes,sse4.1"))) inline __m128i ExpandStep(__m128i key, __m
   return _mm_xor_si128(key, assist);
 }
 
+// Writes the 11 round keys straight into `out` (the Aes128 member, wiped with it), so no stack
+// copy of the schedule is left behind to wipe.
 __attribute__((target("aes,sse4.1"))) void ExpandKeyNi(const uint8_t key[16], uint8_t out[176]) {
-  __m128i k[11];
-  k[0] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key));
+  __m128i* rk = reinterpret_cast<__m128i*>(out);
+  __m128i k = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key));
+  _mm_store_si128(rk, k);
   // aeskeygenassist takes its round constant as an immediate: hence the unrolled list.
-  k[1] = ExpandStep(k[0], _mm_aeskeygenassist_si128(k[0], 0x01));
-  k[2] = ExpandStep(k[1], _mm_aeskeygenassist_si128(k[1], 0x02));
-  k[3] = ExpandStep(k[2], _mm_aeskeygenassist_si128(k[2], 0x04));
-  k[4] = ExpandStep(k[3], _mm_aeskeygenassist_si128(k[3], 0x08));
-  k[5] = ExpandStep(k[4], _mm_aeskeygenassist_si128(k[4], 0x10));
-  k[6] = ExpandStep(k[5], _mm_aeskeygenassist_si128(k[5], 0x20));
-  k[7] = ExpandStep(k[6], _mm_aeskeygenassist_si128(k[6], 0x40));
-  k[8] = ExpandStep(k[7], _mm_aeskeygenassist_si128(k[7], 0x80));
-  k[9] = ExpandStep(k[8], _mm_aeskeygenassist_si128(k[8], 0x1b));
-  k[10] = ExpandStep(k[9], _mm_aeskeygenassist_si128(k[9], 0x36));
-  for (int i = 0; i < 11; ++i) _mm_store_si128(reinterpret_cast<__m128i*>(out + 16 * i), k[i]);
-  Wipe(k, sizeof k);
+#define TSS_AES_ROUND_KEY(i, rcon)                       \
+  k = ExpandStep(k, _mm_aeskeygenassist_si128(k, rcon)); \
+  _mm_store_si128(rk + (i), k)
+  TSS_AES_ROUND_KEY(1, 0x01);
+  TSS_AES_ROUND_KEY(2, 0x02);
+  TSS_AES_ROUND_KEY(3, 0x04);
+  TSS_AES_ROUND_KEY(4, 0x08);
+  TSS_AES_ROUND_KEY(5, 0x10);
+  TSS_AES_ROUND_KEY(6, 0x20);
+  TSS_AES_ROUND_KEY(7, 0x40);
+  TSS_AES_ROUND_KEY(8, 0x80);
+  TSS_AES_ROUND_KEY(9, 0x1b);
+  TSS_AES_ROUND_KEY(10, 0x36);
+#undef TSS_AES_ROUND_KEY
 }
 
-// counter += 1 as a 128-bit big-endian integer (the carry chain runs over all 16 bytes whatever
-// the value, though the counter is public anyway: it starts at the extension's public IV).
-inline void Increment(uint8_t counter[16]) {
-  unsigned carry = 1;
-  for (int i = 15; i >= 0; --i) {
-    unsigned v = counter[i] + carry;
-    counter[i] = static_cast<uint8_t>(v);
-    carry = v >> 8;
-  }
+uint64_t LoadBe64(const uint8_t* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return __builtin_bswap64(w);
 }
 
-// `blocks` whole blocks of key stream from `counter` (advanced past them), four at a time so the
-// AES rounds of independent blocks overlap in the pipeline.
+void StoreBe64(uint8_t* p, uint64_t w) {
+  w = __builtin_bswap64(w);
+  std::memcpy(p, &w, 8);
+}
+
+// `blocks` whole blocks of key stream from `counter` (a 128-bit big-endian integer, public: it
+// starts at the extension's public IV), advanced past them. Four blocks at a time so the AES
+// rounds of independent blocks overlap in the pipeline; the round keys are read in place.
 __attribute__((target("aes,sse4.1"))) void CtrBlocksNi(const uint8_t rk_bytes[176],
                                                        uint8_t counter[16], uint8_t* out,
                                                        size_t blocks) {
-  __m128i rk[11];
-  for (int i = 0; i < 11; ++i)
-    rk[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(rk_bytes + 16 * i));
+  const __m128i* rk = reinterpret_cast<const __m128i*>(rk_bytes);
+  uint64_t hi = LoadBe64(counter), lo = LoadBe64(counter + 8);
+  // The next counter block XOR the first round key; the block's bytes are hi then lo, each
+  // big-endian.
+  const auto next = [&] {
+    const __m128i c = _mm_set_epi64x(static_cast<long long>(__builtin_bswap64(lo)),
+                                     static_cast<long long>(__builtin_bswap64(hi)));
+    lo += 1;
+    hi += lo == 0 ? 1 : 0;
+    return _mm_xor_si128(c, rk[0]);
+  };
+  __m128i* dst = reinterpret_cast<__m128i*>(out);
   size_t b = 0;
-  while (b < blocks) {
-    const size_t n = blocks - b < 4 ? blocks - b : 4;
-    __m128i x[4];
-    for (size_t k = 0; k < n; ++k) {
-      x[k] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(counter)), rk[0]);
-      Increment(counter);
+  for (; b + 4 <= blocks; b += 4) {
+    __m128i x0 = next(), x1 = next(), x2 = next(), x3 = next();
+    for (int r = 1; r < 10; ++r) {
+      x0 = _mm_aesenc_si128(x0, rk[r]);
+      x1 = _mm_aesenc_si128(x1, rk[r]);
+      x2 = _mm_aesenc_si128(x2, rk[r]);
+      x3 = _mm_aesenc_si128(x3, rk[r]);
     }
-    for (int r = 1; r < 10; ++r)
-      for (size_t k = 0; k < n; ++k) x[k] = _mm_aesenc_si128(x[k], rk[r]);
-    for (size_t k = 0; k < n; ++k)
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * (b + k)),
-                       _mm_aesenclast_si128(x[k], rk[10]));
-    b += n;
+    _mm_storeu_si128(dst + b, _mm_aesenclast_si128(x0, rk[10]));
+    _mm_storeu_si128(dst + b + 1, _mm_aesenclast_si128(x1, rk[10]));
+    _mm_storeu_si128(dst + b + 2, _mm_aesenclast_si128(x2, rk[10]));
+    _mm_storeu_si128(dst + b + 3, _mm_aesenclast_si128(x3, rk[10]));
   }
-  Wipe(rk, sizeof rk);
+  for (; b < blocks; ++b) {
+    __m128i x = next();
+    for (int r = 1; r < 10; ++r) x = _mm_aesenc_si128(x, rk[r]);
+    _mm_storeu_si128(dst + b, _mm_aesenclast_si128(x, rk[10]));
+  }
+  StoreBe64(counter, hi);
+  StoreBe64(counter + 8, lo);
 }
 
 }  // namespace
