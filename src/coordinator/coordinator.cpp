@@ -76,9 +76,9 @@ void Coordinator::Poll() {
       spdlog::warn(
           "event {}: only {}/{} participants acknowledged the setup in time; retrying later",
           it->first, it->second.acked.size(), it->second.participants.size());
-      backoff_until_[it->first] = now + config_.retry_backoff;
-      stranded_.insert(it->first);
+      std::string event_id = it->first;
       it = attempts_.erase(it);
+      GiveUp(event_id);
     } else {
       ++it;
     }
@@ -141,6 +141,7 @@ void Coordinator::OnAck(const std::string& from, const NodeMessage& message) {
   std::vector<std::string> participants = std::move(a.participants);
   attempts_.erase(it);  // from here on the participants' sessions own the event
   stranded_.erase(message.event_id);
+  failures_.erase(message.event_id);
   for (const auto& p : participants) outbox_.Send(p, begin);
 }
 
@@ -154,7 +155,14 @@ void Coordinator::OnNack(const std::string& from, const NodeMessage& message) {
 void Coordinator::Abandon(const std::string& event_id, const std::string& why) {
   spdlog::info("event {}: attempt abandoned ({}); retrying later", event_id, why);
   attempts_.erase(event_id);
-  backoff_until_[event_id] = clock_.Now() + config_.retry_backoff;
+  GiveUp(event_id);
+}
+
+void Coordinator::GiveUp(const std::string& event_id) {
+  // Back off 1, 2, 4 … 64 × retry_backoff over consecutive failed attempts: a participant that
+  // keeps declining (still busy with a run, or done with the event already) is not hammered.
+  const int failures = std::min(++failures_[event_id], 7);
+  backoff_until_[event_id] = clock_.Now() + config_.retry_backoff * (1 << (failures - 1));
   stranded_.insert(event_id);
 }
 
@@ -173,8 +181,14 @@ void Coordinator::AddStranded(uint64_t block, std::vector<EventView>& pending) {
       ++it;  // a database hiccup: try again next poll
       continue;
     }
+    // Past its expiry height it is left to our session's expiry, which puts it back to PENDING
+    // where it expires.
     const bool retry = event->has_value() && (*event)->status == EventStatus::kInProgress &&
-                       (*event)->block_number <= block;
+                       (*event)->block_number <= block &&
+                       !((*event)->expiry_height && (*event)->expiry_height < block);
+    const bool over = !event->has_value() || ((*event)->status != EventStatus::kPending &&
+                                              (*event)->status != EventStatus::kInProgress);
+    if (over) failures_.erase(*it);
     if (retry) pending.push_back(std::move(**event));
     // PENDING copies come back through the query; finished or vanished ones need nothing more.
     it = retry ? std::next(it) : stranded_.erase(it);

@@ -59,6 +59,8 @@ class Coordinator {
   };
   Result<SetupBody> BuildSetup(const EventView& event, uint64_t block);
   void Abandon(const std::string& event_id, const std::string& why);
+  // After an attempt ended without begin: back-off, and mark it for AddStranded.
+  void GiveUp(const std::string& event_id);
   // Appends the events whose attempt we abandoned and which are still IN_PROGRESS here.
   void AddStranded(uint64_t block, std::vector<EventView>& pending);
 
@@ -75,6 +77,7 @@ class Coordinator {
   // Events whose attempt we gave up before begin (ACK timeout or NACK), to retry after the
   // back-off even though our own copy is IN_PROGRESS (see AddStranded).
   std::set<std::string> stranded_;
+  std::map<std::string, int> failures_;  // consecutive attempts given up, by event id
 };
 
 }  // namespace tss::coordinator

@@ -143,9 +143,18 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
   const EventView& ev = **event;
   if (ev.status != EventStatus::kPending && ev.status != EventStatus::kInProgress)
     return Nack(from, m, std::string("event is ") + EventStatusName(ev.status));
-  if (auto it = sessions_.find(m.event_id);
-      it != sessions_.end() && it->second->session_id == m.session_id)
-    return;  // duplicate setup
+  if (auto it = sessions_.find(m.event_id); it != sessions_.end()) {
+    const Session& held = *it->second;
+    if (held.session_id == m.session_id) return;  // duplicate setup
+    // A new attempt may replace one that never began (the coordinator gave up on it), but
+    // never a protocol run under way: parties of one run switching to another at different
+    // moments is how a keygen ends with some holding a share and others not. That run ends
+    // by itself (done, failed, or expired); the coordinator retries after it.
+    if (held.started) return Nack(from, m, "a session of this event is running");
+    // Nor may an older attempt's setup, arriving late (a retried send), replace a newer one.
+    if (m.setup.block_number < held.setup.block_number)
+      return Drop(drops_.unknown_session, from, m, "setup of an older attempt than ours");
+  }
   std::optional<KeyRecord> key;
   if (Status st = ValidateSetup(from, m, ev, key); !st.ok()) {
     Drop(drops_.invalid_setup, from, m, st.message());
@@ -183,7 +192,7 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
     auto moved = events_.Move(m.event_id, EventStatus::kPending, EventStatus::kInProgress, {});
     if (!moved.ok() || !*moved) return Nack(from, m, "event changed state meanwhile");
   }
-  // A new attempt replaces an older one of the same event (the coordinator gave up on it).
+  // A new attempt replaces an unbegun older one of the same event (see above).
   sessions_[m.event_id] = std::move(s);
   spdlog::info("event {}: session created ({} as {})", m.event_id,
                ProtocolTypeName(m.setup.protocol),

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "coordinator/coordinator.h"
 #include "coordinator/selection.h"
@@ -452,6 +453,79 @@ TEST_F(SessionManagerTest, ObserverRecordsOnlyAResultWhoseSignatureVerifies) {
   ASSERT_TRUE(e.ok() && e->has_value());
   EXPECT_EQ((*e)->status, eventstore::Status::kInProgress);  // no forged result recorded
   EXPECT_GE(obs->sessions->drops().bad_sender, 1u);
+}
+
+// Parties of one run switching to another at different moments is how a keygen ends with some
+// holding a share and others not: a setup for an event whose session has begun is declined, and
+// the run under way finishes.
+TEST_F(SessionManagerTest, ASetupNeverReplacesASessionThatHasBegun) {
+  MakeValidators(3);
+  std::string id = CreateEverywhere("KEYGEN", "", {});
+  Validator& coord = Coordinator();
+  coord.coordinator->Poll();
+  std::string participant = coord.address == "validator-1" ? "validator-2" : "validator-1";
+  std::optional<Envelope> setup;
+  std::vector<Envelope> steps;
+  Pump([&](Envelope& e) {
+    NodeMessage m = Decoded(e);
+    if (m.type == MessageType::kSetup && e.to == participant) setup = e;
+    if (m.type != MessageType::kStep) return true;
+    steps.push_back(e);  // held: every session has begun, none has finished
+    return false;
+  });
+  ASSERT_TRUE(setup.has_value());
+  ASSERT_FALSE(steps.empty());
+  // A second attempt's setup from the rightful coordinator (new nonce, consistent session id).
+  NodeMessage second = Decoded(*setup);
+  second.setup.nonce ^= 1;
+  second.session_id = coordinator::DeriveSessionId(second.event_id, second.setup);
+  Deliver({coord.address, participant, second.Encode()});
+  ASSERT_EQ(queue_.size(), 1u);
+  NodeMessage nack = Decoded(queue_.front());
+  EXPECT_EQ(nack.type, MessageType::kNack);
+  EXPECT_NE(nack.reason.find("running"), std::string::npos) << nack.reason;
+  for (auto& e : steps) queue_.push_back(e);
+  Pump();
+  EXPECT_EQ(Statuses(id), All(eventstore::Status::kSuccess));
+}
+
+// A setup that arrives late (a retried send) must not replace the newer attempt a participant
+// has accepted since, or that participant would answer the wrong attempt and stall the right one.
+TEST_F(SessionManagerTest, ALateSetupOfAnOlderAttemptIsDropped) {
+  MakeValidators(3);
+  std::string id = CreateEverywhere("KEYGEN", "", {});
+  Validator& coord = Coordinator();
+  coord.coordinator->Poll();
+  std::string late = coord.address == "validator-1" ? "validator-2" : "validator-1";
+  std::optional<Envelope> first;
+  Pump([&](Envelope& e) {
+    if (Decoded(e).type == MessageType::kSetup && e.to == late) {
+      first = e;  // delayed in the network
+      return false;
+    }
+    return true;
+  });
+  ASSERT_TRUE(first.has_value());
+  // No ACK from `late`: the attempt times out and, after the back-off, a new one starts at a
+  // later block; the first setup turns up in the middle of it.
+  clock_.now += 11s;
+  coord.coordinator->Poll();
+  EXPECT_TRUE(queue_.empty());
+  clock_.now += 2s;
+  blocks_.block += 1;
+  coord.coordinator->Poll();
+  ASSERT_FALSE(queue_.empty());
+  bool injected = false;
+  Pump([&](Envelope& e) {
+    if (!injected && e.from == late && Decoded(e).type == MessageType::kAck) {
+      queue_.push_front(*first);
+      injected = true;
+    }
+    return true;
+  });
+  EXPECT_TRUE(injected);
+  EXPECT_EQ(Statuses(id), All(eventstore::Status::kSuccess));
+  EXPECT_EQ(ByAddress(late)->sessions->drops().unknown_session, 1u);
 }
 
 }  // namespace
