@@ -87,7 +87,13 @@ Status Node::Start() {
   }
   RefreshRegistry();
   // 4. Coordinator polling; 5. session expiry checker; and keeping the registry view fresh.
-  loop_.Every(config_.poll_interval, [this] { coordinator_->Poll(); });
+  // The registry is re-read before every poll (and at least each second): a coordinator
+  // acting on a stale validator set would start a keygen without the newest validators, and
+  // a stale allowed set refuses their messages.
+  loop_.Every(config_.poll_interval, [this] {
+    RefreshRegistry();
+    coordinator_->Poll();
+  });
   auto expiry_period = std::clamp(config_.session_expiry / 4, std::chrono::milliseconds(100),
                                   std::chrono::milliseconds(5000));
   loop_.Every(expiry_period, [this] { sessions_->CheckExpiry(); });
@@ -115,6 +121,8 @@ void Node::RefreshRegistry() {
     spdlog::warn("reading the registry failed: {}", entries.status().ToString());
     return;
   }
+  if (*entries == registry_seen_) return;  // the usual case: nothing to re-apply
+  registry_seen_ = *entries;
   std::vector<std::string> addresses;
   std::set<std::string> peers;
   std::map<std::string, std::string> a2p, p2a;

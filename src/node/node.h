@@ -52,6 +52,7 @@ struct RegistryEntry {
   std::string peer_id;
   std::vector<std::string> multiaddrs;
   std::string database;
+  bool operator==(const RegistryEntry&) const = default;
 };
 
 class Registry {
@@ -122,6 +123,7 @@ class Node {
   std::map<std::string, std::string> address_to_peer_;
   std::map<std::string, std::string> peer_to_address_;
   NodeStats stats_;
+  std::vector<RegistryEntry> registry_seen_;  // loop thread: what RefreshRegistry last applied
   struct Resend {
     std::string peer_id;
     Bytes bytes;

@@ -108,6 +108,14 @@ Status SessionManager::ValidateSetup(const std::string& from, const NodeMessage&
     if (!std::binary_search(validators.begin(), validators.end(), p))
       return InvalidArgument("participant " + p + " is not a registered validator");
   if (s.protocol == ProtocolType::kKeygen) {
+    // Seed: all eligible validators take part. A coordinator whose registry view lags ours
+    // would otherwise make a key that the newest validators hold no share of.
+    std::vector<std::string> sorted = s.participants;
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted != validators)
+      return InvalidArgument("keygen must include every registered validator (we see " +
+                             std::to_string(validators.size()) + ", the setup has " +
+                             std::to_string(s.participants.size()) + ")");
     if (s.threshold != Threshold(static_cast<int>(s.participants.size())))
       return InvalidArgument("threshold is not floor(2n/3)+1");
     if (!event.key_id.empty() && keys_.Exists(event.key_id))

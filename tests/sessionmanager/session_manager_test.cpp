@@ -528,5 +528,30 @@ TEST_F(SessionManagerTest, ALateSetupOfAnOlderAttemptIsDropped) {
   EXPECT_EQ(ByAddress(late)->sessions->drops().unknown_session, 1u);
 }
 
+// A coordinator whose registry view lags (it has not seen the newest validator yet) proposes a
+// keygen without it; participants that do see it decline, so no key leaves a validator out.
+TEST_F(SessionManagerTest, KeygenWithoutEveryValidatorWeSeeIsDeclined) {
+  MakeValidators(3);
+  std::string id = CreateEverywhere("KEYGEN", "", {});
+  Validator& coord = Coordinator();
+  coord.coordinator->Poll();
+  std::vector<std::string> nacks;
+  Pump([&](Envelope& e) {
+    NodeMessage m = Decoded(e);
+    if (m.type == MessageType::kSetup) {
+      auto& p = m.setup.participants;
+      p.erase(std::find_if(p.begin(), p.end(), [&](auto& a) { return a != coord.address; }));
+      m.setup.threshold = 2;
+      m.session_id = coordinator::DeriveSessionId(m.event_id, m.setup);
+      e.bytes = m.Encode();
+    }
+    if (m.type == MessageType::kNack) nacks.push_back(m.reason);
+    return true;
+  });
+  EXPECT_EQ(Statuses(id), All(eventstore::Status::kPending));
+  ASSERT_FALSE(nacks.empty());
+  EXPECT_NE(nacks[0].find("every registered validator"), std::string::npos) << nacks[0];
+}
+
 }  // namespace
 }  // namespace tss::sessionmanager
