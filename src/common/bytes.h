@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,6 +21,18 @@ using ByteSpan = std::span<const uint8_t>;
 std::string ToHex(ByteSpan data);
 // Accepts an optional "0x" prefix; refuses odd lengths and non-hex characters.
 Result<Bytes> FromHex(std::string_view hex);
+
+// Big-endian 64-bit words at `p` (8 bytes; no alignment needed). Inline: the scalar and
+// OT-extension hot loops use them per limb.
+inline uint64_t LoadBe64(const uint8_t* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return __builtin_bswap64(w);
+}
+inline void StoreBe64(uint8_t* p, uint64_t w) {
+  w = __builtin_bswap64(w);
+  std::memcpy(p, &w, 8);
+}
 
 inline ByteSpan AsBytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};

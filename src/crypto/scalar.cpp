@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "common/bytes.h"
 #include "crypto/ctime.h"
 #include "crypto/rng.h"
 
@@ -23,17 +24,6 @@ constexpr uint64_t kC[3] = {0x402DA1732FC9BEBFULL, 0x4551231950B75FC4ULL, 0x1ULL
 // (n - 1) / 2, the largest "low" s.
 constexpr uint64_t kHalfN[4] = {0xDFE92F46681B20A0ULL, 0x5D576E7357A4501DULL, 0xFFFFFFFFFFFFFFFFULL,
                                 0x7FFFFFFFFFFFFFFFULL};
-
-uint64_t LoadBe64(const uint8_t* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return __builtin_bswap64(w);
-}
-
-void StoreBe64(uint8_t* p, uint64_t w) {
-  w = __builtin_bswap64(w);
-  std::memcpy(p, &w, 8);
-}
 
 // Wipes a few stack limbs without a libsodium call (the reductions run per OT row, where the call
 // was measurable); the empty asm that claims to read them keeps the stores from being dropped.

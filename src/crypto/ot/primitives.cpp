@@ -61,17 +61,6 @@ __attribute__((target("aes,sse4.1"))) void ExpandKeyNi(const uint8_t key[16], ui
 #undef TSS_AES_ROUND_KEY
 }
 
-uint64_t LoadBe64(const uint8_t* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return __builtin_bswap64(w);
-}
-
-void StoreBe64(uint8_t* p, uint64_t w) {
-  w = __builtin_bswap64(w);
-  std::memcpy(p, &w, 8);
-}
-
 // `blocks` whole blocks of key stream from `counter` (a 128-bit big-endian integer, public: it
 // starts at the extension's public IV), advanced past them. Four blocks at a time so the AES
 // rounds of independent blocks overlap in the pipeline; the round keys are read in place.
