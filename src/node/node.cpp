@@ -87,7 +87,7 @@ Status Node::Start() {
   }
   RefreshRegistry();
   // 4. Coordinator polling; 5. session expiry checker; and keeping the registry view fresh.
-  // The registry is re-read before every poll (and at least each second): a coordinator
+  // The registry is re-read before every poll, and each second when polls are rarer: a coordinator
   // acting on a stale validator set would start a keygen without the newest validators, and
   // a stale allowed set refuses their messages.
   loop_.Every(config_.poll_interval, [this] {
@@ -97,7 +97,8 @@ Status Node::Start() {
   auto expiry_period = std::clamp(config_.session_expiry / 4, std::chrono::milliseconds(100),
                                   std::chrono::milliseconds(5000));
   loop_.Every(expiry_period, [this] { sessions_->CheckExpiry(); });
-  loop_.Every(std::chrono::milliseconds(1000), [this] { RefreshRegistry(); });
+  if (config_.poll_interval > std::chrono::milliseconds(1000))
+    loop_.Every(std::chrono::milliseconds(1000), [this] { RefreshRegistry(); });
   loop_.Every(kFirstRetryDelay / 2, [this] { RetryFailedSends(); });
   loop_.Start();
   started_ = true;
