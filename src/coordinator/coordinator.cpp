@@ -56,16 +56,23 @@ Result<SetupBody> Coordinator::BuildSetup(const EventView& event, uint64_t block
     return setup;
   }
   // Seed: "Sign: Exactly threshold participants are selected (deterministically based on
-  // event/block)" — from the key holders that are validators now.
-  std::vector<std::string> eligible;
-  for (const auto& p : key.participants)
-    if (std::binary_search(validators_.begin(), validators_.end(), p)) eligible.push_back(p);
-  std::sort(eligible.begin(), eligible.end());
-  if (eligible.size() < key.threshold)
-    return InvalidArgument("only " + std::to_string(eligible.size()) +
-                           " of the key's holders are registered; " +
-                           std::to_string(key.threshold) + " must sign");
-  setup.participants = SelectSignParticipants(eligible, key.threshold, event.event_id, block);
+  // event/block)" — from the key holders that are validators now, less those we blamed and
+  // those another holder refused to sign with. Participants recompute the draw.
+  std::set<std::string> excluded(key.culprits.begin(), key.culprits.end());
+  if (auto it = refused_.find(event.key_id); it != refused_.end()) {
+    auto now = clock_.Now();
+    std::erase_if(it->second, [&](const auto& kv) { return kv.second <= now; });
+    for (const auto& [address, until] : it->second) excluded.insert(address);
+  }
+  for (const auto& p : excluded)
+    if (std::count(key.participants.begin(), key.participants.end(), p))
+      setup.excluded.push_back(p);  // sorted: a std::set
+  auto signers = SignersFor(key.participants, validators_, setup.excluded, key.threshold,
+                            event.event_id, block);
+  if (!signers.ok())
+    return InvalidArgument(signers.status().message() +
+                           (setup.excluded.empty() ? "" : "; refresh the key (tss keyrefresh)"));
+  setup.participants = std::move(*signers);
   return setup;
 }
 
@@ -107,7 +114,7 @@ void Coordinator::Poll() {
     msg.event_id = event.event_id;
     msg.setup = std::move(*setup);
     msg.session_id = DeriveSessionId(msg.event_id, msg.setup);
-    Attempt attempt{msg.session_id, msg.setup.participants, {}, now};
+    Attempt attempt{msg.session_id, event.key_id, msg.setup.participants, {}, now};
     spdlog::info("event {}: coordinating {} with {} participants", event.event_id,
                  ProtocolTypeName(event.protocol), msg.setup.participants.size());
     // Signers get the setup to take part; the key's other holders get it to observe, so their
@@ -132,12 +139,13 @@ void Coordinator::OnAck(const std::string& from, const NodeMessage& message) {
     spdlog::warn("event {}: ack from non-participant {} dropped", message.event_id, from);
     return;
   }
-  a.acked.insert(from);
+  a.acked[from] = message.contribution;
   if (a.acked.size() < a.participants.size()) return;
   NodeMessage begin;
   begin.type = MessageType::kBegin;
   begin.event_id = message.event_id;
   begin.session_id = a.session_id;
+  for (const auto& p : a.participants) begin.contributions.push_back(a.acked[p]);
   std::vector<std::string> participants = std::move(a.participants);
   attempts_.erase(it);  // from here on the participants' sessions own the event
   stranded_.erase(message.event_id);
@@ -149,6 +157,11 @@ void Coordinator::OnNack(const std::string& from, const NodeMessage& message) {
   auto it = attempts_.find(message.event_id);
   if (it == attempts_.end() || it->second.session_id != message.session_id) return;
   if (!std::count(it->second.participants.begin(), it->second.participants.end(), from)) return;
+  // A holder that will not sign with some signers (it blamed them on this key) leaves them out
+  // of our next draws for the key. A lying holder can only shrink the draw; the rule stays the
+  // one participants check.
+  for (const auto& r : message.refused)
+    if (r != from) refused_[it->second.key_id][r] = clock_.Now() + config_.refusal_memory;
   Abandon(message.event_id, from + " declined: " + message.reason);
 }
 

@@ -28,6 +28,9 @@ struct CoordinatorConfig {
   uint64_t coordinator_range = 1000;               // blocks per coordinator turn
   std::chrono::milliseconds ack_timeout{10'000};   // give up on an attempt without all ACKs
   std::chrono::milliseconds retry_backoff{1'000};  // after a NACK or timeout
+  // How long a holder's refusal to sign with another (its NACK naming a culprit) keeps that
+  // validator out of our draws for the key; the holder declines again if it still refuses.
+  std::chrono::milliseconds refusal_memory{600'000};
   size_t max_events_per_poll = 256;
 };
 
@@ -53,8 +56,9 @@ class Coordinator {
  private:
   struct Attempt {
     SessionId session_id{};
+    std::string key_id;
     std::vector<std::string> participants;
-    std::set<std::string> acked;
+    std::map<std::string, Contribution> acked;  // by participant
     std::chrono::steady_clock::time_point started;
   };
   Result<SetupBody> BuildSetup(const EventView& event, uint64_t block);
@@ -78,6 +82,8 @@ class Coordinator {
   // back-off even though our own copy is IN_PROGRESS (see AddStranded).
   std::set<std::string> stranded_;
   std::map<std::string, int> failures_;  // consecutive attempts given up, by event id
+  // Validators some holder refused to sign with, by key id, until when.
+  std::map<std::string, std::map<std::string, std::chrono::steady_clock::time_point>> refused_;
 };
 
 }  // namespace tss::coordinator

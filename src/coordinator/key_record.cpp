@@ -3,7 +3,7 @@
 namespace tss::coordinator {
 
 namespace {
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 2;
 constexpr size_t kMaxHolders = 256, kMaxString = 256, kMaxShare = 64 << 20;
 
 void PutVarint(SecureBytes& out, uint64_t v) {
@@ -28,6 +28,8 @@ SecureBytes EncodeKeyRecord(const KeyRecord& r) {
   out.Append(t);
   PutField(out, r.public_key);
   PutField(out, r.share.span());
+  PutVarint(out, r.culprits.size());
+  for (const auto& c : r.culprits) PutField(out, AsBytes(c));
   return out;
 }
 
@@ -35,7 +37,8 @@ Result<KeyRecord> DecodeKeyRecord(ByteSpan bytes) {
   ByteReader in(bytes);
   KeyRecord r;
   uint8_t version = 0;
-  if (!in.U8(version) || version != kVersion) return InvalidArgument("key record: unknown version");
+  if (!in.U8(version) || version < 1 || version > kVersion)
+    return InvalidArgument("key record: unknown version");
   ByteSpan field;
   if (!in.LengthPrefixed(field, kMaxString) || field.empty())
     return InvalidArgument("key record: bad key id");
@@ -55,6 +58,15 @@ Result<KeyRecord> DecodeKeyRecord(ByteSpan bytes) {
   r.public_key.assign(field.begin(), field.end());
   if (!in.LengthPrefixed(field, kMaxShare)) return InvalidArgument("key record: bad share");
   r.share = SecureBytes(field);
+  if (version >= 2) {
+    if (!in.UVarint(count) || count > kMaxHolders)
+      return InvalidArgument("key record: bad culprit count");
+    for (uint64_t i = 0; i < count; ++i) {
+      if (!in.LengthPrefixed(field, kMaxString) || field.empty())
+        return InvalidArgument("key record: bad culprit");
+      r.culprits.emplace_back(field.begin(), field.end());
+    }
+  }
   if (!in.done()) return InvalidArgument("key record: trailing bytes");
   return r;
 }

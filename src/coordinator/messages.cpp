@@ -1,6 +1,9 @@
 #include "coordinator/messages.h"
 
+#include <algorithm>
 #include <set>
+
+#include "crypto/hash.h"
 
 namespace tss::coordinator {
 
@@ -51,7 +54,37 @@ bool GetString(ByteReader& r, std::string& out, size_t max) {
   out.assign(s.begin(), s.end());
   return true;
 }
+void PutStrings(ByteWriter& w, const std::vector<std::string>& list) {
+  w.UVarint(list.size());
+  for (const auto& s : list) PutString(w, s);
+}
+// A list of distinct, non-empty addresses, at most kMaxParticipants of them.
+Status GetStrings(ByteReader& r, std::vector<std::string>& out, const char* what) {
+  uint64_t count = 0;
+  if (!r.UVarint(count)) return InvalidArgument(std::string(what) + ": truncated");
+  if (count > NodeMessage::kMaxParticipants)
+    return InvalidArgument(std::string(what) + ": too many entries");
+  std::set<std::string> seen;
+  for (uint64_t i = 0; i < count; ++i) {
+    std::string p;
+    if (!GetString(r, p, NodeMessage::kMaxAddressLength) || p.empty())
+      return InvalidArgument(std::string(what) + ": bad entry");
+    if (!seen.insert(p).second) return InvalidArgument(std::string(what) + ": duplicate " + p);
+    out.push_back(std::move(p));
+  }
+  return Status::Ok();
+}
 }  // namespace
+
+SessionId RunId(const SessionId& session_id, const std::vector<Contribution>& contributions) {
+  crypto::Transcript t("tss/run-id/v1");
+  t.Append("session", session_id);
+  t.Append("count", static_cast<uint64_t>(contributions.size()));
+  for (const auto& c : contributions) t.Append("contribution", c);
+  SessionId run;
+  t.ChallengeBytes("run", run);
+  return run;
+}
 
 Bytes NodeMessage::Encode() const {
   ByteWriter w;
@@ -70,16 +103,26 @@ Bytes NodeMessage::Encode() const {
       PutString(w, setup.key_id);
       w.LengthPrefixed(setup.message_hash);
       PutString(w, setup.chain_path);
+      PutStrings(w, setup.excluded);
+      break;
+    case MessageType::kAck:
+      w.Raw(contribution);
       break;
     case MessageType::kNack:
       PutString(w, reason);
+      PutStrings(w, refused);
+      break;
+    case MessageType::kBegin:
+      w.UVarint(contributions.size());
+      for (const auto& c : contributions) w.Raw(c);
       break;
     case MessageType::kStep:
-    case MessageType::kResult:
       w.LengthPrefixed(payload);
       break;
-    case MessageType::kAck:
-    case MessageType::kBegin:
+    case MessageType::kResult:
+      w.Raw(signature.r);
+      w.Raw(signature.s);
+      w.U8(signature.v);
       break;
   }
   return w.Take();
@@ -132,20 +175,41 @@ Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
       if (m.setup.protocol != ProtocolType::kKeygen && m.setup.key_id.empty())
         return InvalidArgument("setup: keyrefresh and sign need a key id");
       m.setup.message_hash.assign(hash.begin(), hash.end());
+      TSS_RETURN_IF_ERROR(GetStrings(r, m.setup.excluded, "setup: excluded"));
+      if (!std::is_sorted(m.setup.excluded.begin(), m.setup.excluded.end()))
+        return InvalidArgument("setup: excluded must be sorted");
+      if (m.setup.protocol != ProtocolType::kSign && !m.setup.excluded.empty())
+        return InvalidArgument("setup: only sign excludes validators");
       break;
     }
+    case MessageType::kAck:
+      if (!r.Raw(m.contribution.size(), m.contribution.data()))
+        return InvalidArgument("ack: truncated contribution");
+      break;
     case MessageType::kNack:
       if (!GetString(r, m.reason, 1024)) return InvalidArgument("nack: bad reason");
+      TSS_RETURN_IF_ERROR(GetStrings(r, m.refused, "nack: refused"));
       break;
-    case MessageType::kStep:
-    case MessageType::kResult: {
+    case MessageType::kBegin: {
+      uint64_t count = 0;
+      if (!r.UVarint(count) || count < 2 || count > kMaxParticipants)
+        return InvalidArgument("begin: contribution count out of range");
+      m.contributions.resize(count);
+      for (auto& c : m.contributions)
+        if (!r.Raw(c.size(), c.data())) return InvalidArgument("begin: truncated contribution");
+      break;
+    }
+    case MessageType::kStep: {
       ByteSpan p;
       if (!r.LengthPrefixed(p, kMaxPayload)) return InvalidArgument("step: bad payload");
       m.payload.assign(p.begin(), p.end());
       break;
     }
-    case MessageType::kAck:
-    case MessageType::kBegin:
+    case MessageType::kResult:
+      if (!r.Raw(32, m.signature.r.data()) || !r.Raw(32, m.signature.s.data()) ||
+          !r.U8(m.signature.v))
+        return InvalidArgument("result: truncated signature");
+      if (m.signature.v > 3) return InvalidArgument("result: recovery id out of range");
       break;
   }
   if (!r.done()) return InvalidArgument("node message: trailing bytes");

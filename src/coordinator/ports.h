@@ -56,6 +56,8 @@ class EventAccess {
   virtual Result<size_t> ExpirePending(uint64_t current_block) = 0;
   // Start-up crash recovery: every IN_PROGRESS event back to PENDING; returns how many.
   virtual Result<size_t> ResetInProgressToPending() = 0;
+  // Durably records that we start protocol run `run_id`; false if we ever recorded it before.
+  virtual Result<bool> RecordRun(const SessionId& run_id, const std::string& event_id) = 0;
 };
 
 // Delivers a node message to a validator (possibly ourselves). Never blocks; delivery failures
@@ -96,6 +98,12 @@ struct KeyRecord {
   uint16_t threshold = 0;
   Bytes public_key;   // 33-byte compressed
   SecureBytes share;  // the protocol's serialized key share (secret)
+  // Validators this node blamed for a failed protocol check on this key since its last refresh
+  // (sorted). They sign with us no more, and the key needs a refresh (fresh OT material) — a
+  // refresh starts the list afresh.
+  std::vector<std::string> culprits;
+
+  bool NeedsRefresh() const { return !culprits.empty(); }
 };
 
 class KeyAccess {
@@ -107,6 +115,8 @@ class KeyAccess {
   virtual Status Save(const KeyRecord& record, bool replace) = 0;
   // Files a sign event's verified result (seed: key shares "and signatures" are saved).
   virtual Status SaveSignature(const std::string& event_id, const std::string& result_json) = 0;
+  // Mirrors the key's public state (culprits, needs refresh) where operators look (tss status).
+  virtual Status PublishState(const KeyRecord& record) = 0;
 };
 
 // One run of a threshold protocol at this party, driven by opaque messages.
@@ -118,8 +128,9 @@ class ProtocolSession {
   };
   // What a finished session produced.
   struct Outcome {
-    std::optional<KeyRecord> key;  // keygen, keyrefresh
-    std::string result_json;       // what goes into the event's result column
+    std::optional<KeyRecord> key;            // keygen, keyrefresh
+    std::optional<SignatureBody> signature;  // sign: what observers are sent
+    std::string result_json;                 // what goes into the event's result column
   };
   virtual ~ProtocolSession() = default;
   virtual Result<std::vector<Outgoing>> Start() = 0;
@@ -127,20 +138,31 @@ class ProtocolSession {
   virtual Result<std::vector<Outgoing>> Handle(int from_party, ByteSpan payload) = 0;
   virtual bool Done() const = 0;
   virtual Result<Outcome> Finish() = 0;
+  // After a failure: the party whose pairwise OT material with us failed a check and must never
+  // be used again (it may have leaked a bit of our secret to that party). Set before the error
+  // is returned.
+  virtual std::optional<int> BurnedPeer() const = 0;
 };
 
 class ProtocolFactory {
  public:
   virtual ~ProtocolFactory() = default;
   // `key` is the loaded key for keyrefresh and sign, null for keygen. `my_party` is 1-based.
+  // `run_id` is the run's single-use id (RunId of the attempt), which the protocol binds.
   virtual Result<std::unique_ptr<ProtocolSession>> Create(const std::string& event_id,
                                                           const SetupBody& setup,
-                                                          const SessionId& session_id, int my_party,
+                                                          const SessionId& run_id, int my_party,
                                                           const KeyRecord* key) = 0;
-  // Checks a result reported by others (an observer's only evidence): for sign, that the
-  // signature in `result_json` verifies against the key's public key and the setup's hash.
-  virtual Status VerifyResult(const SetupBody& setup, const KeyRecord& key,
-                              const std::string& result_json) = 0;
+  // Whether Create could run this setup with our share (e.g. no burned pair among the
+  // signers), checked before we ACK.
+  virtual Status CanRun(const SetupBody& setup, int my_party, const KeyRecord* key) = 0;
+  // Marks the pair between us and `party` burned in `key.share` (its OT material wiped).
+  virtual Status Burn(KeyRecord& key, int party) = 0;
+  // Checks a signature reported by a signer (an observer's only evidence) whole — r and s
+  // against the key's public key and the setup's hash, and the recovery id against the key —
+  // and returns the result JSON to record.
+  virtual Result<std::string> AcceptSignature(const SetupBody& setup, const KeyRecord& key,
+                                              const SignatureBody& signature) = 0;
 };
 
 }  // namespace tss::coordinator

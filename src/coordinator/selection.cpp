@@ -39,6 +39,23 @@ std::vector<std::string> SelectSignParticipants(const std::vector<std::string>& 
   return pool;
 }
 
+Result<std::vector<std::string>> SignersFor(const std::vector<std::string>& key_holders,
+                                            const std::vector<std::string>& sorted_validators,
+                                            const std::vector<std::string>& excluded, int t,
+                                            const std::string& event_id, uint64_t block) {
+  std::vector<std::string> eligible;
+  for (const auto& p : key_holders)
+    if (std::binary_search(sorted_validators.begin(), sorted_validators.end(), p) &&
+        std::find(excluded.begin(), excluded.end(), p) == excluded.end())
+      eligible.push_back(p);
+  std::sort(eligible.begin(), eligible.end());
+  if (eligible.size() < static_cast<size_t>(t))
+    return InvalidArgument("only " + std::to_string(eligible.size()) +
+                           " of the key's holders are registered and not excluded; " +
+                           std::to_string(t) + " must sign");
+  return SelectSignParticipants(eligible, t, event_id, block);
+}
+
 SessionId DeriveSessionId(const std::string& event_id, const SetupBody& setup) {
   crypto::Transcript t("tss/session-id/v1");
   t.Append("event", event_id);
@@ -51,6 +68,8 @@ SessionId DeriveSessionId(const std::string& event_id, const SetupBody& setup) {
   t.Append("key", setup.key_id);
   t.Append("hash", setup.message_hash);
   t.Append("path", setup.chain_path);
+  t.Append("excluded", static_cast<uint64_t>(setup.excluded.size()));
+  for (const auto& p : setup.excluded) t.Append("excluded-validator", p);
   SessionId sid;
   t.ChallengeBytes("sid", sid);
   return sid;

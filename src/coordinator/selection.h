@@ -23,6 +23,14 @@ size_t CoordinatorIndex(uint64_t block, uint64_t range, size_t n);
 std::vector<std::string> SelectSignParticipants(const std::vector<std::string>& sorted_validators,
                                                 int t, const std::string& event_id, uint64_t block);
 
+// The signer set of a sign attempt, by the rule every participant re-checks: the key's holders
+// that are registered validators and not excluded by the setup, then SelectSignParticipants.
+// Fails when fewer than t remain.
+Result<std::vector<std::string>> SignersFor(const std::vector<std::string>& key_holders,
+                                            const std::vector<std::string>& sorted_validators,
+                                            const std::vector<std::string>& excluded, int t,
+                                            const std::string& event_id, uint64_t block);
+
 // The session id of one attempt: a hash of everything the setup fixes, so every participant
 // derives it independently and a message from another attempt or event never matches.
 SessionId DeriveSessionId(const std::string& event_id, const SetupBody& setup);

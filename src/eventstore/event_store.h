@@ -2,8 +2,11 @@
 //
 // Owns: the `tss_events` table (one schema in SQLite and PostgreSQL), creating and reading
 // events, and every status change as a compare-and-set (`UPDATE … WHERE status = expected`), so
-// two actors can never both move one event. Must not touch: what events mean (the coordinator
-// and session manager decide) — this is storage only. Thread-safe.
+// two actors can never both move one event; `tss_runs`, the protocol run ids this node has
+// started (each at most once, ever); `tss_keys`, the public state of each key this node holds
+// (what `tss status` shows: culprits blamed on it, whether it needs a refresh). Must not touch:
+// what events mean (the coordinator and session manager decide) — this is storage only.
+// Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +37,14 @@ struct Event {
   int64_t updated_at = 0;
 };
 
+// The public state of one key at this node, mirrored from its key-share file for operators.
+struct KeyState {
+  std::string key_id;
+  std::string public_key;  // hex, compressed
+  bool needs_refresh = false;
+  std::vector<std::string> culprits;  // validators blamed for a failed check since the last refresh
+};
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -56,6 +67,13 @@ class EventStore {
   virtual Result<size_t> ResetInProgressEventsToPending() = 0;
   // PENDING events with 0 < expiry_height < current_block become EXPIRED; returns how many.
   virtual Result<size_t> ExpirePendingEvents(uint64_t current_block) = 0;
+
+  // Records that this node starts protocol run `run_id` (hex); false when it was recorded
+  // before. Durable once it returns: a run id is refused forever after, across restarts.
+  virtual Result<bool> RecordRun(const std::string& run_id, const std::string& event_id) = 0;
+  // Inserts or replaces the state of `key.key_id`.
+  virtual ::tss::Status SaveKeyState(const KeyState& key) = 0;
+  virtual Result<std::vector<KeyState>> ListKeyStates() = 0;
 };
 
 // "postgres://…" / "postgresql://…" opens PostgreSQL; anything else is a SQLite file path

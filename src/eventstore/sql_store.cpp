@@ -21,6 +21,18 @@ CREATE TABLE IF NOT EXISTS tss_events (
   updated_at    BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tss_events_status_block ON tss_events (status, block_number);
+CREATE TABLE IF NOT EXISTS tss_runs (
+  run_id     TEXT PRIMARY KEY,
+  event_id   TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tss_keys (
+  key_id        TEXT PRIMARY KEY,
+  public_key    TEXT NOT NULL,
+  needs_refresh BIGINT NOT NULL DEFAULT 0,
+  culprits      TEXT NOT NULL DEFAULT '',
+  updated_at    BIGINT NOT NULL
+);
 )sql";
 
 constexpr const char* kColumns =
@@ -188,6 +200,53 @@ Result<size_t> SqlEventStore::ExpirePendingEvents(uint64_t current_block) {
                     "WHERE status = 'PENDING' AND expiry_height > 0 AND expiry_height < $2",
                     {NowMillis(), static_cast<int64_t>(current_block)}));
   return static_cast<size_t>(changed);
+}
+
+Result<bool> SqlEventStore::RecordRun(const std::string& run_id, const std::string& event_id) {
+  if (run_id.empty()) return InvalidArgument("a run needs an id");
+  std::lock_guard lock(mu_);
+  TSS_ASSIGN_OR_RETURN(int64_t inserted,
+                       conn_->Update("INSERT INTO tss_runs (run_id, event_id, created_at) "
+                                     "VALUES ($1, $2, $3) ON CONFLICT (run_id) DO NOTHING",
+                                     {run_id, event_id, NowMillis()}));
+  return inserted == 1;
+}
+
+::tss::Status SqlEventStore::SaveKeyState(const KeyState& k) {
+  std::string culprits;
+  for (const auto& c : k.culprits) culprits += (culprits.empty() ? "" : ",") + c;
+  std::lock_guard lock(mu_);
+  auto changed = conn_->Update(
+      "INSERT INTO tss_keys (key_id, public_key, needs_refresh, culprits, updated_at) "
+      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_id) DO UPDATE SET "
+      "public_key = excluded.public_key, needs_refresh = excluded.needs_refresh, "
+      "culprits = excluded.culprits, updated_at = excluded.updated_at",
+      {k.key_id, k.public_key, int64_t{k.needs_refresh}, culprits, NowMillis()});
+  return changed.ok() ? ::tss::Status::Ok() : changed.status();
+}
+
+Result<std::vector<KeyState>> SqlEventStore::ListKeyStates() {
+  std::lock_guard lock(mu_);
+  TSS_ASSIGN_OR_RETURN(auto rows, conn_->Query("SELECT key_id, public_key, needs_refresh, "
+                                               "culprits FROM tss_keys ORDER BY key_id",
+                                               {}));
+  std::vector<KeyState> out;
+  for (const auto& row : rows) {
+    if (row.size() != 4) return InternalError("tss_keys row has the wrong width");
+    KeyState k;
+    k.key_id = AsText(row[0]);
+    k.public_key = AsText(row[1]);
+    k.needs_refresh = AsInt(row[2]) != 0;
+    std::string list = AsText(row[3]);
+    for (size_t start = 0; start < list.size();) {
+      size_t comma = list.find(',', start);
+      if (comma == std::string::npos) comma = list.size();
+      k.culprits.push_back(list.substr(start, comma - start));
+      start = comma + 1;
+    }
+    out.push_back(std::move(k));
+  }
+  return out;
 }
 
 Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url) {

@@ -41,6 +41,9 @@ class SqlEventStore final : public EventStore {
                                           uint64_t block_number) override;
   Result<size_t> ResetInProgressEventsToPending() override;
   Result<size_t> ExpirePendingEvents(uint64_t current_block) override;
+  Result<bool> RecordRun(const std::string& run_id, const std::string& event_id) override;
+  ::tss::Status SaveKeyState(const KeyState& key) override;
+  Result<std::vector<KeyState>> ListKeyStates() override;
 
  private:
   Result<std::vector<Event>> Select(const std::string& where, const std::vector<SqlValue>& params);

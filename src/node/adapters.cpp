@@ -82,6 +82,12 @@ Result<EventView> ToEventView(const eventstore::Event& e) {
   }
   if (v.protocol == coordinator::ProtocolType::kSign && v.message_hash.empty())
     return InvalidArgument("event " + e.event_id + ": a SIGN event needs a message_hash");
+  // Signing under a derived key is not built yet; signing with the root key instead would debit
+  // the wrong account, so such an event fails rather than being signed.
+  if (!v.chain_path.empty())
+    return InvalidArgument("event " + e.event_id + ": chain_path '" + v.chain_path +
+                           "' asks for a derived key, and key derivation is not supported yet; "
+                           "the event was not signed");
   if (v.protocol != coordinator::ProtocolType::kKeygen && v.key_id.empty())
     return InvalidArgument("event " + e.event_id + ": needs a key_id");
   return v;
@@ -129,6 +135,11 @@ Result<size_t> StoreEventAccess::ResetInProgressToPending() {
   return store_->ResetInProgressEventsToPending();
 }
 
+Result<bool> StoreEventAccess::RecordRun(const coordinator::SessionId& run_id,
+                                         const std::string& event_id) {
+  return store_->RecordRun(ToHex(run_id), event_id);
+}
+
 Result<coordinator::KeyRecord> KeyShareAccess::Load(const std::string& key_id) {
   TSS_ASSIGN_OR_RETURN(SecureBytes sealed, store_->Load(key_id));
   TSS_ASSIGN_OR_RETURN(auto record, coordinator::DecodeKeyRecord(sealed.span()));
@@ -143,7 +154,18 @@ bool KeyShareAccess::Exists(const std::string& key_id) {
 
 Status KeyShareAccess::Save(const coordinator::KeyRecord& record, bool replace) {
   SecureBytes plain = coordinator::EncodeKeyRecord(record);
-  return store_->Store(record.key_id, plain.span(), replace);
+  TSS_RETURN_IF_ERROR(store_->Store(record.key_id, plain.span(), replace));
+  return PublishState(record);
+}
+
+Status KeyShareAccess::PublishState(const coordinator::KeyRecord& record) {
+  if (!states_) return Status::Ok();
+  eventstore::KeyState state;
+  state.key_id = record.key_id;
+  state.public_key = ToHex(record.public_key);
+  state.needs_refresh = record.NeedsRefresh();
+  state.culprits = record.culprits;
+  return states_->SaveKeyState(state);
 }
 
 }  // namespace tss::node

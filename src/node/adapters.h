@@ -30,6 +30,8 @@ class StoreEventAccess final : public coordinator::EventAccess {
                     coordinator::EventStatus to, const coordinator::Transition& extra) override;
   Result<size_t> ExpirePending(uint64_t current_block) override;
   Result<size_t> ResetInProgressToPending() override;
+  Result<bool> RecordRun(const coordinator::SessionId& run_id,
+                         const std::string& event_id) override;
   eventstore::EventStore& store() { return *store_; }
 
  private:
@@ -38,17 +40,22 @@ class StoreEventAccess final : public coordinator::EventAccess {
 
 class KeyShareAccess final : public coordinator::KeyAccess {
  public:
-  explicit KeyShareAccess(std::unique_ptr<keyshare::KeyShareStore> store)
-      : store_(std::move(store)) {}
+  // `states`, when given, is where each saved key's public state is mirrored (tss_keys).
+  explicit KeyShareAccess(std::unique_ptr<keyshare::KeyShareStore> store,
+                          eventstore::EventStore* states = nullptr)
+      : store_(std::move(store)), states_(states) {}
   Result<coordinator::KeyRecord> Load(const std::string& key_id) override;
   bool Exists(const std::string& key_id) override;
   Status SaveSignature(const std::string& event_id, const std::string& result_json) override {
     return store_->StoreSignature(event_id, result_json);
   }
+  // Seals the record into its file (atomically), then mirrors its public state.
   Status Save(const coordinator::KeyRecord& record, bool replace) override;
+  Status PublishState(const coordinator::KeyRecord& record) override;
 
  private:
   std::unique_ptr<keyshare::KeyShareStore> store_;
+  eventstore::EventStore* states_;
 };
 
 eventstore::Status ToStoreStatus(coordinator::EventStatus s);

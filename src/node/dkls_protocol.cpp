@@ -16,7 +16,19 @@ using coordinator::KeyRecord;
 using coordinator::ProtocolSession;
 using coordinator::ProtocolType;
 using coordinator::SetupBody;
+using coordinator::SignatureBody;
 using nlohmann::json;
+
+// The result column of a sign event: the same JSON whether we signed or observed.
+std::string SignatureJson(const SetupBody& setup, const KeyRecord& key, const SignatureBody& sig) {
+  return json{{"key_id", key.key_id},
+              {"public_key", ToHex(key.public_key)},
+              {"message_hash", ToHex(setup.message_hash)},
+              {"r", ToHex(sig.r)},
+              {"s", ToHex(sig.s)},
+              {"v", sig.v}}
+      .dump();
+}
 
 // Party numbers are the same on both sides of this seam: the session manager numbers parties by
 // their position in the key's holder list (plus one), which is exactly the Shamir index dkls/
@@ -66,14 +78,12 @@ class DklsSession final : public ProtocolSession {
     if (setup_.protocol == ProtocolType::kSign) {
       const auto& sig = static_cast<dkls::SignSession&>(*session_).signature();
       if (!sig) return InternalError("signing finished without a signature");
-      outcome.result_json = json{
-          {"key_id", key_->key_id},
-          {"public_key", ToHex(key_->public_key)},
-          {"message_hash", ToHex(setup_.message_hash)},
-          {"r", ToHex(sig->r.ToBytes())},
-          {"s", ToHex(sig->s.ToBytes())},
-          {"v",
-           sig->recovery_id}}.dump();
+      SignatureBody body;
+      body.r = sig->r.ToBytes();
+      body.s = sig->s.ToBytes();
+      body.v = sig->recovery_id;
+      outcome.result_json = SignatureJson(setup_, *key_, body);
+      outcome.signature = body;
       return outcome;
     }
     TSS_ASSIGN_OR_RETURN(dkls::KeyShare share,
@@ -101,6 +111,12 @@ class DklsSession final : public ProtocolSession {
     return outcome;
   }
 
+  std::optional<int> BurnedPeer() const override {
+    if (setup_.protocol != ProtocolType::kSign) return std::nullopt;
+    const auto& peer = static_cast<const dkls::SignSession&>(*session_).burned_peer();
+    return peer ? std::optional<int>(*peer) : std::nullopt;
+  }
+
  private:
   SetupBody setup_;
   std::optional<KeyRecord> key_;
@@ -121,9 +137,9 @@ Result<std::vector<uint16_t>> SignerIndices(const SetupBody& setup, const KeyRec
 }  // namespace
 
 Result<std::unique_ptr<ProtocolSession>> DklsProtocolFactory::Create(
-    const std::string& /*event_id*/, const SetupBody& setup,
-    const coordinator::SessionId& session_id, int my_party, const KeyRecord* key) {
-  ByteSpan sid(session_id.data(), session_id.size());
+    const std::string& /*event_id*/, const SetupBody& setup, const coordinator::SessionId& run_id,
+    int my_party, const KeyRecord* key) {
+  ByteSpan sid(run_id.data(), run_id.size());
   if (my_party < 1 || my_party > dkls::kMaxParties)
     return InvalidArgument("party index out of range");
   const auto me = static_cast<uint16_t>(my_party);
@@ -163,25 +179,46 @@ Result<std::unique_ptr<ProtocolSession>> DklsProtocolFactory::Create(
       std::make_unique<DklsSession>(setup, std::move(key_copy), std::move(session)));
 }
 
-Status DklsProtocolFactory::VerifyResult(const SetupBody& setup, const KeyRecord& key,
-                                         const std::string& result_json) {
+Status DklsProtocolFactory::CanRun(const SetupBody& setup, int my_party, const KeyRecord* key) {
+  if (setup.protocol != ProtocolType::kSign) return Status::Ok();
+  if (!key) return InvalidArgument("sign needs the key share");
+  TSS_ASSIGN_OR_RETURN(auto signers, SignerIndices(setup, *key));
+  TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, dkls::KeyShare::Decode(key->share.span()));
+  for (uint16_t j : signers) {
+    const dkls::PeerMaterial* peer = share.Peer(j);
+    if (j != my_party && peer && peer->burned)
+      return InvalidArgument("our OT material with " + key->participants[j - 1] +
+                             " is burned; the key needs a refresh before we sign with it");
+  }
+  return Status::Ok();
+}
+
+Status DklsProtocolFactory::Burn(KeyRecord& key, int party) {
+  TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, dkls::KeyShare::Decode(key.share.span()));
+  if (party < 1 || party > share.n || party == share.index)
+    return InvalidArgument("no pair with party " + std::to_string(party) + " to burn");
+  TSS_RETURN_IF_ERROR(share.Burn(static_cast<uint16_t>(party)));
+  key.share = share.Encode();
+  return Status::Ok();
+}
+
+Result<std::string> DklsProtocolFactory::AcceptSignature(const SetupBody& setup,
+                                                         const KeyRecord& key,
+                                                         const SignatureBody& sig) {
   if (setup.protocol != ProtocolType::kSign)
     return InvalidArgument("only signatures are reported to observers");
-  json j = json::parse(result_json, nullptr, false);
-  if (!j.is_object() || !j.contains("r") || !j.contains("s") || !j["r"].is_string() ||
-      !j["s"].is_string())
-    return InvalidArgument("result is not a signature");
-  auto r = FromHex(j["r"].get<std::string>());
-  auto s = FromHex(j["s"].get<std::string>());
-  if (!r.ok() || !s.ok() || r->size() != 32 || s->size() != 32)
-    return InvalidArgument("r and s must be 32 bytes");
-  if (!j.contains("public_key") || !j["public_key"].is_string() ||
-      j["public_key"] != ToHex(key.public_key))
-    return InvalidArgument("result names another public key");
-  if (!j.contains("message_hash") || !j["message_hash"].is_string() ||
-      j["message_hash"] != ToHex(setup.message_hash))
-    return InvalidArgument("result names another hash");
-  return crypto::VerifyEcdsa(key.public_key, setup.message_hash, *r, *s);
+  TSS_RETURN_IF_ERROR(crypto::VerifyEcdsa(key.public_key, setup.message_hash, sig.r, sig.s));
+  // The recovery id is part of what we record (chains recover the signer from it): it must
+  // recover this key, or a wrong v would be stored as if verified.
+  TSS_ASSIGN_OR_RETURN(auto r, crypto::Scalar::FromBytes(sig.r));
+  TSS_ASSIGN_OR_RETURN(auto s, crypto::Scalar::FromBytes(sig.s));
+  TSS_ASSIGN_OR_RETURN(crypto::Point recovered,
+                       crypto::RecoverEcdsa(setup.message_hash, r, s, sig.v));
+  auto compressed = recovered.ToBytes();
+  if (!std::equal(compressed.begin(), compressed.end(), key.public_key.begin(),
+                  key.public_key.end()))
+    return InvalidArgument("recovery id " + std::to_string(sig.v) + " does not recover the key");
+  return SignatureJson(setup, key, sig);
 }
 
 }  // namespace tss::node

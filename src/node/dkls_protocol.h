@@ -3,7 +3,8 @@
 // Owns: creating keygen / keyrefresh / sign sessions from a validated setup, carrying their
 // messages as opaque step payloads (checking that a message's claimed sender is the party
 // whose authenticated peer delivered it), turning finished sessions into key records and
-// result JSON, and verifying reported signatures for observers. Must not touch: protocol
+// result JSON, verifying reported signatures whole for observers, and burning a key share's
+// pairwise OT material after a failed check. Must not touch: protocol
 // internals (dkls/) or transport.
 #pragma once
 
@@ -20,10 +21,14 @@ class DklsProtocolFactory final : public coordinator::ProtocolFactory {
   explicit DklsProtocolFactory(crypto::Rng& rng) : rng_(rng) {}
   Result<std::unique_ptr<coordinator::ProtocolSession>> Create(
       const std::string& event_id, const coordinator::SetupBody& setup,
-      const coordinator::SessionId& session_id, int my_party,
+      const coordinator::SessionId& run_id, int my_party,
       const coordinator::KeyRecord* key) override;
-  Status VerifyResult(const coordinator::SetupBody& setup, const coordinator::KeyRecord& key,
-                      const std::string& result_json) override;
+  Status CanRun(const coordinator::SetupBody& setup, int my_party,
+                const coordinator::KeyRecord* key) override;
+  Status Burn(coordinator::KeyRecord& key, int party) override;
+  Result<std::string> AcceptSignature(const coordinator::SetupBody& setup,
+                                      const coordinator::KeyRecord& key,
+                                      const coordinator::SignatureBody& signature) override;
 
  private:
   crypto::Rng& rng_;

@@ -54,7 +54,7 @@ Node::Node(NodeConfig config, NodeParts parts)
   sc.retry_delay_blocks = config_.retry_delay_blocks;
   sessions_ = std::make_unique<sessionmanager::SessionManager>(
       sc, *parts_.events, *parts_.keys, *outbox_, *parts_.blocks, *parts_.clock, *parts_.protocols,
-      *coordinator_);
+      *coordinator_, *parts_.rng);
 }
 
 Node::~Node() {

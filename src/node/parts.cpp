@@ -57,6 +57,7 @@ Result<NodeParts> BuildNodeParts(NodeConfig& config) {
                        libp2p::NewLibp2pNetwork(config.identity_seed.span(), options));
   parts.network = std::make_unique<Libp2pPeerNetwork>(std::move(network));
   TSS_ASSIGN_OR_RETURN(auto store, eventstore::OpenEventStore(config.db_url));
+  eventstore::EventStore* key_states = store.get();  // owned by parts.events
   parts.events = std::make_unique<StoreEventAccess>(std::move(store));
   auto shares = std::make_unique<keyshare::KeyShareStore>(config.home, config.password);
   // A wrong password must stop the node at start, not at its first keyrefresh or sign.
@@ -67,7 +68,7 @@ Result<NodeParts> BuildNodeParts(NodeConfig& config) {
       return Status(opened.status().code(), "cannot open the key share " + key_ids.front() +
                                                 " (wrong password?): " + opened.status().message());
   }
-  parts.keys = std::make_unique<KeyShareAccess>(std::move(shares));
+  parts.keys = std::make_unique<KeyShareAccess>(std::move(shares), key_states);
   parts.protocols = std::make_unique<DklsProtocolFactory>(crypto::SystemRandom());
   parts.registry = std::make_unique<RegistryFile>(config.registry_path);
   parts.blocks = std::make_unique<coordinator::ClockBlockSource>();

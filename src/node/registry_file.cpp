@@ -2,13 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 namespace tss::node {
 
@@ -16,11 +15,54 @@ namespace {
 
 using nlohmann::json;
 
-std::string ReadText(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// Why the open registry `fd` may not be trusted, if it may not.
+Status CheckTrusted(int fd, const std::filesystem::path& p) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0)
+    return IoError("cannot stat " + p.string() + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return {ErrorCode::kPermissionDenied, p.string() + " is not a file"};
+  if (st.st_uid != ::geteuid() && st.st_uid != 0)
+    return {ErrorCode::kPermissionDenied,
+            "the registry " + p.string() + " is owned by uid " + std::to_string(st.st_uid) +
+                ", not by this user (uid " + std::to_string(::geteuid()) +
+                "): anyone who can write it decides whom the node trusts; remove it, or use "
+                "--registry in a folder only you can write"};
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return {ErrorCode::kPermissionDenied,
+            "the registry " + p.string() +
+                " can be written by group or others: chmod 644 it (it decides whom the node "
+                "trusts)"};
+  return Status::Ok();
+}
+
+// The registry's text, or kNotFound, or why it is not to be trusted.
+Result<std::string> ReadTrusted(const std::filesystem::path& p) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return NotFound("no registry at " + p.string());
+    if (errno == ELOOP)
+      return Status(ErrorCode::kPermissionDenied,
+                    "the registry " + p.string() +
+                        " is a symbolic link; point --registry at the "
+                        "file itself");
+    return IoError("cannot open " + p.string() + ": " + std::strerror(errno));
+  }
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }
+  } close{fd};
+  TSS_RETURN_IF_ERROR(CheckTrusted(fd, p));
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return IoError("cannot read " + p.string() + ": " + std::strerror(errno));
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > (16u << 20)) return InvalidArgument(p.string() + " is over 16 MiB");
+  }
+  return text;
 }
 
 json ToJson(const RegistryEntry& e, int64_t now) {
@@ -59,11 +101,12 @@ Result<std::vector<RegistryEntry>> ParseRegistry(std::string_view text) {
 }
 
 Result<std::vector<RegistryEntry>> RegistryFile::Read() {
-  std::error_code ec;
-  if (!std::filesystem::exists(path_, ec))
-    return NotFound("no registry at " + path_.string() +
+  auto text = ReadTrusted(path_);
+  if (!text.ok() && text.status().code() == ErrorCode::kNotFound)
+    return NotFound(text.status().message() +
                     ": start the nodes first (tss node …) or pass --registry");
-  auto parsed = ParseRegistry(ReadText(path_));
+  if (!text.ok()) return text.status();
+  auto parsed = ParseRegistry(*text);
   if (!parsed.ok()) return InvalidArgument(path_.string() + ": " + parsed.status().message());
   return parsed;
 }
@@ -85,9 +128,10 @@ Status RegistryFile::Upsert(const RegistryEntry& own) {
   } unlock{lock};
 
   json nodes = json::array();
-  std::error_code ec;
-  if (std::filesystem::exists(path_, ec)) {
-    json doc = json::parse(ReadText(path_), nullptr, false);
+  auto text = ReadTrusted(path_);
+  if (!text.ok() && text.status().code() != ErrorCode::kNotFound) return text.status();
+  if (text.ok()) {
+    json doc = json::parse(*text, nullptr, false);
     if (doc.is_discarded())
       return InvalidArgument("the registry " + path_.string() +
                              " is not valid JSON; move it away or fix it before starting nodes");
@@ -104,12 +148,14 @@ Status RegistryFile::Upsert(const RegistryEntry& own) {
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
   nodes.push_back(ToJson(own, now));
-  std::string text = json{{"nodes", nodes}}.dump(2) + "\n";
+  std::string out = json{{"nodes", nodes}}.dump(2) + "\n";
 
   std::string tmp = path_.string() + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("cannot write " + tmp + ": " + std::strerror(errno));
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+  // 0644 whatever the umask: readers check that nobody else can write it.
+  bool ok = ::fchmod(fd, 0644) == 0 &&
+            ::write(fd, out.data(), out.size()) == static_cast<ssize_t>(out.size()) &&
             ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path_.c_str()) != 0) {

@@ -5,10 +5,15 @@
 #include <algorithm>
 
 #include "coordinator/selection.h"
+#include "crypto/rng.h"
 
 namespace tss::sessionmanager {
 
 using namespace coordinator;
+
+namespace {
+constexpr size_t kSweepLimit = 1024;  // pending events read per expiry pass
+}
 
 struct SessionManager::Session {
   std::string event_id;
@@ -16,10 +21,11 @@ struct SessionManager::Session {
   SetupBody setup;
   std::string coordinator;
   int my_party = 0;                          // 0: observer (a key holder not signing this time)
+  Contribution contribution{};               // ours, sent in our ACK
   std::map<int, std::string> party_address;  // protocol party index -> validator
   std::map<std::string, int> address_party;
   std::optional<KeyRecord> key;
-  std::unique_ptr<ProtocolSession> protocol;
+  std::unique_ptr<ProtocolSession> protocol;  // created on begin, under the run id
   bool started = false;
   std::vector<std::pair<int, Bytes>> early_steps;
   std::chrono::steady_clock::time_point last_activity;
@@ -27,7 +33,8 @@ struct SessionManager::Session {
 
 SessionManager::SessionManager(SessionManagerConfig config, EventAccess& events, KeyAccess& keys,
                                Outbox& outbox, BlockSource& blocks, Clock& clock,
-                               ProtocolFactory& protocols, Coordinator& coordinator)
+                               ProtocolFactory& protocols, Coordinator& coordinator,
+                               crypto::Rng& rng)
     : config_(std::move(config)),
       events_(events),
       keys_(keys),
@@ -35,7 +42,8 @@ SessionManager::SessionManager(SessionManagerConfig config, EventAccess& events,
       blocks_(blocks),
       clock_(clock),
       protocols_(protocols),
-      coordinator_(coordinator) {}
+      coordinator_(coordinator),
+      rng_(rng) {}
 
 SessionManager::~SessionManager() = default;
 
@@ -63,13 +71,15 @@ void SessionManager::Drop(uint64_t& counter, const std::string& from, const Node
                why);
 }
 
-void SessionManager::Nack(const std::string& to, const NodeMessage& m, const std::string& reason) {
+void SessionManager::Nack(const std::string& to, const NodeMessage& m, const std::string& reason,
+                          std::vector<std::string> refused) {
   spdlog::info("event {}: declining setup from {}: {}", m.event_id, to, reason);
   NodeMessage nack;
   nack.type = MessageType::kNack;
   nack.event_id = m.event_id;
   nack.session_id = m.session_id;
-  nack.reason = reason;
+  nack.reason = reason.substr(0, 1024);
+  nack.refused = std::move(refused);
   outbox_.Send(to, nack);
 }
 
@@ -103,6 +113,9 @@ Status SessionManager::ValidateSetup(const std::string& from, const NodeMessage&
     return InvalidArgument("message hash differs from our event's");
   if (event.chain_path != s.chain_path)
     return InvalidArgument("chain path differs from our event's");
+  if (!s.chain_path.empty())
+    return InvalidArgument(
+        "chain_path asks for a derived key; key derivation is not supported yet");
   const auto& validators = coordinator_.validators();
   for (const auto& p : s.participants)
     if (!std::binary_search(validators.begin(), validators.end(), p))
@@ -137,7 +150,28 @@ Status SessionManager::ValidateSetup(const std::string& from, const NodeMessage&
   for (const auto& p : s.participants)
     if (!std::count(key->participants.begin(), key->participants.end(), p))
       return InvalidArgument("signer " + p + " holds no share of this key");
+  for (const auto& p : s.excluded)
+    if (!std::count(key->participants.begin(), key->participants.end(), p))
+      return InvalidArgument("excluded " + p + " holds no share of this key");
+  // The coordinator may not pick the signers: they are the rule's draw over the holders it
+  // did not exclude, which every participant recomputes.
+  auto signers = SignersFor(key->participants, validators, s.excluded, key->threshold, m.event_id,
+                            s.block_number);
+  if (!signers.ok()) return signers.status();
+  if (*signers != s.participants)
+    return InvalidArgument("the signer set is not the one the selection rule draws");
   return Status::Ok();
+}
+
+std::vector<std::string> SessionManager::Refused(const SetupBody& setup,
+                                                 const KeyRecord& key) const {
+  std::set<std::string> distrusted(key.culprits.begin(), key.culprits.end());
+  if (auto it = unsaved_culprits_.find(key.key_id); it != unsaved_culprits_.end())
+    distrusted.insert(it->second.begin(), it->second.end());
+  std::vector<std::string> refused;
+  for (const auto& p : setup.participants)
+    if (distrusted.count(p)) refused.push_back(p);
+  return refused;
 }
 
 void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) {
@@ -189,11 +223,15 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
   }
   if (!observer) {
     s->my_party = s->address_party[config_.my_address];
-    auto protocol =
-        protocols_.Create(m.event_id, m.setup, m.session_id, s->my_party, key ? &*key : nullptr);
-    if (!protocol.ok())
-      return Nack(from, m, "cannot start the protocol: " + protocol.status().message());
-    s->protocol = std::move(*protocol);
+    if (key && m.setup.protocol == ProtocolType::kSign) {
+      auto refused = Refused(m.setup, *key);
+      if (!refused.empty())
+        return Nack(from, m, "we do not sign with " + refused.front() + " (blamed on this key)",
+                    std::move(refused));
+    }
+    if (Status st = protocols_.CanRun(m.setup, s->my_party, key ? &*key : nullptr); !st.ok())
+      return Nack(from, m, "cannot run the protocol: " + st.message());
+    rng_.Fill(s->contribution);
   }
   s->key = std::move(key);
   if (ev.status == EventStatus::kPending) {
@@ -210,6 +248,7 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
   ack.type = MessageType::kAck;
   ack.event_id = m.event_id;
   ack.session_id = m.session_id;
+  ack.contribution = sessions_[m.event_id]->contribution;
   outbox_.Send(from, ack);
 }
 
@@ -218,7 +257,28 @@ void SessionManager::HandleBegin(const std::string& from, const NodeMessage& m) 
   if (!s) return Drop(drops_.unknown_session, from, m, "no such session");
   if (from != s->coordinator)
     return Drop(drops_.bad_sender, from, m, "begin must come from the coordinator");
-  if (s->started || !s->protocol) return;
+  if (s->started || s->my_party == 0) return;
+  // The run id binds every participant's contribution; ours must be in it, so no coordinator
+  // can make us run under an id we ran before (our contribution is fresh for every setup).
+  const auto& parties = s->setup.participants;
+  auto me = std::find(parties.begin(), parties.end(), config_.my_address) - parties.begin();
+  if (m.contributions.size() != parties.size() ||
+      m.contributions[static_cast<size_t>(me)] != s->contribution)
+    return Drop(drops_.bad_sender, from, m, "begin does not carry our contribution");
+  SessionId run_id = RunId(s->session_id, m.contributions);
+  // Durable before our first protocol message: a run id is refused forever, across restarts.
+  auto recorded = events_.RecordRun(run_id, s->event_id);
+  if (!recorded.ok()) {
+    spdlog::error("event {}: could not record the run: {}", s->event_id,
+                  recorded.status().ToString());
+    return;  // not started: the session expires and the event is retried
+  }
+  if (!*recorded)
+    return Drop(drops_.reused_run, from, m, "run id " + ToHex(run_id) + " was run before");
+  auto protocol =
+      protocols_.Create(s->event_id, s->setup, run_id, s->my_party, s->key ? &*s->key : nullptr);
+  if (!protocol.ok()) return Fail(*s, protocol.status());
+  s->protocol = std::move(*protocol);
   s->started = true;
   s->last_activity = clock_.Now();
   auto out = s->protocol->Start();
@@ -238,7 +298,7 @@ void SessionManager::HandleStep(const std::string& from, const NodeMessage& m) {
   Session* s = Find(m);
   if (!s) return Drop(drops_.unknown_session, from, m, "no such session");
   auto party = s->address_party.find(from);
-  if (party == s->address_party.end() || !s->protocol)
+  if (party == s->address_party.end() || s->my_party == 0)
     return Drop(drops_.bad_sender, from, m, "sender is not a participant of this session");
   s->last_activity = clock_.Now();
   if (!s->started) {
@@ -289,12 +349,12 @@ void SessionManager::Finish(Session& s) {
   else
     spdlog::info("event {}: SUCCESS", s.event_id);
   if (s.setup.protocol == ProtocolType::kSign) SaveSignature(s.event_id, outcome->result_json);
-  if (s.setup.protocol == ProtocolType::kSign && s.key) {
+  if (outcome->signature && s.key) {
     NodeMessage result;
     result.type = MessageType::kResult;
     result.event_id = s.event_id;
     result.session_id = s.session_id;
-    result.payload.assign(outcome->result_json.begin(), outcome->result_json.end());
+    result.signature = *outcome->signature;
     for (const auto& holder : s.key->participants)
       if (!s.address_party.count(holder)) outbox_.Send(holder, result);
   }
@@ -314,6 +374,7 @@ void SessionManager::Fail(Session& s, const Status& why) {
     auto it = s.party_address.find(*why.culprit());
     culprit = it != s.party_address.end() ? it->second : "party " + std::to_string(*why.culprit());
   }
+  Blame(s, why, culprit);
   std::string error = culprit.empty() ? why.message() : "culprit " + culprit + ": " + why.message();
   spdlog::error("event {}: protocol failed: {}", s.event_id, error);
   auto moved = events_.Move(s.event_id, EventStatus::kInProgress, EventStatus::kFailed,
@@ -324,20 +385,49 @@ void SessionManager::Fail(Session& s, const Status& why) {
   sessions_.erase(event_id);
 }
 
+void SessionManager::Blame(Session& s, const Status& why, const std::string& culprit) {
+  if (culprit.empty() || !s.key || s.setup.protocol == ProtocolType::kKeygen) return;
+  std::optional<int> burned = s.protocol ? s.protocol->BurnedPeer() : std::nullopt;
+  // Re-read the key: other sessions of it may have blamed someone since this one loaded it.
+  auto record = keys_.Load(s.key->key_id);
+  Status saved = record.status();
+  if (record.ok()) {
+    if (burned) saved = protocols_.Burn(*record, *burned);
+    if (saved.ok()) {
+      auto& list = record->culprits;
+      if (!std::count(list.begin(), list.end(), culprit)) list.push_back(culprit);
+      std::sort(list.begin(), list.end());
+      saved = keys_.Save(*record, /*replace=*/true);
+    }
+  }
+  if (saved.ok()) {
+    spdlog::warn("key {}: {} blamed ({}){}; it signs with us no more until the key is refreshed",
+                 s.key->key_id, culprit, why.message(),
+                 burned ? ", our OT material with it burned" : "");
+    return;
+  }
+  // The key file could not be rewritten (a disk failure): refuse the culprit for as long as
+  // this process lives; the share file keeps the pair, so operators must refresh the key.
+  unsaved_culprits_[s.key->key_id].insert(culprit);
+  spdlog::critical("key {}: could not record {} as culprit{}: {}; refresh the key", s.key->key_id,
+                   culprit, burned ? " (nor burn its OT pair)" : "", saved.ToString());
+}
+
 void SessionManager::HandleResult(const std::string& from, const NodeMessage& m) {
   Session* s = Find(m);
   if (!s) return Drop(drops_.unknown_session, from, m, "no such session");
-  if (s->protocol || !s->key) return Drop(drops_.bad_sender, from, m, "we take part ourselves");
+  if (s->my_party != 0 || !s->key)
+    return Drop(drops_.bad_sender, from, m, "we take part ourselves");
   if (!s->address_party.count(from))
     return Drop(drops_.bad_sender, from, m, "sender is not a signer");
-  std::string result(m.payload.begin(), m.payload.end());
-  if (Status st = protocols_.VerifyResult(s->setup, *s->key, result); !st.ok())
-    return Drop(drops_.bad_sender, from, m, "result does not verify: " + st.message());
+  auto result = protocols_.AcceptSignature(s->setup, *s->key, m.signature);
+  if (!result.ok())
+    return Drop(drops_.bad_sender, from, m, "result does not verify: " + result.status().message());
   auto moved = events_.Move(s->event_id, EventStatus::kInProgress, EventStatus::kSuccess,
-                            Transition{std::nullopt, result, ""});
+                            Transition{std::nullopt, *result, ""});
   if (moved.ok() && *moved) {
     spdlog::info("event {}: SUCCESS (observed, signature verified)", s->event_id);
-    SaveSignature(s->event_id, result);
+    SaveSignature(s->event_id, *result);
   }
   sessions_.erase(m.event_id);
 }
@@ -360,6 +450,10 @@ void SessionManager::CheckExpiry() {
       spdlog::error("event {}: could not reset: {}", it->first, moved.status().ToString());
     it = sessions_.erase(it);
   }
+  // Reading the pending events fails those that no node can ever process (malformed, or asking
+  // for what this version does not do), at every node, not only at the coordinator.
+  if (auto pending = events_.Pending(block, kSweepLimit); !pending.ok())
+    spdlog::error("reading pending events failed: {}", pending.status().ToString());
   auto expired = events_.ExpirePending(block);
   if (!expired.ok())
     spdlog::error("expiring events failed: {}", expired.status().ToString());

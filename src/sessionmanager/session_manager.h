@@ -1,26 +1,33 @@
 // sessionmanager/session_manager.h — the life of protocol sessions at one node
 // (seed: "sessionmanager/").
 //
-// Owns: turning a valid setup into a session (PENDING → IN_PROGRESS) and an ACK, starting it on
-// begin, routing step messages between the session and the network, finishing it (key share
-// saved or signature recorded, IN_PROGRESS → SUCCESS; protocol error → FAILED naming the
-// culprit), and expiry (inactive session → PENDING at a later block; PENDING past its expiry
-// height → EXPIRED). Every message is checked first: it must come from the validator the
-// session expects, for the session id every participant derives; anything else is dropped and
-// counted. Must not touch: coordination (it forwards ACK/NACK to the Coordinator) or I/O.
-// Single-threaded: the node calls every method from its one loop.
+// Owns: turning a valid setup into a session (PENDING → IN_PROGRESS) and an ACK carrying our
+// fresh contribution to the run id, starting it on begin (once our contribution is in it and
+// the run id is durably recorded as never run before), routing step messages between the
+// session and the network, finishing it (key share saved or signature recorded, IN_PROGRESS →
+// SUCCESS; protocol error → FAILED naming the culprit, recorded against the key, and a pair
+// whose OT material failed a check burned durably first), and expiry (inactive session →
+// PENDING at a later block; PENDING past its expiry height → EXPIRED). Every message is checked
+// first: it must come from the validator the session expects, for the session id every participant
+// derives; anything else is dropped and counted. Must not touch: coordination (it forwards ACK/NACK
+// to the Coordinator) or I/O. Single-threaded: the node calls every method from its one loop.
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "coordinator/coordinator.h"
 #include "coordinator/messages.h"
 #include "coordinator/ports.h"
+
+namespace tss::crypto {
+class Rng;
+}
 
 namespace tss::sessionmanager {
 
@@ -40,6 +47,7 @@ struct DropCounters {
   uint64_t unknown_session = 0;  // no session, or another attempt's session id
   uint64_t invalid_setup = 0;    // setup that does not match our own view of the event
   uint64_t buffer_full = 0;
+  uint64_t reused_run = 0;  // a begin whose run id we had run before (refused)
 };
 
 class SessionManager {
@@ -47,7 +55,8 @@ class SessionManager {
   SessionManager(SessionManagerConfig config, coordinator::EventAccess& events,
                  coordinator::KeyAccess& keys, coordinator::Outbox& outbox,
                  coordinator::BlockSource& blocks, coordinator::Clock& clock,
-                 coordinator::ProtocolFactory& protocols, coordinator::Coordinator& coordinator);
+                 coordinator::ProtocolFactory& protocols, coordinator::Coordinator& coordinator,
+                 crypto::Rng& rng);
   ~SessionManager();
 
   // Entry point for every message from the network; `from` is the validator address the
@@ -69,12 +78,19 @@ class SessionManager {
   Status ValidateSetup(const std::string& from, const NodeMessage& m,
                        const coordinator::EventView& event,
                        std::optional<coordinator::KeyRecord>& key);
+  // The signers of `setup` we will not sign with on this key (culprits we blamed).
+  std::vector<std::string> Refused(const coordinator::SetupBody& setup,
+                                   const coordinator::KeyRecord& key) const;
+  // Burns the failed pair (if any) and records the culprit against the session's key, durably,
+  // before the failure is reported.
+  void Blame(Session& s, const Status& why, const std::string& culprit);
   void Deliver(Session& s, int from_party, ByteSpan payload);
   void Route(Session& s, std::vector<coordinator::ProtocolSession::Outgoing> out);
   void Finish(Session& s);
   void Fail(Session& s, const Status& why);
   void SaveSignature(const std::string& event_id, const std::string& result_json);
-  void Nack(const std::string& to, const NodeMessage& m, const std::string& reason);
+  void Nack(const std::string& to, const NodeMessage& m, const std::string& reason,
+            std::vector<std::string> refused = {});
   void Drop(uint64_t& counter, const std::string& from, const NodeMessage& m,
             const std::string& why);
 
@@ -86,7 +102,11 @@ class SessionManager {
   coordinator::Clock& clock_;
   coordinator::ProtocolFactory& protocols_;
   coordinator::Coordinator& coordinator_;
+  crypto::Rng& rng_;
   std::map<std::string, std::unique_ptr<Session>> sessions_;  // by event id
+  // Culprits whose record could not be written to the key file (a disk failure): still refused
+  // until restart. By key id.
+  std::map<std::string, std::set<std::string>> unsaved_culprits_;
   DropCounters drops_;
 };
 

@@ -13,6 +13,7 @@ KeyRecord Sample() {
   r.public_key = Bytes(33, 2);
   Bytes share(500, 9);
   r.share = SecureBytes(share);
+  r.culprits = {"c"};
   return r;
 }
 
@@ -25,6 +26,8 @@ TEST(KeyRecord, RoundTrip) {
   EXPECT_EQ(back->participants, r.participants);
   EXPECT_EQ(back->threshold, r.threshold);
   EXPECT_EQ(back->public_key, r.public_key);
+  EXPECT_EQ(back->culprits, r.culprits);
+  EXPECT_TRUE(back->NeedsRefresh());
   EXPECT_TRUE(std::equal(back->share.span().begin(), back->share.span().end(),
                          r.share.span().begin(), r.share.span().end()));
 }
@@ -39,6 +42,20 @@ TEST(KeyRecord, TruncationsAndBadFieldsAreRefused) {
   bad = Sample();
   bad.public_key = Bytes(32, 2);
   EXPECT_FALSE(DecodeKeyRecord(EncodeKeyRecord(bad).span()).ok());
+}
+
+TEST(KeyRecord, VersionOneDecodesWithoutCulprits) {
+  KeyRecord r = Sample();
+  r.culprits.clear();
+  SecureBytes enc = EncodeKeyRecord(r);
+  // Version 1 is version 2 without the trailing culprit count.
+  Bytes v1(enc.span().begin(), enc.span().end() - 1);
+  v1[0] = 1;
+  auto back = DecodeKeyRecord(v1);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->culprits.empty());
+  v1[0] = 3;
+  EXPECT_FALSE(DecodeKeyRecord(v1).ok());
 }
 
 }  // namespace

@@ -17,6 +17,7 @@ NodeMessage SampleSetup() {
   m.setup.participants = {"val-a", "val-b", "val-c"};
   m.setup.key_id = "key-1";
   m.setup.message_hash = Bytes(32, 0xab);
+  m.setup.excluded = {"val-d", "val-e"};
   return m;
 }
 
@@ -28,8 +29,18 @@ TEST(NodeMessage, RoundTripsEveryType) {
     m.type = t;
     m.event_id = "ev-2";
     m.session_id.fill(1);
-    if (t == MessageType::kNack) m.reason = "unknown event";
-    if (t == MessageType::kStep || t == MessageType::kResult) m.payload = Bytes(1000, 3);
+    if (t == MessageType::kAck) m.contribution.fill(0x5a);
+    if (t == MessageType::kNack) {
+      m.reason = "unknown event";
+      m.refused = {"val-c"};
+    }
+    if (t == MessageType::kBegin) m.contributions = {Contribution{1}, Contribution{2}};
+    if (t == MessageType::kStep) m.payload = Bytes(1000, 3);
+    if (t == MessageType::kResult) {
+      m.signature.r.fill(1);
+      m.signature.s.fill(2);
+      m.signature.v = 3;
+    }
     all.push_back(m);
   }
   for (const auto& m : all) {
@@ -66,6 +77,16 @@ TEST(NodeMessage, BadFieldsAreRefused) {
   m.setup.key_id.clear();
   refuse(m, "need a key id");
   m = SampleSetup();
+  m.setup.excluded = {"b", "a"};
+  refuse(m, "excluded must be sorted");
+  m = SampleSetup();
+  m.setup.excluded = {"a", "a"};
+  refuse(m, "duplicate");
+  m = SampleSetup();
+  m.setup.protocol = ProtocolType::kKeyrefresh;
+  m.setup.message_hash.clear();
+  refuse(m, "only sign excludes");
+  m = SampleSetup();
   m.event_id = "";
   refuse(m, "event id");
   m = SampleSetup();
@@ -73,11 +94,47 @@ TEST(NodeMessage, BadFieldsAreRefused) {
   refuse(m, "event id");
 
   Bytes enc = SampleSetup().Encode();
-  enc[0] = 2;
+  enc[0] = 1;  // the version before single-use runs
   EXPECT_FALSE(NodeMessage::Decode(enc).ok());
-  enc[0] = 1;
+  enc[0] = NodeMessage::kVersion;
   enc[1] = 7;
   EXPECT_FALSE(NodeMessage::Decode(enc).ok());
+
+  NodeMessage result;
+  result.type = MessageType::kResult;
+  result.event_id = "ev";
+  result.signature.v = 4;
+  refuse(result, "recovery id");
+  NodeMessage begin;
+  begin.type = MessageType::kBegin;
+  begin.event_id = "ev";
+  begin.contributions = {Contribution{}};
+  refuse(begin, "contribution count");
+  for (auto* bad : {&result, &begin}) {  // every truncation of the new bodies
+    if (bad == &begin) begin.contributions.push_back(Contribution{});
+    if (bad == &result) result.signature.v = 1;
+    Bytes e = bad->Encode();
+    for (size_t n = 0; n < e.size(); ++n)
+      EXPECT_FALSE(NodeMessage::Decode(ByteSpan(e.data(), n)).ok()) << n;
+  }
+}
+
+TEST(NodeMessage, RunIdBindsEveryContributionAndItsPlace) {
+  SessionId sid{};
+  sid.fill(9);
+  std::vector<Contribution> c = {Contribution{1}, Contribution{2}, Contribution{3}};
+  SessionId base = RunId(sid, c);
+  EXPECT_EQ(RunId(sid, c), base);
+  auto swapped = c;
+  std::swap(swapped[0], swapped[1]);
+  EXPECT_NE(RunId(sid, swapped), base);
+  auto changed = c;
+  changed[2][31] ^= 1;
+  EXPECT_NE(RunId(sid, changed), base);
+  SessionId other = sid;
+  other[0] ^= 1;
+  EXPECT_NE(RunId(other, c), base);
+  EXPECT_NE(RunId(sid, {c[0], c[1]}), base);
 }
 
 TEST(ProtocolType, Names) {

@@ -190,6 +190,49 @@ TEST_P(EventStoreTest, ReopeningKeepsEverything) {
   EXPECT_EQ((*store_->GetEvent("keep"))->status, S::kInProgress);
 }
 
+// A run id is recorded once, ever: a second record of it (also after reopening, as after a
+// restart, and from a second connection at once) says it was seen.
+TEST_P(EventStoreTest, ARunIdIsRecordedOnceAndRefusedForever) {
+  REQUIRE_STORE();
+  auto first = store_->RecordRun("ab01", "ev-1");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(*first);
+  EXPECT_FALSE(*store_->RecordRun("ab01", "ev-2"));
+  EXPECT_TRUE(*store_->RecordRun("ab02", "ev-1"));
+  store_.reset();
+  store_ = Open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_FALSE(*store_->RecordRun("ab01", "ev-1"));
+  auto second = Open();
+  std::atomic<int> winners{0};
+  std::thread a([&] { winners += *store_->RecordRun("ab03", "x") ? 1 : 0; });
+  std::thread b([&] { winners += *second->RecordRun("ab03", "x") ? 1 : 0; });
+  a.join();
+  b.join();
+  EXPECT_EQ(winners, 1);
+  EXPECT_FALSE(store_->RecordRun("", "x").ok());
+}
+
+TEST_P(EventStoreTest, KeyStatesAreUpsertedAndListed) {
+  REQUIRE_STORE();
+  KeyState k{"key-b", "02ab", true, {"validator-2", "validator-3"}};
+  ASSERT_TRUE(store_->SaveKeyState(k).ok());
+  ASSERT_TRUE(store_->SaveKeyState({"key-a", "03cd", false, {}}).ok());
+  auto list = store_->ListKeyStates();
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].key_id, "key-a");
+  EXPECT_FALSE((*list)[0].needs_refresh);
+  EXPECT_TRUE((*list)[0].culprits.empty());
+  EXPECT_EQ((*list)[1].culprits, k.culprits);
+  EXPECT_TRUE((*list)[1].needs_refresh);
+  ASSERT_TRUE(store_->SaveKeyState({"key-b", "02ab", false, {}}).ok());  // after a refresh
+  list = store_->ListKeyStates();
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_FALSE((*list)[1].needs_refresh);
+  EXPECT_TRUE((*list)[1].culprits.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, EventStoreTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

@@ -143,7 +143,8 @@ class ClusterTest : public ::testing::Test {
     parts.events = std::make_unique<StoreEventAccess>(std::move(*store));
     SecureBytes pw(AsBytes("test password"));
     parts.keys = std::make_unique<KeyShareAccess>(
-        std::make_unique<keyshare::KeyShareStore>(m.home, pw, keyshare::KdfParams{1, 8192}));
+        std::make_unique<keyshare::KeyShareStore>(m.home, pw, keyshare::KdfParams{1, 8192}),
+        m.events);
     parts.protocols = std::make_unique<DklsProtocolFactory>(crypto::SystemRandom());
     parts.registry = std::make_unique<RegistryFile>(registry_);
     parts.blocks = std::make_unique<BlocksRef>(blocks_);

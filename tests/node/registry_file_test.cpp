@@ -1,6 +1,7 @@
 #include "node/registry_file.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,6 +101,52 @@ TEST(RegistryFile, UpsertKeepsOddEntriesOfOthers) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("\"validator_address\": 7"), std::string::npos) << text;
   EXPECT_NE(text.find("\"v1\""), std::string::npos) << text;
+  std::filesystem::remove(path);
+}
+
+// The registry decides whom a node trusts: a file anyone else can write is refused, on read and
+// before a write, and the node's own writes leave it 0644 whatever the umask.
+TEST(RegistryFile, AFileOthersCanWriteOrOwnIsRefused) {
+  auto path = TempPath("loose");
+  RegistryFile r(path);
+  ASSERT_TRUE(r.Upsert({"v1", "peer1", {}, "db1"}).ok());
+  ASSERT_TRUE(r.Read().ok());
+
+  for (auto mode : {0666, 0664, 0646}) {
+    std::filesystem::permissions(path, static_cast<std::filesystem::perms>(mode));
+    auto read = r.Read();
+    ASSERT_FALSE(read.ok()) << std::oct << mode;
+    EXPECT_EQ(read.status().code(), ErrorCode::kPermissionDenied);
+    EXPECT_NE(read.status().message().find("group or others"), std::string::npos);
+    Status write = r.Upsert({"v2", "peer2", {}, "db2"});
+    EXPECT_EQ(write.code(), ErrorCode::kPermissionDenied) << write.ToString();
+  }
+  std::filesystem::permissions(path, static_cast<std::filesystem::perms>(0644));
+  ASSERT_TRUE(r.Read().ok());
+
+  if (::geteuid() == 0) {                               // only root can hand a file to another user
+    ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);  // nobody
+    auto read = r.Read();
+    ASSERT_FALSE(read.ok());
+    EXPECT_EQ(read.status().code(), ErrorCode::kPermissionDenied);
+    EXPECT_NE(read.status().message().find("owned by uid 65534"), std::string::npos);
+    EXPECT_EQ(r.Upsert({"v2", "peer2", {}, "db2"}).code(), ErrorCode::kPermissionDenied);
+    ASSERT_EQ(::chown(path.c_str(), 0, 0), 0);
+  }
+
+  auto link = TempPath("link");
+  std::filesystem::create_symlink(path, link);
+  auto via_link = RegistryFile(link).Read();
+  ASSERT_FALSE(via_link.ok());
+  EXPECT_EQ(via_link.status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_NE(via_link.status().message().find("symbolic link"), std::string::npos);
+  std::filesystem::remove(link);
+
+  mode_t old = ::umask(0);
+  ASSERT_TRUE(r.Upsert({"v3", "peer3", {}, "db3"}).ok());
+  ::umask(old);
+  EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::all,
+            static_cast<std::filesystem::perms>(0644));
   std::filesystem::remove(path);
 }
 

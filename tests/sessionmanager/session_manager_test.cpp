@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -103,7 +104,8 @@ class SessionManagerTest : public ::testing::Test {
       v->events = std::make_unique<node::StoreEventAccess>(std::move(*store));
       SecureBytes pw(AsBytes("password"));
       v->keys = std::make_unique<node::KeyShareAccess>(
-          std::make_unique<keyshare::KeyShareStore>(home, pw, keyshare::KdfParams{1, 8192}));
+          std::make_unique<keyshare::KeyShareStore>(home, pw, keyshare::KdfParams{1, 8192}),
+          v->store);
       v->rng = std::make_unique<crypto::DeterministicRng>(100 + i);
       v->protocols = std::make_unique<node::DklsProtocolFactory>(*v->rng);
       v->outbox = std::make_unique<QueueOutbox>(v->address, queue_);
@@ -118,13 +120,31 @@ class SessionManagerTest : public ::testing::Test {
       sc.my_address = v->address;
       sc.session_expiry = 180s;
       sc.retry_delay_blocks = 5;
-      v->sessions = std::make_unique<SessionManager>(sc, *v->events, *v->keys, *v->outbox, blocks_,
-                                                     clock_, *v->protocols, *v->coordinator);
+      v->sessions =
+          std::make_unique<SessionManager>(sc, *v->events, *v->keys, *v->outbox, blocks_, clock_,
+                                           *v->protocols, *v->coordinator, *v->rng);
       validators_.push_back(std::move(v));
     }
   }
 
   Validator& V(size_t i) { return *validators_[i]; }
+
+  // What a restart leaves of a validator: its database and key files. Sessions are new, and its
+  // randomness comes from `seed`.
+  void Restart(Validator& v, uint64_t seed) {
+    v.rng = std::make_unique<crypto::DeterministicRng>(seed);
+    v.protocols = std::make_unique<node::DklsProtocolFactory>(*v.rng);
+    SessionManagerConfig sc;
+    sc.my_address = v.address;
+    v.sessions = std::make_unique<SessionManager>(sc, *v.events, *v.keys, *v.outbox, blocks_,
+                                                  clock_, *v.protocols, *v.coordinator, *v.rng);
+    ASSERT_TRUE(v.events->ResetInProgressToPending().ok());
+  }
+  size_t IndexOf(const std::string& address) {
+    for (size_t i = 0; i < validators_.size(); ++i)
+      if (validators_[i]->address == address) return i;
+    return validators_.size();
+  }
   Validator* ByAddress(const std::string& a) {
     for (auto& v : validators_)
       if (v->address == a) return v.get();
@@ -424,35 +444,42 @@ TEST_F(SessionManagerTest, CrashRecoveryPutsInProgressEventsBackToPending) {
   EXPECT_EQ(Get(1, id).status, eventstore::Status::kPending);
 }
 
-TEST_F(SessionManagerTest, ObserverRecordsOnlyAResultWhoseSignatureVerifies) {
+// An observer's only evidence is the signature a signer reports: r, s and the recovery id are
+// each checked, and a result with any of them wrong is not recorded.
+TEST_F(SessionManagerTest, ObserverRecordsOnlyAResultWhoseSignatureVerifiesWhole) {
   MakeValidators(4);
   std::string key_id = Keygen();
-  std::string id = CreateEverywhere("SIGN", key_id, Hash("observed"));
-  Coordinator().coordinator->Poll();
-  std::string observer;
-  Pump([&](Envelope& e) {
-    NodeMessage m = Decoded(e);
-    if (m.type == MessageType::kSetup && observer.empty())
-      for (auto& v : validators_)
-        if (!std::count(m.setup.participants.begin(), m.setup.participants.end(), v->address))
-          observer = v->address;
-    if (m.type == MessageType::kResult) {
-      auto j = nlohmann::json::parse(std::string(m.payload.begin(), m.payload.end()));
-      std::string s = j["s"];
-      s[10] = s[10] == '0' ? '1' : '0';  // a forged signature
-      j["s"] = s;
-      std::string text = j.dump();
-      m.payload.assign(text.begin(), text.end());
-      e.bytes = m.Encode();
-    }
-    return true;
-  });
-  ASSERT_FALSE(observer.empty());
-  Validator* obs = ByAddress(observer);
-  auto e = obs->store->GetEvent(id);
-  ASSERT_TRUE(e.ok() && e->has_value());
-  EXPECT_EQ((*e)->status, eventstore::Status::kInProgress);  // no forged result recorded
-  EXPECT_GE(obs->sessions->drops().bad_sender, 1u);
+  for (int forge : {0, 1, 2}) {  // s changed; v flipped; v of the other parity and x overflow
+    std::string id =
+        CreateEverywhere("SIGN", key_id, Hash(("observed " + std::to_string(forge)).c_str()));
+    blocks_.block += 1;  // a new draw
+    Coordinator().coordinator->Poll();
+    std::string observer;
+    Pump([&](Envelope& e) {
+      NodeMessage m = Decoded(e);
+      if (m.type == MessageType::kSetup && observer.empty())
+        for (auto& v : validators_)
+          if (!std::count(m.setup.participants.begin(), m.setup.participants.end(), v->address))
+            observer = v->address;
+      if (m.type == MessageType::kResult) {
+        if (forge == 0) m.signature.s[10] ^= 1;
+        if (forge == 1) m.signature.v ^= 1;
+        if (forge == 2) m.signature.v ^= 3;
+        e.bytes = m.Encode();
+      }
+      return true;
+    });
+    ASSERT_FALSE(observer.empty());
+    Validator* obs = ByAddress(observer);
+    auto e = obs->store->GetEvent(id);
+    ASSERT_TRUE(e.ok() && e->has_value());
+    EXPECT_EQ((*e)->status, eventstore::Status::kInProgress) << forge;  // nothing recorded
+    EXPECT_GE(obs->sessions->drops().bad_sender, static_cast<uint64_t>(forge + 1));
+  }
+  // Unforged, the observer records exactly what the signers did.
+  std::string id = CreateEverywhere("SIGN", key_id, Hash("observed honestly"));
+  auto sig = RunToSuccess(id);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(nlohmann::json::parse(Get(i, id).result), sig);
 }
 
 // Parties of one run switching to another at different moments is how a keygen ends with some
@@ -551,6 +578,151 @@ TEST_F(SessionManagerTest, KeygenWithoutEveryValidatorWeSeeIsDeclined) {
   EXPECT_EQ(Statuses(id), All(eventstore::Status::kPending));
   ASSERT_FALSE(nacks.empty());
   EXPECT_NE(nacks[0].find("every registered validator"), std::string::npos) << nacks[0];
+}
+
+// Finding 2 of the session-safety review: the session id is a hash of what the coordinator
+// chose, so a malicious coordinator could re-run an id (after an expiry, or after a restart put
+// the event back to PENDING) and replay its own round-1 message; an honest signer's answers
+// under the same OT keys would then leak its nonce. Every participant now adds a fresh
+// contribution in its ACK, so an old BEGIN is refused, a new one gives a new run id under which
+// the replayed round 1 is refused, and a run id is recorded durably before the first message.
+TEST_F(SessionManagerTest, ARunIdIsNeverRunTwiceEvenAfterARestartOrARepeatedSetup) {
+  MakeValidators(4);
+  std::string key_id = Keygen();
+  std::string id = CreateEverywhere("SIGN", key_id, Hash("replayed"));
+  Validator& coord = Coordinator();
+  // Every other validator draws from a known seed from here on, so a restart can repeat it.
+  for (auto& v : validators_)
+    if (v.get() != &coord) Restart(*v, 7000 + IndexOf(v->address));
+  coord.coordinator->Poll();
+  // The first attempt: keep the coordinator's setup and begin for the victim, and the
+  // coordinator-signer's round-1 steps; lose every round-2 step so the run stalls.
+  std::string victim;
+  Envelope setup_to_victim, begin_to_victim;
+  std::vector<Envelope> round1_from_coord;
+  std::map<std::string, int> steps_from;
+  Pump([&](Envelope& e) {
+    NodeMessage m = Decoded(e);
+    if (m.type == MessageType::kSetup && victim.empty()) {
+      for (const auto& p : m.setup.participants)
+        if (p != coord.address) victim = p;
+      EXPECT_TRUE(
+          std::count(m.setup.participants.begin(), m.setup.participants.end(), coord.address))
+          << "the draw left the coordinator out; pick another block";
+    }
+    if (m.type == MessageType::kSetup && e.to == victim) setup_to_victim = e;
+    if (m.type == MessageType::kBegin && e.to == victim) begin_to_victim = e;
+    if (m.type != MessageType::kStep) return true;
+    if (++steps_from[e.from + e.to] > 1) return false;  // round 2 and on: lost
+    if (e.from == coord.address && e.to == victim) round1_from_coord.push_back(e);
+    return true;
+  });
+  ASSERT_FALSE(victim.empty());
+  ASSERT_FALSE(round1_from_coord.empty());
+  Validator& v = *ByAddress(victim);
+  EXPECT_EQ(Get(0, id).status, eventstore::Status::kInProgress);
+
+  // The victim restarts: sessions gone, the event back to PENDING (node.cpp's start order).
+  // Its randomness repeats too (the same seed), the worst case for freshness.
+  Restart(v, 7000 + IndexOf(victim));
+
+  // The coordinator replays its setup, then the old begin.
+  Deliver(setup_to_victim);
+  ASSERT_EQ(queue_.size(), 1u);
+  NodeMessage ack = Decoded(queue_.front());
+  ASSERT_EQ(ack.type, MessageType::kAck);
+  queue_.clear();
+  Deliver(begin_to_victim);
+  // Same seed, same contribution, same run id: refused because it was recorded before.
+  EXPECT_EQ(v.sessions->drops().reused_run, 1u);
+  EXPECT_TRUE(queue_.empty()) << "the victim sent a protocol message under a reused run id";
+
+  // With fresh randomness (as in production) its contribution differs, the old begin does not
+  // carry it, and a begin that does gives a new run id under which the replayed round 1 fails.
+  Restart(v, 999);
+  Deliver(setup_to_victim);
+  ASSERT_EQ(queue_.size(), 1u);
+  NodeMessage ack2 = Decoded(queue_.front());
+  queue_.clear();
+  EXPECT_NE(ack2.contribution, ack.contribution);
+  uint64_t bad_before = v.sessions->drops().bad_sender;
+  Deliver(begin_to_victim);
+  EXPECT_EQ(v.sessions->drops().bad_sender, bad_before + 1);  // not our contribution
+  EXPECT_TRUE(queue_.empty());
+  NodeMessage begin = Decoded(begin_to_victim);
+  auto parties = Decoded(setup_to_victim).setup.participants;
+  begin.contributions[std::find(parties.begin(), parties.end(), victim) - parties.begin()] =
+      ack2.contribution;
+  Envelope fresh_begin = begin_to_victim;
+  fresh_begin.bytes = begin.Encode();
+  Deliver(fresh_begin);
+  EXPECT_FALSE(queue_.empty());  // the victim's round 1 under the new run id
+  queue_.clear();
+  for (const auto& step : round1_from_coord) Deliver(step);
+  auto e = Get(IndexOf(victim), id);
+  EXPECT_EQ(e.status, eventstore::Status::kFailed);
+  EXPECT_NE(e.error.find("culprit " + coord.address), std::string::npos) << e.error;
+  EXPECT_TRUE(queue_.empty()) << "the victim answered a replayed round 1";
+}
+
+// Finding 4: the coordinator may not choose the signers. A setup whose signer set is not the
+// rule's draw (here: the coordinator swaps a drawn signer for another holder, re-deriving the
+// session id as a malicious coordinator would) is declined by every participant.
+TEST_F(SessionManagerTest, ASignerSetThatIsNotTheRulesDrawIsDeclined) {
+  MakeValidators(4);
+  std::string key_id = Keygen();
+  std::string id = CreateEverywhere("SIGN", key_id, Hash("forged set"));
+  Coordinator().coordinator->Poll();
+  int setups = 0, nacks = 0;
+  Pump([&](Envelope& e) {
+    NodeMessage m = Decoded(e);
+    if (m.type == MessageType::kSetup) {
+      auto& p = m.setup.participants;
+      for (auto& v : validators_)
+        if (!std::count(p.begin(), p.end(), v->address)) {
+          p.back() = v->address;  // the holder the draw left out
+          break;
+        }
+      std::sort(p.begin(), p.end());
+      m.session_id = coordinator::DeriveSessionId(m.event_id, m.setup);
+      e.bytes = m.Encode();
+      ++setups;
+    }
+    if (m.type == MessageType::kNack) {
+      ++nacks;
+      EXPECT_NE(m.reason.find("selection rule"), std::string::npos) << m.reason;
+    }
+    return true;
+  });
+  EXPECT_EQ(setups, 4);
+  EXPECT_EQ(nacks, 3);  // every signer of the forged set
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(Get(i, id).attempts, 0) << i;
+  // Excluding a holder without cause is also checked against the rule: the draw over the
+  // remaining holders must match, and an excluded validator must hold a share.
+  EXPECT_EQ(Statuses(id), All(eventstore::Status::kPending));
+}
+
+// Finding 3: chain_path was carried and hashed but no key was derived, so a request for a
+// derived key got a signature by the root key. Until derivation exists such an event fails at
+// every node, with a clear error, and nothing is signed.
+TEST_F(SessionManagerTest, ASignEventWithAChainPathFailsEverywhereUnsigned) {
+  MakeValidators(3);
+  std::string key_id = Keygen();
+  eventstore::Event e;
+  e.event_id = "derived";
+  e.block_number = blocks_.block;
+  e.protocol_type = "SIGN";
+  e.event_data = node::EncodeEventData(key_id, Hash("derived"), "m/44'/60'/0'/0/0");
+  for (auto& v : validators_) ASSERT_TRUE(v->store->CreateEvent(e).ok());
+  Coordinator().coordinator->Poll();
+  EXPECT_TRUE(queue_.empty());  // nothing coordinated
+  for (auto& v : validators_) v->sessions->CheckExpiry();
+  for (size_t i = 0; i < 3; ++i) {
+    auto got = Get(i, "derived");
+    EXPECT_EQ(got.status, eventstore::Status::kFailed) << i;
+    EXPECT_NE(got.error.find("key derivation is not supported"), std::string::npos) << got.error;
+    EXPECT_TRUE(got.result.empty());
+  }
 }
 
 }  // namespace

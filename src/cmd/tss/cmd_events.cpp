@@ -155,6 +155,39 @@ void Submit(const CommonFlags& f, const std::string& protocol, const std::string
   }
 }
 
+// `tss status --keys`: each node's view of each key it holds.
+void PrintKeyStates(std::vector<NodeDb>& nodes, bool as_json) {
+  json out = json::object();
+  for (auto& n : nodes) {
+    auto states = n.store->ListKeyStates();
+    if (!states.ok()) Fail(kExitFailure, n.validator + ": " + states.status().message());
+    json list = json::array();
+    for (const auto& k : *states)
+      list.push_back({{"key_id", k.key_id},
+                      {"public_key", k.public_key},
+                      {"needs_refresh", k.needs_refresh},
+                      {"culprits", k.culprits}});
+    out[n.validator] = list;
+  }
+  if (as_json) {
+    std::cout << out.dump() << "\n";
+    return;
+  }
+  for (auto& [validator, list] : out.items()) {
+    std::cout << validator << "\n";
+    for (auto& k : list) {
+      std::cout << "  " << k["key_id"].get<std::string>() << "  "
+                << k["public_key"].get<std::string>();
+      if (k["needs_refresh"].get<bool>()) {
+        std::string culprits;
+        for (auto& c : k["culprits"]) culprits += " " + c.get<std::string>();
+        std::cout << "  NEEDS REFRESH (blamed:" << culprits << ")";
+      }
+      std::cout << "\n";
+    }
+  }
+}
+
 void AddCommon(CLI::App* cmd, CommonFlags& f, bool can_wait) {
   cmd->add_option("--registry", f.registry,
                   "Validator registry (default $TSS_REGISTRY or /tmp/tss-nodes.json)");
@@ -224,11 +257,17 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
 
   auto st = std::make_shared<CommonFlags>();
   auto event_id = std::make_shared<std::string>();
-  auto* status = app.add_subcommand("status", "Show every node's view of events");
+  auto keys = std::make_shared<bool>(false);
+  auto* status = app.add_subcommand("status", "Show every node's view of events (or of keys)");
   AddCommon(status, *st, false);
-  status->add_option("--event-id", *event_id, "Only this event");
-  status->callback([st, event_id] {
+  auto* event_opt = status->add_option("--event-id", *event_id, "Only this event");
+  status
+      ->add_flag("--keys", *keys,
+                 "Show every node's keys instead: culprits it blamed, whether a refresh is due")
+      ->excludes(event_opt);
+  status->callback([st, event_id, keys] {
     auto nodes = OpenAll(*st);
+    if (*keys) return PrintKeyStates(nodes, st->json_out);
     json out = json::object();
     for (auto& n : nodes) {
       json list = json::array();
