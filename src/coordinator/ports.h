@@ -135,6 +135,7 @@ class ProtocolSession {
   virtual ~ProtocolSession() = default;
   virtual Result<std::vector<Outgoing>> Start() = 0;
   // Errors name the culprit party (Status::culprit()) when one can be blamed.
+  // kNotFound: the message belongs to another run of this attempt (dropped, nobody blamed).
   virtual Result<std::vector<Outgoing>> Handle(int from_party, ByteSpan payload) = 0;
   virtual bool Done() const = 0;
   virtual Result<Outcome> Finish() = 0;

@@ -62,12 +62,21 @@ class DklsSession final : public ProtocolSession {
     if (message->from != from_party)
       return ProtocolAbort(from_party,
                            "message claims to come from party " + std::to_string(message->from));
+    // A message of another run is not blamed on its sender: a coordinator that sent different
+    // participants different contributions in BEGIN puts honest parties in different runs, and
+    // blaming each other is what it would want. Such a message is dropped; the run stalls and
+    // expires.
+    if (message->session != session_->session_tag())
+      return Status(ErrorCode::kNotFound, "a message of another run");
     // A transport that retries an unacknowledged write can deliver a message twice. An exact
     // copy carries nothing new, so it is dropped here; a *different* message for a round the
     // sender already spoke in is equivocation, which the session itself refuses and blames.
     if (!seen_.insert(crypto::Sha256(payload)).second) return std::vector<Outgoing>{};
-    TSS_ASSIGN_OR_RETURN(auto out, session_->Handle(*message));
-    return ToOutgoing(out);
+    auto out = session_->Handle(*message);
+    // Keygen and refresh payloads carry secret share evaluations f_i(j): this copy goes now.
+    Wipe(message->payload.data(), message->payload.size());
+    if (!out.ok()) return out.status();
+    return ToOutgoing(*out);
   }
 
   bool Done() const override { return session_->Done(); }

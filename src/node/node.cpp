@@ -160,13 +160,17 @@ void Node::OnNetworkMessage(const std::string& peer_id, Bytes bytes) {
     ++stats_.messages_in;
   }
   auto message = NodeMessage::Decode(bytes);
+  Wipe(bytes.data(), bytes.size());  // a step may carry secret share evaluations
   if (!message.ok()) {
     std::lock_guard lock(mu_);
     ++stats_.dropped_undecodable;
     spdlog::warn("dropped a message from {}: {}", from, message.status().message());
     return;
   }
-  loop_.Post([this, from, m = std::move(*message)] { sessions_->HandleIncomingMessage(from, m); });
+  loop_.Post([this, from, m = std::move(*message)]() mutable {
+    sessions_->HandleIncomingMessage(from, m);
+    Wipe(m.payload.data(), m.payload.size());
+  });
 }
 
 void Node::Send(const std::string& to, const NodeMessage& message) {

@@ -29,6 +29,13 @@ struct SessionManager::Session {
   bool started = false;
   std::vector<std::pair<int, Bytes>> early_steps;
   std::chrono::steady_clock::time_point last_activity;
+
+  Session() = default;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session() {
+    for (auto& [party, payload] : early_steps) Wipe(payload.data(), payload.size());
+  }
 };
 
 SessionManager::SessionManager(SessionManagerConfig config, EventAccess& events, KeyAccess& keys,
@@ -165,12 +172,9 @@ Status SessionManager::ValidateSetup(const std::string& from, const NodeMessage&
 
 std::vector<std::string> SessionManager::Refused(const SetupBody& setup,
                                                  const KeyRecord& key) const {
-  std::set<std::string> distrusted(key.culprits.begin(), key.culprits.end());
-  if (auto it = unsaved_culprits_.find(key.key_id); it != unsaved_culprits_.end())
-    distrusted.insert(it->second.begin(), it->second.end());
   std::vector<std::string> refused;
   for (const auto& p : setup.participants)
-    if (distrusted.count(p)) refused.push_back(p);
+    if (std::count(key.culprits.begin(), key.culprits.end(), p)) refused.push_back(p);
   return refused;
 }
 
@@ -224,6 +228,8 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
   if (!observer) {
     s->my_party = s->address_party[config_.my_address];
     if (key && m.setup.protocol == ProtocolType::kSign) {
+      if (unsigned_keys_.count(key->key_id))
+        return Nack(from, m, "a blame on this key could not be stored; it needs a refresh");
       auto refused = Refused(m.setup, *key);
       if (!refused.empty())
         return Nack(from, m, "we do not sign with " + refused.front() + " (blamed on this key)",
@@ -289,8 +295,8 @@ void SessionManager::HandleBegin(const std::string& from, const NodeMessage& m) 
   auto early = std::move(s->early_steps);
   for (auto& [party, payload] : early) {
     auto it = sessions_.find(event_id);
-    if (it == sessions_.end() || it->second.get() != s) return;  // finished or failed meanwhile
-    Deliver(*s, party, payload);
+    if (it != sessions_.end() && it->second.get() == s) Deliver(*s, party, payload);
+    Wipe(payload.data(), payload.size());  // buffered steps may hold secret share evaluations
   }
 }
 
@@ -312,6 +318,12 @@ void SessionManager::HandleStep(const std::string& from, const NodeMessage& m) {
 
 void SessionManager::Deliver(Session& s, int from_party, ByteSpan payload) {
   auto out = s.protocol->Handle(from_party, payload);
+  if (!out.ok() && out.status().code() == ErrorCode::kNotFound) {
+    ++drops_.unknown_session;
+    spdlog::warn("event {}: dropped a step from party {}: {}", s.event_id, from_party,
+                 out.status().message());
+    return;
+  }
   if (!out.ok()) return Fail(s, out.status());
   Route(s, std::move(*out));
   if (s.protocol->Done()) Finish(s);
@@ -406,11 +418,14 @@ void SessionManager::Blame(Session& s, const Status& why, const std::string& cul
                  burned ? ", our OT material with it burned" : "");
     return;
   }
-  // The key file could not be rewritten (a disk failure): refuse the culprit for as long as
-  // this process lives; the share file keeps the pair, so operators must refresh the key.
-  unsaved_culprits_[s.key->key_id].insert(culprit);
-  spdlog::critical("key {}: could not record {} as culprit{}: {}; refresh the key", s.key->key_id,
-                   culprit, burned ? " (nor burn its OT pair)" : "", saved.ToString());
+  // The key file could not be rewritten (a disk failure): the burn is not durable, so this
+  // process signs with the key no more at all (dkls/sign.h's contract); operators must mend
+  // the disk and refresh the key.
+  unsigned_keys_.insert(s.key->key_id);
+  spdlog::critical(
+      "key {}: could not record {} as culprit{}: {}; this node signs with the key "
+      "no more until it restarts, refresh the key",
+      s.key->key_id, culprit, burned ? " (nor burn its OT pair)" : "", saved.ToString());
 }
 
 void SessionManager::HandleResult(const std::string& from, const NodeMessage& m) {

@@ -104,9 +104,9 @@ class SessionManager {
   coordinator::Coordinator& coordinator_;
   crypto::Rng& rng_;
   std::map<std::string, std::unique_ptr<Session>> sessions_;  // by event id
-  // Culprits whose record could not be written to the key file (a disk failure): still refused
-  // until restart. By key id.
-  std::map<std::string, std::set<std::string>> unsaved_culprits_;
+  // Keys whose blame record could not be written (a disk failure): no signing with them while
+  // this process lives.
+  std::set<std::string> unsigned_keys_;
   DropCounters drops_;
 };
 
