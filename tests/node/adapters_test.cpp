@@ -25,22 +25,21 @@ const std::string kHash(64, 'a');
 
 TEST(ToEventView, ReadsWellFormedRows) {
   auto sign = ToEventView(
-      Row("SIGN", R"({"key_id":"k","message_hash":")" + kHash + R"(","chain_path":"m/0"})"));
+      Row("SIGN", R"({"key_id":"k","message_hash":")" + kHash + R"(","chain_path":""})"));
   ASSERT_TRUE(sign.ok()) << sign.status().ToString();
   EXPECT_EQ(sign->protocol, coordinator::ProtocolType::kSign);
   EXPECT_EQ(sign->key_id, "k");
-  EXPECT_EQ(sign->chain_path, "m/0");
+  EXPECT_TRUE(sign->chain_path.empty());
   EXPECT_EQ(sign->message_hash, Bytes(32, 0xaa));
   auto keygen = ToEventView(Row("KEYGEN", ""));
   ASSERT_TRUE(keygen.ok());
   EXPECT_TRUE(keygen->key_id.empty());
   EXPECT_TRUE(ToEventView(Row("KEYGEN", R"({"key_id":null})")).ok());
   // What the CLI writes reads back unchanged.
-  auto written = ToEventView(Row("SIGN", EncodeEventData("k2", Bytes(32, 0x01), "m/1")));
+  auto written = ToEventView(Row("SIGN", EncodeEventData("k2", Bytes(32, 0x01), "")));
   ASSERT_TRUE(written.ok());
   EXPECT_EQ(written->key_id, "k2");
   EXPECT_EQ(written->message_hash, Bytes(32, 0x01));
-  EXPECT_EQ(written->chain_path, "m/1");
 }
 
 TEST(ToEventView, RefusesEveryMalformedRowWithAClearError) {
@@ -57,6 +56,10 @@ TEST(ToEventView, RefusesEveryMalformedRowWithAClearError) {
       {"SIGN", R"({"key_id":"k","message_hash":"zz"})", "64 hex digits"},
       {"SIGN", R"({"key_id":"k","message_hash":"abcd"})", "64 hex digits"},
       {"SIGN", R"({"key_id":"k"})", "needs a message_hash"},
+      // Derivation does not exist yet: signing with the root key instead would debit the wrong
+      // account, so a derived-key request is an error of the event.
+      {"SIGN", EncodeEventData("k", Bytes(32, 1), "m/44'/60'/0'/0/0"),
+       "key derivation is not supported"},
       {"KEYREFRESH", "{}", "needs a key_id"},
       {"KEYREFRESH", R"({"key_id":{}})", "key_id must be a string"},
       {"RESHARE", "{}", "RESHARE"},
