@@ -807,13 +807,13 @@ TEST(BurnedPairs, DeltaGuessingSignerGetsOneAbortPerPairAndNoSecondSession) {
     EXPECT_EQ(h.status().culprit(), attacker);
     EXPECT_NE(h.status().message().find("OT extension consistency check failed"), std::string::npos)
         << h.status().ToString();
-    ASSERT_EQ(h.burned_peer(), std::optional<uint16_t>(attacker)) << h.status().ToString();
-    BurnDurably(shares[honest - 1], *h.burned_peer());
+    EXPECT_EQ(h.burned_peer(), std::optional<uint16_t>(attacker)) << h.status().ToString();
+    if (h.burned_peer()) BurnDurably(shares[honest - 1], *h.burned_peer());
   }
   EXPECT_TRUE(refused);
   EXPECT_EQ(aborts, 1u);
   EXPECT_EQ(sessions_after_abort, 0u);
-  EXPECT_LT(bits_learned, 16u);  // its correct guesses in a row, then the one abort
+  EXPECT_LT(bits_learned, 16u) << "the attacker learned " << bits_learned << " bits of Δ";
 
   // The pair is burned and wiped; the honest party still signs with everyone else.
   const PeerMaterial& burned = *shares[honest - 1].Peer(attacker);
