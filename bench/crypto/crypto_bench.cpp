@@ -138,7 +138,8 @@ void BM_OtExtension1000(benchmark::State& state) {
     WipedVector<Block> t, q;
     OteReceiverExtend(p.bob, keys, ell, choices, SystemRandom(), msg, t);
     if (!OteSenderExtend(p.alice, keys, ell, msg, q).ok()) std::abort();
-    CorrelationRobustHash h(keys.hash_key.data());
+    const auto hash_key = RandomOtHashKey(keys, nonce);  // the sender's nonce; any will do here
+    CorrelationRobustHash h(hash_key.data());
     h.Hash(q.span().first(ell), Block{}, 1, v0.data());
     h.Hash(q.span().first(ell), DeltaBlock(p.alice), 1, v1.data());
     h.Hash(t.span().first(ell), Block{}, 1, w.data());

@@ -1,5 +1,7 @@
 // Fuzzes what a hostile peer can feed the DKLs23 sessions: the message envelope and every round
-// payload decoder on raw bytes, and live 2-of-3 signing and 2-of-2 keygen runs in which one
+// payload decoder on raw bytes, the key-share decoder on damaged copies of real encodings
+// (version 2 with and without a burned pair, and version 1), and live 2-of-3 signing and 2-of-2
+// keygen runs in which one
 // message (its payload, or its whole encoding) is replaced by a damaged copy of the honest one.
 // Nothing may crash; a damaged decoded value must re-encode to the same bytes (the encodings
 // are canonical); and a run that still succeeds must end in a signature that libsecp256k1
@@ -12,6 +14,7 @@
 #include "crypto/ecdsa.h"
 #include "crypto/rng.h"
 #include "dkls/dkls.h"
+#include "dkls/key_share_testing.h"
 #include "dkls/wire.h"
 
 using namespace tss;
@@ -50,6 +53,30 @@ void Decoders(ByteSpan in) {
   if (auto share = KeyShare::Decode(in); share.ok()) {
     const SecureBytes again = share->Encode();
     if (!std::equal(again.data(), again.data() + again.size(), in.begin(), in.end())) std::abort();
+  }
+}
+
+// A damaged copy of a real key share's encoding: version 2 as stored (selector bit 4: with the
+// pair with party 3 burned), or (selector bit 5) the version-1 layout of the same share. What
+// decodes must validate, and a version-2 input must re-encode to the same bytes.
+void DamagedKeyShare(const fuzz::Input& in) {
+  KeyShare share = Key()[0].Clone();
+  if (in.selector & 0x10) (void)share.Burn(3);
+  const SecureBytes encoded = share.Encode();
+  Bytes honest(encoded.span().begin(), encoded.span().end());
+  if ((in.selector & 0x20) && share.BurnedPeers().empty()) {
+    Wipe(honest.data(), honest.size());
+    honest = testing::EncodeVersion1(share);
+  }
+  const Bytes damaged = fuzz::Damage(honest, in);
+  auto decoded = KeyShare::Decode(damaged);
+  Wipe(honest.data(), honest.size());
+  if (!decoded.ok()) return;
+  if (!decoded->Validate().ok()) std::abort();
+  if (damaged[0] == 2) {
+    const SecureBytes again = decoded->Encode();
+    if (!std::equal(again.span().begin(), again.span().end(), damaged.begin(), damaged.end()))
+      std::abort();
   }
 }
 
@@ -113,6 +140,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switch (in.selector % 4) {
     case 0:
       Decoders(in.patch);
+      DamagedKeyShare(in);
       break;
     case 1:
       Sign(in, target, false);

@@ -1,6 +1,7 @@
 #include "crypto/point.h"
 
 #include <secp256k1.h>
+#include <secp256k1_ecdh.h>
 #include <sodium.h>
 
 #include <cstdlib>
@@ -116,6 +117,39 @@ Point Point::operator*(const Scalar& k) const {
   if (!Declassified(secp256k1_ec_pubkey_tweak_mul(Secp256k1Context(), &r.key_, buf))) std::abort();
   sodium_memzero(buf, sizeof buf);
   return r;
+}
+
+namespace {
+
+// secp256k1_ecdh's "hash": keeps the coordinates (x ‖ y) instead of hashing them.
+int CopyCoordinates(unsigned char* out, const unsigned char* x32, const unsigned char* y32, void*) {
+  std::memcpy(out, x32, 32);
+  std::memcpy(out + 32, y32, 32);
+  return 1;
+}
+
+}  // namespace
+
+std::array<uint8_t, 64> Point::SecretMulCoordinates(const Scalar& k) const {
+  if (infinity_) std::abort();
+  uint8_t buf[32];
+  k.ToBytes(buf);
+  std::array<uint8_t, 64> xy;
+  // Fails only for k = 0 (never for a caller that keeps the contract): whether it did is public.
+  const int ok =
+      secp256k1_ecdh(Secp256k1Context(), xy.data(), &key_, buf, CopyCoordinates, nullptr);
+  sodium_memzero(buf, sizeof buf);
+  if (!Declassified(ok)) std::abort();
+  return xy;
+}
+
+std::array<uint8_t, 33> Point::SecretMulToBytes(const Scalar& k) const {
+  std::array<uint8_t, 64> xy = SecretMulCoordinates(k);
+  std::array<uint8_t, 33> out;
+  out[0] = static_cast<uint8_t>(0x02 | (xy[63] & 1));  // no branch on the parity of y
+  std::memcpy(out.data() + 1, xy.data(), 32);
+  sodium_memzero(xy.data(), xy.size());
+  return out;
 }
 
 bool Point::operator==(const Point& o) const {

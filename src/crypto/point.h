@@ -49,8 +49,17 @@ class Point {
   Point operator+(const Point& o) const;
   Point operator-(const Point& o) const { return *this + (-o); }
   Point operator-() const;
-  // k·P (constant time in k). Zero or infinity gives infinity.
+  // k·P (constant time in k). Zero or infinity gives infinity. The result is a Point: using it
+  // (adding, comparing, encoding) is variable time, so it must be a value that may go public.
   Point operator*(const Scalar& k) const;
+  // k·P for a result that must stay SECRET (Diffie–Hellman values, points whose relation to a
+  // public one would reveal a secret bit): libsecp256k1's ECDH module computes it in constant
+  // time in k and hands out the affine coordinates after a constant-time normalisation, so no
+  // step branches on the result either. x ‖ y, big-endian, 32 bytes each; the caller wipes them.
+  // P must not be infinity and k not zero (aborts: a programming error).
+  std::array<uint8_t, 64> SecretMulCoordinates(const Scalar& k) const;
+  // The same point as its 33-byte compressed encoding, still in constant time.
+  std::array<uint8_t, 33> SecretMulToBytes(const Scalar& k) const;
   Point& operator+=(const Point& o) { return *this = *this + o; }
 
   bool IsInfinity() const { return infinity_; }

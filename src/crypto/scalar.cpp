@@ -9,13 +9,14 @@
 
 #include "common/bytes.h"
 #include "crypto/ctime.h"
+#include "crypto/limbs.h"
 #include "crypto/rng.h"
 
 namespace tss::crypto {
 
 namespace {
 
-using u128 = unsigned __int128;
+using limbs::u128;
 
 constexpr uint64_t kN[4] = {0xBFD25E8CD0364141ULL, 0xBAAEDCE6AF48A03BULL, 0xFFFFFFFFFFFFFFFEULL,
                             0xFFFFFFFFFFFFFFFFULL};
@@ -25,12 +26,7 @@ constexpr uint64_t kC[3] = {0x402DA1732FC9BEBFULL, 0x4551231950B75FC4ULL, 0x1ULL
 constexpr uint64_t kHalfN[4] = {0xDFE92F46681B20A0ULL, 0x5D576E7357A4501DULL, 0xFFFFFFFFFFFFFFFFULL,
                                 0x7FFFFFFFFFFFFFFFULL};
 
-// Wipes a few stack limbs without a libsodium call (the reductions run per OT row, where the call
-// was measurable); the empty asm that claims to read them keeps the stores from being dropped.
-[[gnu::always_inline]] inline void WipeLimbs(uint64_t* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) p[i] = 0;
-  asm volatile("" : : "r"(p) : "memory");
-}
+using limbs::Wipe;
 
 // r = v mod n for v < 2^257 given as 4 limbs plus a top bit, by subtracting n at most once.
 // Inlined: it is the whole cost of an addition.
@@ -138,9 +134,9 @@ void Reduce512(const uint64_t l[8], uint64_t r[4]) {
   acc.Add(p[3]);
   q[3] = acc.Extract();
   ReduceOnce(q, acc.Extract(), r);
-  WipeLimbs(m, 7);
-  WipeLimbs(p, 5);
-  WipeLimbs(q, 4);
+  Wipe(m, 7);
+  Wipe(p, 5);
+  Wipe(q, 4);
 }
 
 // r = l mod n for l < 2^576 (9 limbs): one fold m = l[0..4) + l[4..9)·c brings it below
@@ -160,7 +156,7 @@ void Reduce576(const uint64_t l[9], uint64_t r[4]) {
   }
   m[7] = acc.Extract();
   Reduce512(m, r);
-  WipeLimbs(m, 8);
+  Wipe(m, 8);
 }
 
 }  // namespace
@@ -197,7 +193,7 @@ Scalar Scalar::FromBytesReduce(std::span<const uint8_t> bytes) {
     for (int i = 0; i < 4; ++i) v[i] = LoadBe64(bytes.data() + static_cast<size_t>(3 - i) * 8);
     Scalar s;
     ReduceOnce(v, 0, s.d_);
-    WipeLimbs(v, 4);
+    Wipe(v, 4);
     return s;
   }
   uint64_t l[8] = {0};
@@ -282,40 +278,17 @@ Scalar Scalar::operator-() const {
 // One borrow chain and a masked add of n, instead of negating and then adding (two chains and a
 // reduction): a subtraction per OT row entry on both sides of the multiplication.
 Scalar Scalar::operator-(const Scalar& o) const {
-  uint64_t diff[4];
-  uint64_t borrow = 0;
-  for (int i = 0; i < 4; ++i) {
-    u128 x = static_cast<u128>(d_[i]) - o.d_[i] - borrow;
-    diff[i] = static_cast<uint64_t>(x);
-    borrow = static_cast<uint64_t>(x >> 64) & 1;
-  }
-  // a − b < 0 (as integers) exactly when the chain borrows; then add n back, with a mask.
-  const uint64_t mask = 0 - borrow;
   Scalar r;
-  uint64_t carry = 0;
-  for (int i = 0; i < 4; ++i) {
-    u128 x = static_cast<u128>(diff[i]) + (kN[i] & mask) + carry;
-    r.d_[i] = static_cast<uint64_t>(x);
-    carry = static_cast<uint64_t>(x >> 64);
-  }
-  WipeLimbs(diff, 4);
+  limbs::SubMod(d_, o.d_, kN, r.d_);
   return r;
 }
 
 Scalar Scalar::operator*(const Scalar& o) const {
-  uint64_t l[8] = {0};
-  for (int i = 0; i < 4; ++i) {
-    uint64_t carry = 0;
-    for (int j = 0; j < 4; ++j) {
-      u128 x = static_cast<u128>(d_[i]) * o.d_[j] + l[i + j] + carry;
-      l[i + j] = static_cast<uint64_t>(x);
-      carry = static_cast<uint64_t>(x >> 64);
-    }
-    l[i + 4] = carry;
-  }
+  uint64_t l[8];
+  limbs::MulWide(d_, o.d_, l);
   Scalar r;
   Reduce512(l, r.d_);
-  WipeLimbs(l, 8);
+  Wipe(l, 8);
   return r;
 }
 
@@ -323,14 +296,7 @@ Scalar Scalar::Inverse() const {
   // a^(n-2) by left-to-right square-and-multiply; the exponent is public, the base is not,
   // and every step does the same work regardless of the base.
   constexpr uint64_t kExp[4] = {kN[0] - 2, kN[1], kN[2], kN[3]};
-  Scalar result = One();
-  for (int i = 3; i >= 0; --i) {
-    for (int b = 63; b >= 0; --b) {
-      result = result * result;
-      if ((kExp[i] >> b) & 1) result = result * *this;
-    }
-  }
-  return result;
+  return limbs::PowPublicExponent(*this, kExp, One());
 }
 
 // Binary extended Euclid on (a, n) with x1·a ≡ u and x2·a ≡ v (mod n) kept throughout. Branches

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "crypto/ctime.h"
 #include "crypto/hash.h"
 #include "crypto/rng.h"
 
@@ -51,6 +52,7 @@ SchnorrProof SchnorrProve(std::span<const uint8_t> context, const Scalar& x, con
   sodium_memzero(entropy, sizeof entropy);
   sodium_memzero(xb.data(), xb.size());
   Point R = Point::BaseMul(k);
+  Declassify(&R, sizeof R);  // R is public (it is the proof's commitment); k stays secret
   Scalar e = Challenge(context, X, R);
   return SchnorrProof{R, k + e * x};
 }

@@ -14,13 +14,20 @@ namespace ot = crypto::ot;
 
 namespace {
 
-constexpr uint8_t kKeyShareVersion = 1;
+// Version 1: no pair state (every pair usable). Version 2: a state byte per pair, and a burned
+// pair carries no OT material.
+constexpr uint8_t kKeyShareVersion1 = 1;
+constexpr uint8_t kKeyShareVersion = 2;
+constexpr uint8_t kPairUsable = 0;
+constexpr uint8_t kPairBurned = 1;
 constexpr size_t kHeaderSize = 1 + 2 + 2 + 2 + 4 + 32 + 33;
-constexpr size_t kPeerSize =
-    2 + 32 + ot::OteSenderSetup::kEncodedSize + ot::OteReceiverSetup::kEncodedSize;
+constexpr size_t kOtMaterialSize =
+    ot::OteSenderSetup::kEncodedSize + ot::OteReceiverSetup::kEncodedSize;
 
-size_t EncodedSize(size_t n) {
-  return kHeaderSize + n * 33 + 32 + (n - 1) * kPeerSize;
+size_t EncodedSize(uint8_t version, size_t n, size_t burned) {
+  const size_t state = version == kKeyShareVersion1 ? 0 : 1;
+  return kHeaderSize + n * 33 + 32 + (n - 1) * (2 + state + 32) +
+         (n - 1 - burned) * kOtMaterialSize;
 }
 
 // Fills a pre-sized secret buffer front to back, so no growing container leaves copies behind.
@@ -68,6 +75,7 @@ PeerMaterial PeerMaterial::Clone() const {
   p.zero_seed = zero_seed;
   p.ot_send = ot_send.Clone();
   p.ot_recv = ot_recv.Clone();
+  p.burned = burned;
   return p;
 }
 
@@ -92,6 +100,27 @@ const PeerMaterial* KeyShare::Peer(uint16_t j) const {
   return it != peers.end() && it->index == j ? &*it : nullptr;
 }
 
+Status KeyShare::Burn(uint16_t j) {
+  auto it = std::lower_bound(peers.begin(), peers.end(), j,
+                             [](const PeerMaterial& p, uint16_t v) { return p.index < v; });
+  if (it == peers.end() || it->index != j)
+    return NotFound("key share: party " + std::to_string(j) + " is not a peer of party " +
+                    std::to_string(index));
+  it->burned = true;
+  // Assigning empty setups overwrites the secret arrays in place (Δ, seeds): nothing is left.
+  it->ot_send = ot::OteSenderSetup();
+  it->ot_recv = ot::OteReceiverSetup();
+  return Status::Ok();
+}
+
+std::vector<uint16_t> KeyShare::BurnedPeers() const {
+  std::vector<uint16_t> out;
+  for (const PeerMaterial& p : peers)
+    if (p.burned) out.push_back(p.index);
+  return out;
+}
+
+// Local state (burned pairs) stays out: it is ours alone, and peers compare this digest.
 crypto::Digest KeyShare::Fingerprint() const {
   crypto::Transcript tr("tss/dkls/key-fingerprint/v1");
   tr.Append("key id", key_id);
@@ -133,7 +162,7 @@ Status KeyShare::Validate() const {
 }
 
 SecureBytes KeyShare::Encode() const {
-  SecureBytes out(EncodedSize(n));
+  SecureBytes out(EncodedSize(kKeyShareVersion, n, BurnedPeers().size()));
   SecretWriter w(out);
   const uint8_t version = kKeyShareVersion;
   w.Raw(ByteSpan(&version, 1));
@@ -149,7 +178,10 @@ SecureBytes KeyShare::Encode() const {
   Wipe(x.data(), x.size());
   for (const PeerMaterial& p : peers) {
     w.U16(p.index);
+    const uint8_t state = p.burned ? kPairBurned : kPairUsable;
+    w.Raw(ByteSpan(&state, 1));
     w.Raw(p.zero_seed.bytes);
+    if (p.burned) continue;  // wiped: nothing to store
     w.Secret(p.ot_send.Encode());
     w.Secret(p.ot_recv.Encode());
   }
@@ -162,12 +194,19 @@ Result<KeyShare> KeyShare::Decode(ByteSpan bytes) {
   KeyShare k;
   if (!r.U8(version) || !r.U16(k.index) || !r.U16(k.n) || !r.U16(k.t) || !r.U32(k.generation))
     return InvalidArgument("key share: truncated header");
-  if (version != kKeyShareVersion)
+  if (version != kKeyShareVersion1 && version != kKeyShareVersion)
     return InvalidArgument("key share: unsupported version " + std::to_string(version));
   if (k.n < 2 || k.n > kMaxParties) return InvalidArgument("key share: n outside 2..255");
-  if (bytes.size() != EncodedSize(k.n))
-    return InvalidArgument("key share: " + std::to_string(bytes.size()) + " bytes, expected " +
-                           std::to_string(EncodedSize(k.n)) + " for n=" + std::to_string(k.n));
+  // Between the sizes with no pair burned and with every pair burned (version 1: exactly the
+  // first); the pair states below fix the exact length.
+  const size_t longest = EncodedSize(version, k.n, 0);
+  const size_t shortest = EncodedSize(version, k.n, version == kKeyShareVersion1 ? 0 : k.n - 1);
+  if (bytes.size() < shortest || bytes.size() > longest)
+    return InvalidArgument(
+        "key share: " + std::to_string(bytes.size()) + " bytes, expected " +
+        (shortest == longest ? std::to_string(longest)
+                             : std::to_string(shortest) + ".." + std::to_string(longest)) +
+        " for version " + std::to_string(version) + " and n=" + std::to_string(k.n));
   ByteSpan field;
   r.Raw(32, k.key_id.data());
   r.Raw(33, field);
@@ -182,11 +221,20 @@ Result<KeyShare> KeyShare::Decode(ByteSpan bytes) {
   TSS_ASSIGN_OR_RETURN(k.secret_share, Scalar::FromBytes(field));
   k.peers.resize(k.n - 1);
   for (PeerMaterial& p : k.peers) {
-    r.U16(p.index);
-    r.Raw(32, p.zero_seed.bytes.data());
-    r.Raw(ot::OteSenderSetup::kEncodedSize, field);
+    uint8_t state = kPairUsable;
+    if (!r.U16(p.index) || (version != kKeyShareVersion1 && !r.U8(state)) ||
+        !r.Raw(32, p.zero_seed.bytes.data()))
+      return InvalidArgument("key share: truncated peer entry");
+    if (state != kPairUsable && state != kPairBurned)
+      return InvalidArgument("key share: unknown state " + std::to_string(state) +
+                             " of the pair with party " + std::to_string(p.index));
+    p.burned = state == kPairBurned;
+    if (p.burned) continue;
+    if (!r.Raw(ot::OteSenderSetup::kEncodedSize, field))
+      return InvalidArgument("key share: truncated OT material");
     TSS_ASSIGN_OR_RETURN(p.ot_send, ot::OteSenderSetup::Decode(field));
-    r.Raw(ot::OteReceiverSetup::kEncodedSize, field);
+    if (!r.Raw(ot::OteReceiverSetup::kEncodedSize, field))
+      return InvalidArgument("key share: truncated OT material");
     TSS_ASSIGN_OR_RETURN(p.ot_recv, ot::OteReceiverSetup::Decode(field));
   }
   if (!r.done()) return InvalidArgument("key share: length mismatch");

@@ -1,8 +1,9 @@
 // dkls/key_share.h — what one party keeps after keygen or keyrefresh, and its byte format.
 //
 // Owns: KeyShare (party index, n, t, refresh generation, key id, group public key, every party's
-// public share, the party's own Shamir share, and per peer the zero-sharing seed and both
-// directions of OT-extension material) and its versioned encoding for the key-share store.
+// public share, the party's own Shamir share, and per peer the zero-sharing seed, both
+// directions of OT-extension material and whether that pair is burned) and its versioned
+// encoding for the key-share store.
 // Must not touch: encryption at rest (keyshare/ seals these bytes), files.
 //
 // Shamir convention: party i holds x_i = p(i) for the degree t−1 polynomial p with p(0) = sk,
@@ -42,9 +43,12 @@ struct PeerMaterial {
   Seed zero_seed;
   // DKLs23 Functionality 3.5 (two-party multiplication) material, one per ordered pair: towards
   // j we are the RVOLE sender ("Alice", inputs r_i and sk_i) with ot_send, and the RVOLE
-  // receiver ("Bob", random input χ) with ot_recv.
+  // receiver ("Bob", random input χ) with ot_recv. Both empty (all zero) once burned.
   crypto::ot::OteSenderSetup ot_send;
   crypto::ot::OteReceiverSetup ot_recv;
+  // A check involving this pair's OT material failed once (see KeyShare::Burn): the pair may
+  // not multiply again until a keyrefresh gives it fresh setups. Durable: part of the encoding.
+  bool burned = false;
 
   PeerMaterial Clone() const;
 };
@@ -70,6 +74,19 @@ struct KeyShare {
   std::string KeyIdHex() const { return ToHex(key_id); }
   const crypto::Point& PublicShare(uint16_t j) const { return public_shares[j - 1]; }
   const PeerMaterial* Peer(uint16_t j) const;
+
+  // Burns the pair with peer j after a failed check involving its OT material
+  // (SignSession::burned_peer names it): a cheating peer may have learned a bit of our Δ from
+  // that abort (crypto/ot/ot.h, "Re-use of setups"), and Δ would be reused by every later
+  // multiplication with it. Marks the pair burned and wipes both directions of its OT material
+  // (the zero-sharing seed stays: it is not exposed to selective failure). Idempotent.
+  // NotFound when j is not a peer of this share. The caller must store the burned share
+  // durably (Encode, save atomically) before it reports the abort that caused it;
+  // SignSession::Create then refuses any signer set with j, and only a keyrefresh (which gives
+  // every pair fresh setups, not burned) lets the two sign together again.
+  Status Burn(uint16_t j);
+  // The peers whose pair is burned, ascending (the signer choice must leave them out).
+  std::vector<uint16_t> BurnedPeers() const;
   // Public digest of the key's current sharing (key id, generation, public key, public shares).
   // Parties compare it before signing, so a share of another key or another refresh
   // generation is refused up front and its holder named.
@@ -80,12 +97,15 @@ struct KeyShare {
   // value at 0 is the public key, and one peer entry per other party.
   Status Validate() const;
 
-  // Version 1 (all integers big-endian; sizes fixed by n):
-  //   u8 1 | u16 index | u16 n | u16 t | u32 generation | 32 key id | 33 public key |
+  // Version 2 (all integers big-endian; Encode writes it):
+  //   u8 2 | u16 index | u16 n | u16 t | u32 generation | 32 key id | 33 public key |
   //   n × 33 public shares | 32 secret share |
-  //   (n − 1) × (u16 peer | 32 zero seed | OteSenderSetup | OteReceiverSetup)
-  // Decode refuses other versions, any other length, invalid points or scalars, and anything
-  // Validate() refuses.
+  //   (n − 1) × (u16 peer | u8 pair state | 32 zero seed | OT material)
+  // with pair state 0 (usable: OT material = OteSenderSetup | OteReceiverSetup) or 1 (burned:
+  // no OT material at all). Version 1 is version 2 without the state byte, every pair usable
+  // (the format before burned pairs); Decode still reads it, as not burned.
+  // Decode refuses other versions, another state, any other length, invalid points or scalars,
+  // and anything Validate() refuses.
   SecureBytes Encode() const;
   static Result<KeyShare> Decode(ByteSpan bytes);
 };

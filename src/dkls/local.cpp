@@ -24,12 +24,13 @@ Status RunLocal(std::span<Session* const> sessions, Traffic* traffic,
   while (!queue.empty()) {
     Message m = std::move(queue.front());
     queue.pop_front();
-    const Bytes wire = m.Encode();
+    Bytes wire = m.Encode();
     if (traffic) {
       traffic->messages++;
       traffic->bytes += wire.size();
     }
     auto decoded = Message::Decode(wire);
+    Wipe(wire.data(), wire.size());  // as a transport should, once delivered
     if (!decoded.ok()) return decoded.status();
     for (Session* s : sessions) {
       if (s->me() == m.from || (m.to != kBroadcast && m.to != s->me())) continue;

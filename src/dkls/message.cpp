@@ -38,6 +38,28 @@ crypto::Digest SessionTag(ProtocolKind kind, ByteSpan session_id) {
   return h.Final();
 }
 
+Message& Message::operator=(const Message& other) {
+  if (this != &other) *this = Message(other);
+  return *this;
+}
+
+Message& Message::operator=(Message&& other) noexcept {
+  if (this != &other) {
+    Wipe(payload.data(), payload.size());
+    protocol = other.protocol;
+    session = other.session;
+    from = other.from;
+    to = other.to;
+    round = other.round;
+    payload = std::move(other.payload);
+  }
+  return *this;
+}
+
+Message::~Message() {
+  Wipe(payload.data(), payload.size());
+}
+
 Bytes Message::Encode() const {
   ByteWriter w;
   w.bytes().reserve(EncodedSize());

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "common/bytes.h"
+#include "common/secure.h"
 #include "common/status.h"
 #include "crypto/hash.h"
 
@@ -38,7 +39,16 @@ struct Message {
   uint16_t from = 0;
   uint16_t to = kBroadcast;
   uint8_t round = 0;  // 1-based
+  // May hold secrets meant for the recipient alone (keygen round 2 carries its share f_i(j)):
+  // every Message wipes its payload when it dies, whichever copy it is.
   Bytes payload;
+
+  Message() = default;
+  Message(const Message&) = default;
+  Message(Message&&) noexcept = default;
+  Message& operator=(const Message& other);
+  Message& operator=(Message&& other) noexcept;
+  ~Message();
 
   // Wire format, version 1:
   //   u8 version=1 | u8 protocol | 32 session tag | u16 from | u16 to | u8 round |

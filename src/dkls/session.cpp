@@ -23,6 +23,18 @@ Session::Session(ProtocolKind kind, ByteSpan session_id, uint16_t me, std::vecto
   for (int r : broadcast_rounds) broadcast_round_.at(r) = true;
 }
 
+Session::~Session() {
+  ClearInbox();
+}
+
+void Session::ClearInbox() {
+  for (auto& round : inbox_)
+    for (auto& slot : round) {
+      if (slot) Wipe(slot->data(), slot->size());
+      slot.reset();
+    }
+}
+
 size_t Session::PositionOf(uint16_t party) const {
   return std::lower_bound(parties_.begin(), parties_.end(), party) - parties_.begin();
 }
@@ -41,8 +53,7 @@ Message Session::MakeMessage(uint16_t to, int round, Bytes payload) const {
 Status Session::Fail(Status status) {
   if (status_.ok()) {
     status_ = std::move(status);
-    for (auto& round : inbox_)
-      for (auto& slot : round) slot.reset();
+    ClearInbox();
     Abandon();
   }
   return status_;
@@ -116,6 +127,7 @@ Result<std::vector<Message>> Session::Advance() {
       if (round[p]) in[p] = std::move(*round[p]);
     for (auto& slot : round) slot.reset();
     auto next = Process(current_, in);
+    for (Bytes& payload : in) Wipe(payload.data(), payload.size());  // keygen's f_i(j), say
     if (!next.ok()) return Fail(next.status());
     out.insert(out.end(), std::make_move_iterator(next->begin()),
                std::make_move_iterator(next->end()));

@@ -25,7 +25,7 @@ namespace tss::dkls {
 
 class Session {
  public:
-  virtual ~Session() = default;
+  virtual ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -70,6 +70,8 @@ class Session {
 
  private:
   Status Fail(Status status);
+  // Wipes and drops every buffered payload (they may hold secrets meant for us alone).
+  void ClearInbox();
   Status Check(const Message& m) const;
   Result<std::vector<Message>> Advance();
 

@@ -51,6 +51,18 @@ Result<std::unique_ptr<SignSession>> SignSession::Create(const KeyShare& share,
     return InvalidArgument("sign: our own index is not among the signers");
   if (message_hash.size() != 32) return InvalidArgument("sign: the message hash must be 32 bytes");
   if (session_id.empty()) return InvalidArgument("sign: empty session id");
+  for (uint16_t j : signers) {
+    if (j == share.index) continue;
+    const PeerMaterial* material = share.Peer(j);
+    if (material == nullptr) return InvalidArgument("sign: malformed key share");
+    if (material->burned)
+      return Status(ErrorCode::kPermissionDenied,
+                    "sign: our OT pair with party " + std::to_string(j) +
+                        " is burned (a multiplication check with it failed in an earlier "
+                        "session); run a keyrefresh before signing with party " +
+                        std::to_string(j) + ", or choose signers without it",
+                    j);
+  }
   return std::unique_ptr<SignSession>(
       new SignSession(share, std::move(signers), message_hash, session_id, rng));
 }
@@ -77,6 +89,11 @@ SignSession::SignSession(const KeyShare& share, std::vector<uint16_t> signers,
 }
 
 SignSession::~SignSession() = default;
+
+Status SignSession::BurnAndBlame(uint16_t j, int round, const std::string& why) {
+  burned_peer_ = j;
+  return Blame(j, round, why);
+}
 
 Bytes SignSession::MultiplicationId(uint16_t alice, uint16_t bob) const {
   crypto::Transcript tr("tss/dkls/rvole/v1");
@@ -164,7 +181,7 @@ Result<std::vector<Message>> SignSession::Round2(std::vector<Bytes>& in) {
                    "generation of this one)");
     peer.commitment = m->commitment;
     auto mul = ot::RvoleSend(peer.ot_send, MultiplicationId(me(), j), inputs, m->rvole_m1, rng_);
-    if (!mul.ok()) return Blame(j, 1, "multiplication: " + mul.status().message());
+    if (!mul.ok()) return BurnAndBlame(j, 1, "multiplication: " + mul.status().message());
     peer.c_u = mul->c[0];
     peer.c_v = mul->c[1];
     wire::SignRound2 r2;
@@ -198,14 +215,14 @@ Result<std::vector<Message>> SignSession::Round3(std::vector<Bytes>& in) {
                                   peer.commitment))
       return Blame(j, 2, "R_j does not open its round-1 commitment");
     auto d = peer.receiver->Finish(m->rvole_m2);
-    if (!d.ok()) return Blame(j, 2, "multiplication: " + d.status().message());
+    if (!d.ok()) return BurnAndBlame(j, 2, "multiplication: " + d.status().message());
     const Scalar d_u = (*d)[0], d_v = (*d)[1];
     for (Scalar& x : *d) x = Scalar();
     // χ_{i,j}·R_j − Γ^u_{j,i} = d^u_{i,j}·G and χ_{i,j}·pk_j − Γ^v_{j,i} = d^v_{i,j}·G.
     if (m->instance_point * peer.chi != Point::BaseMul(d_u) + m->gamma_u)
-      return Blame(j, 2, "Γ^u is inconsistent with R_j and the multiplication");
+      return BurnAndBlame(j, 2, "Γ^u is inconsistent with R_j and the multiplication");
     if (m->public_share * peer.chi != Point::BaseMul(d_v) + m->gamma_v)
-      return Blame(j, 2, "Γ^v is inconsistent with pk_j and the multiplication");
+      return BurnAndBlame(j, 2, "Γ^v is inconsistent with pk_j and the multiplication");
     instance_points.push_back(m->instance_point);
     public_shares.push_back(m->public_share);
     psi_sum += m->psi;

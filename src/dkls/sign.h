@@ -21,8 +21,12 @@
 //       before Done() turns true.
 // The instance key r_i and mask φ_i are drawn in Start() of a fresh session and wiped once w_i
 // and u_i are computed: one session signs one hash once, and no pre-signature outlives it.
-// After a failed session whose error concerns a multiplication, the pair's OT setup may have
-// leaked a bit to the culprit (see crypto/ot/ot.h): refresh the key before signing with it again.
+// Burned pairs. Each ordered pair's multiplications reuse the long-term OT-extension setups of
+// the key share, and a check on them that fails can tell the peer one bit of our long-term Δ
+// (selective abort, crypto/ot/ot.h "Re-use of setups"). So a failure of such a check burns the
+// pair: burned_peer() names the peer, the caller burns the pair durably (KeyShare::Burn) before
+// it reports the abort, and Create refuses every later signer set with that peer until a
+// keyrefresh gives the pair fresh setups. A cheater thus gets one abort per pair, ever.
 #pragma once
 
 #include <array>
@@ -47,6 +51,9 @@ class SignSession final : public Session {
  public:
   // `signers`: exactly share.t distinct indices in 1..n including share.index (any order).
   // `message_hash`: 32 bytes. `share` is copied (only what this signer set needs).
+  // kInvalidArgument for a malformed share or signer set; kPermissionDenied, with the peer as
+  // culprit and a message that names it and asks for a keyrefresh, when our pair with any
+  // other signer is burned (KeyShare::Burn): that pair may never multiply again.
   static Result<std::unique_ptr<SignSession>> Create(const KeyShare& share,
                                                      std::vector<uint16_t> signers,
                                                      ByteSpan message_hash, ByteSpan session_id,
@@ -55,6 +62,19 @@ class SignSession final : public Session {
 
   // Valid once Done().
   const std::optional<Signature>& signature() const { return signature_; }
+
+  // The peer whose pair must be burned, once the session failed in a check that involves our
+  // pairwise OT material with it: the KOS check of its m1 in our RvoleSend (we are Alice), our
+  // RvoleReceiver::Finish on its m2 (we are Bob; tag, decoding or consistency check), or the
+  // Γ^u / Γ^v checks built on that multiplication's output. Set before the Handle() (or
+  // Start()) call that fails the session returns, and kept afterwards; empty while running,
+  // after success, and after failures that involve no OT material (decoding of the other
+  // fields, fingerprint, commitments, Σ pk_j, the final signature check).
+  // Contract for the caller, in this order, before the abort is reported anywhere (event
+  // status, result message, log line that a peer could read): decode the stored share,
+  // KeyShare::Burn(*burned_peer()), store it atomically; only then record the failure. If the
+  // burn cannot be stored, keep refusing to sign with this key rather than report and go on.
+  const std::optional<uint16_t>& burned_peer() const { return burned_peer_; }
   const crypto::Point& public_key() const { return public_key_; }
 
  private:
@@ -67,6 +87,8 @@ class SignSession final : public Session {
   void Abandon() override;
 
   Result<std::vector<Message>> Round2(std::vector<Bytes>& in);
+  // Names j for burning and returns the blame for it (see burned_peer()).
+  Status BurnAndBlame(uint16_t j, int round, const std::string& why);
   Result<std::vector<Message>> Round3(std::vector<Bytes>& in);
   Status Finish(std::vector<Bytes>& in);
   Bytes MultiplicationId(uint16_t alice, uint16_t bob) const;
@@ -95,6 +117,7 @@ class SignSession final : public Session {
   crypto::Scalar r_;     // x(R) mod q
   crypto::Scalar w_, u_;
   std::optional<Signature> signature_;
+  std::optional<uint16_t> burned_peer_;  // survives Abandon()
 };
 
 }  // namespace tss::dkls

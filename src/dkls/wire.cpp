@@ -93,6 +93,10 @@ Bytes DkgBroadcastPart(uint16_t party, std::span<const Point> coefficients,
 
 Bytes DkgRound2::Encode() const {
   ByteWriter w;
+  // Sized up front: a reallocation would free a block holding f_i(j) without wiping it.
+  w.bytes().reserve(coefficients.size() * Point::kCompressedSize +
+                    (proof ? crypto::SchnorrProof::kEncodedSize : 0) + opening.salt.size() + 32 +
+                    seed_contribution.bytes.size() + ot_m2.size());
   for (const Point& c : coefficients) PutPoint(w, c);
   if (proof) w.Raw(proof->Encode());
   w.Raw(opening.salt);

@@ -487,6 +487,40 @@ TEST(OtExtension, CheatingReceiverIsCaught) {
   }
 }
 
+// Issue 10, finding 1 (documents the mechanism; the fix is in dkls, see KeyShare::Burn): the KOS
+// check passes or fails depending on one bit of Alice's long-term Δ. A receiver who deviates in
+// column i — here he expands a wrong seed in place of k_{i,1−g}, so u^i carries a different
+// choice string in that column, while his check values t̃_i are those of column i as he expects
+// Alice to see it if Δ_i = g — passes exactly when Δ_i = g. Abort or no abort tells him Δ_i every
+// time, and a passing probe even leaves the OTs correct, so nobody notices it. Δ is reused by
+// every extension of the pair: hence a pair whose check ever failed is burned, for good.
+TEST(OtExtension, SelectiveAbortTellsACheatingReceiverOneBitOfDelta) {
+  const Pair& p = SharedPair();
+  DeterministicRng rng(54);
+  const Bytes honest = p.bob.Encode();  // version | setup id | k_{i,b} at [i][b], 16 bytes each
+  size_t aborts = 0, passes = 0;
+  for (int trial = 0; trial < 16; ++trial) {
+    uint8_t pick[2];
+    rng.Fill(pick);
+    const size_t column = pick[0] % kKappa;
+    const bool guess = pick[1] & 1;
+    Bytes doctored = honest;
+    doctored[1 + 32 + (column * 2 + (guess ? 0 : 1)) * 16] ^= 0x01;
+    auto bob = OteReceiverSetup::Decode(doctored);
+    ASSERT_TRUE(bob.ok());
+    const Pair probe{p.alice.Clone(), std::move(bob).value()};
+    Extension e = RunExtension(probe, kMulBatch, rng, Sid("probe " + std::to_string(trial)));
+    if (!e.status.ok()) {
+      EXPECT_EQ(e.status.code(), ErrorCode::kProtocolAbort);
+    }
+    (e.status.ok() ? passes : aborts)++;
+    const bool learned = e.status.ok() ? guess : !guess;
+    EXPECT_EQ(learned, DeltaBit(p.alice, column)) << "trial " << trial << ", column " << column;
+  }
+  EXPECT_GT(aborts, 0u);  // both outcomes happen, and both tell him the bit
+  EXPECT_GT(passes, 0u);
+}
+
 // ---- multiplication
 
 struct Mul {
@@ -561,7 +595,7 @@ TEST(Rvole, MessageSizes) {
   EXPECT_EQ(out->message.size(), RvoleMessage2Size(2));
   // The sizes the header documents (and the sign traffic budget counts on).
   EXPECT_EQ(RvoleMessage1Size(), 12352u);
-  EXPECT_EQ(RvoleMessage2Size(2), 40016u);
+  EXPECT_EQ(RvoleMessage2Size(2), 40048u);
   EXPECT_EQ(SetupMessage1Size() + SetupMessage2Size() + SetupMessage3Size(), 114u + 4240u + 4112u);
   // Recorded for the report: bytes on the wire per multiplication with L = 2.
   RecordProperty("rvole_m1_bytes", std::to_string(m1.size()));
@@ -635,6 +669,48 @@ TEST(Rvole, ReplayedMessagesFail) {
   EXPECT_FALSE(m.status.ok());
 }
 
+// Issue 10, finding 2: Bob's m1 alone fixes Alice's extended rows. When her pads depended on
+// nothing else, two answers to one m1 under one session id (a malicious Bob replaying his m1 in
+// a second run of that id) had τ_j − τ'_j = α − α' in every OT: Bob read off a − a', which in
+// signing is the difference of Alice's two instance keys — and two signatures whose nonces
+// differ by a known amount give away the key. Alice's own nonce now keys her pads, so the two
+// answers are independent: τ − τ' is noise, and each answer on its own is still correct.
+TEST(Rvole, ReplayedM1UnderOneSessionIdRevealsNothingAboutTheInputDifference) {
+  const Pair& p = SharedPair();
+  DeterministicRng rng(75);
+  const size_t L = 2, width = L + 1;
+  RvoleReceiver rx(p.bob, Sid("one session id"), rng, L);
+  const Bytes m1 = rx.Start();
+  // As in signing: a new instance key r' in the second run, the same key share sk.
+  const std::vector<Scalar> a = {Scalar::Random(rng), Scalar::Random(rng)};
+  const std::vector<Scalar> a2 = {Scalar::Random(rng), a[1]};
+  auto first = RvoleSend(p.alice, Sid("one session id"), a, m1, rng);
+  auto second = RvoleSend(p.alice, Sid("one session id"), a2, m1, rng);
+  ASSERT_TRUE(first.ok() && second.ok());
+
+  // The attack: τ is the ξ·(L+1) scalars just before H(r) and u, the last 64 bytes of m2.
+  auto tau = [&](const Bytes& m2, size_t j, size_t c) {
+    const size_t at = m2.size() - 64 - kMulBatch * width * 32 + 32 * (j * width + c);
+    auto x = Scalar::FromBytes(ByteSpan(m2).subspan(at, 32));
+    EXPECT_TRUE(x.ok());
+    return x.ok() ? *x : Scalar();
+  };
+  const Scalar nonce_difference = a[0] - a2[0];
+  size_t revealed = 0, same_key_share = 0;
+  for (size_t j = 0; j < kMulBatch; ++j) {
+    revealed += tau(first->message, j, 0) - tau(second->message, j, 0) == nonce_difference;
+    same_key_share += tau(first->message, j, 1) == tau(second->message, j, 1);
+  }
+  EXPECT_EQ(revealed, 0u) << "τ − τ' gave away a − a' in " << revealed << " of " << kMulBatch
+                          << " OTs";
+  EXPECT_EQ(same_key_share, 0u) << "equal inputs gave equal τ in " << same_key_share << " OTs";
+
+  // Either answer alone is a correct multiplication for Bob (here the second).
+  auto d = rx.Finish(second->message);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  for (size_t i = 0; i < L; ++i) EXPECT_EQ(second->c[i] + (*d)[i], a2[i] * rx.Input());
+}
+
 TEST(Rvole, CheatingBobIsCaught) {
   const Pair& p = SharedPair();
   const size_t cb = OtePaddedCount(kMulBatch) / 8;
@@ -682,7 +758,7 @@ TEST(Rvole, AnySingleBitFlipInM1FailsOrLeavesSharesCorrect) {
 
 TEST(Rvole, TamperedSenderMessageIsCaught) {
   const Pair& p = SharedPair();
-  const size_t L = 2, width = L + 1, tau = 16;
+  const size_t L = 2, width = L + 1, tau = 16 + 32;  // after the tag and Alice's nonce
   const size_t tail = tau + kMulBatch * width * 32;
   // Adds 1 to the scalar at byte offset `at` (the last byte, so the change stays below n
   // except with negligible probability; a test that then hits n fails loudly on decode).
@@ -693,6 +769,8 @@ TEST(Rvole, TamperedSenderMessageIsCaught) {
   };
   std::vector<Case> cases = {
       {"tag", [](Bytes& m) { m[2] ^= 1; }},
+      // Alice's nonce keys Bob's pads: another nonce, other pads, and the check fails.
+      {"Alice's nonce", [](Bytes& m) { m[16 + 7] ^= 0x20; }},
       // Alice used a different a_0 in every OT (consistent τ shift of the a-part: u no longer
       // fits).
       {"a shifted in all OTs",

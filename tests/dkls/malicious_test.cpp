@@ -23,6 +23,8 @@
 #include <vector>
 
 #include "crypto/ot/ot.h"
+#include "crypto/ot/ote.h"
+#include "dkls/key_share_testing.h"
 #include "dkls/wire.h"
 #include "dkls_test_util.h"
 
@@ -149,8 +151,10 @@ constexpr size_t kOtTag = 16;
 // Setup m1: tag | A | Schnorr proof (R, z). m2: tag | B_0..B_127. m3: tag | (H(k_i0), H(k_i1)).
 constexpr size_t kSetupKeyA = kOtTag, kSetupProofZ = kOtTag + 33 + 33, kSetupB0 = kOtTag;
 constexpr size_t kSetupConfirm0 = kOtTag;
-// RVOLE m1: tag | nonce | KOS u matrix | x̃ | t̃_0..t̃_127. m2: tag | τ | H(r) | u.
+// RVOLE m1: tag | Bob's nonce | KOS u matrix | x̃ | t̃_0..t̃_127.
+// m2: tag | Alice's nonce | τ | H(r) | u.
 constexpr size_t kRvoleNonce = kOtTag, kRvoleU = kOtTag + 32;
+constexpr size_t kRvoleAliceNonce = kOtTag, kRvoleTau = kOtTag + 32;
 size_t RvoleXTilde() {
   return ot::RvoleMessage1Size() - 16 - ot::kKappa * 16;
 }
@@ -287,6 +291,14 @@ enum class Verdict {
   kUndetectable,    // each finishes: the deviation is indistinguishable from an honest choice
 };
 
+// SignSession::burned_peer's contract (sign.h): a failure in a check that involves the pair's OT
+// material — the multiplication in either direction (its messages' decoding and checks) or the
+// Γ checks on its output — names that peer for burning; no other failure burns anything.
+bool InvolvesOtMaterial(const Status& status) {
+  const std::string& m = status.message();
+  return m.find("multiplication") != std::string::npos || m.find("Γ^") != std::string::npos;
+}
+
 void ExpectVerdict(const Trial& run, const Status& result, Verdict verdict, uint16_t culprit,
                    const std::string& why = "") {
   if (verdict != Verdict::kUndetectable) {
@@ -295,6 +307,14 @@ void ExpectVerdict(const Trial& run, const Status& result, Verdict verdict, uint
   for (const Session* s : run.honest()) {
     SCOPED_TRACE("honest party " + std::to_string(s->me()) + ": " + s->status().ToString());
     EXPECT_NE(s->status().message().find(why), std::string::npos);
+    if (s->protocol() == ProtocolKind::kSign) {
+      const auto& burned = static_cast<const SignSession&>(*s).burned_peer();
+      if (s->Failed() && InvolvesOtMaterial(s->status())) {
+        EXPECT_EQ(burned, std::optional<uint16_t>(culprit));
+      } else {
+        EXPECT_EQ(burned, std::nullopt);
+      }
+    }
     switch (verdict) {
       case Verdict::kBlame:
         ASSERT_TRUE(s->Failed());
@@ -465,7 +485,10 @@ std::vector<Case> Cases() {
   // τ entries are big-endian scalars: flipping a low byte keeps them canonical, so this reaches
   // the consistency check (its challenges hash τ).
   add(s, 2, "RvoleM2WrongCorrelation", "multiplication consistency check failed",
-      Tamper(Edit<SignRound2>([](auto& m) { Flip(m.rvole_m2, kOtTag + 31); })));
+      Tamper(Edit<SignRound2>([](auto& m) { Flip(m.rvole_m2, kRvoleTau + 31); })));
+  // Alice's nonce keys Bob's pads (issue 10, finding 2): another nonce, other pads.
+  add(s, 2, "RvoleM2WrongAliceNonce", "multiplication consistency check failed",
+      Tamper(Edit<SignRound2>([](auto& m) { Flip(m.rvole_m2, kRvoleAliceNonce + 9); })));
   add(s, 2, "RvoleM2WrongCheckDigest", "multiplication consistency check failed",
       Tamper(Edit<SignRound2>([](auto& m) { Flip(m.rvole_m2, RvoleRDigest()); })));
   add(s, 2, "RvoleM2WrongCheckValue", "multiplication consistency check failed",
@@ -694,6 +717,236 @@ TEST(MaliciousSign, MessagesAfterTheEndAreRefusedWithoutUndoingTheResult) {
     EXPECT_TRUE(s->Done());
     EXPECT_FALSE(s->Failed());
     EXPECT_TRUE(Trial::HasOutput(*s));
+  }
+}
+
+// ---- Burned pairs (issue 10, finding 1).
+
+// `own` (the malicious signer's share) doctored to probe bit `column` of `honest`'s Δ in their
+// pair with guess `guess`, as in tests/crypto/ot_test.cpp
+// (SelectiveAbortTellsACheatingReceiverOneBitOfDelta): its receiver setup with `honest` expands
+// a wrong seed in place of k_{column, 1−guess}, so the honest side's KOS check of its round-1 m1
+// passes exactly when Δ_column = guess.
+KeyShare ProbingShare(const KeyShare& own, uint16_t honest, size_t column, bool guess) {
+  KeyShare k = own.Clone();
+  for (PeerMaterial& p : k.peers) {
+    if (p.index != honest) continue;
+    Bytes e = p.ot_recv.Encode();  // version | setup id | k_{i,b} at [i][b], 16 bytes each
+    e[1 + 32 + (column * 2 + (guess ? 0 : 1)) * 16] ^= 0x01;
+    auto doctored = ot::OteReceiverSetup::Decode(e);
+    EXPECT_TRUE(doctored.ok());
+    if (doctored.ok()) p.ot_recv = std::move(doctored).value();
+  }
+  return k;
+}
+
+Bytes Plain(const SecureBytes& b) {
+  return Bytes(b.span().begin(), b.span().end());
+}
+
+// What the node does when a session names a peer to burn (sign.h, burned_peer): burn, store
+// (here: encode), and carry on with what was stored.
+void BurnDurably(KeyShare& share, uint16_t peer) {
+  ASSERT_TRUE(share.Burn(peer).ok());
+  auto stored = KeyShare::Decode(share.Encode().span());
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  share = std::move(stored).value();
+}
+
+// A signer who guesses bits of an honest peer's Δ, one session after another, learns each bit
+// from whether the honest side aborts — silently when its guess was right, since the OTs then
+// stay correct and the signature comes out — until its first wrong guess. That abort names it
+// for burning; the honest side burns the pair durably, and from then on refuses every session
+// with it. So the attacker gets one abort per pair and never a second session after it, instead
+// of all 128 bits of Δ over about 128 sessions. A keyrefresh gives the pair fresh setups, not
+// burned, and the two sign together again.
+TEST(BurnedPairs, DeltaGuessingSignerGetsOneAbortPerPairAndNoSecondSession) {
+  const uint16_t honest = 1, attacker = 2, bystander = 3;
+  std::vector<KeyShare> shares;
+  for (const KeyShare& k : CachedKey(3, 2)) shares.push_back(k.Clone());
+  const ot::OteSenderSetup& target = shares[honest - 1].Peer(attacker)->ot_send;
+  const crypto::Digest old_setup = target.setup_id();
+  std::vector<bool> delta;  // what the attacker is after, to check what it learns
+  for (size_t i = 0; i < ot::kKappa; ++i)
+    delta.push_back((ot::OteAccess::Delta(target)[i / 8] >> (i % 8)) & 1);
+
+  crypto::DeterministicRng rng(90);
+  const auto hash = HashOf("probing");
+  const std::vector<uint16_t> pair = {honest, attacker};
+  size_t aborts = 0, sessions_after_abort = 0, bits_learned = 0;
+  bool refused = false;
+  for (size_t column = 0; column < ot::kKappa; ++column) {
+    const Bytes sid = Sid("probe " + std::to_string(column));
+    auto mine = SignSession::Create(shares[honest - 1], pair, hash, sid, rng);
+    if (!mine.ok()) {
+      refused = true;
+      EXPECT_EQ(mine.status().code(), ErrorCode::kPermissionDenied);
+      EXPECT_EQ(mine.status().culprit(), attacker);
+      EXPECT_NE(mine.status().message().find("party 2 is burned"), std::string::npos)
+          << mine.status().ToString();
+      EXPECT_NE(mine.status().message().find("keyrefresh"), std::string::npos);
+      break;
+    }
+    if (aborts > 0) ++sessions_after_abort;
+    const bool guess = false;  // always 0: aborts at the first bit that is 1
+    auto theirs = SignSession::Create(ProbingShare(shares[attacker - 1], honest, column, guess),
+                                      pair, hash, sid, rng);
+    ASSERT_TRUE(theirs.ok());
+    std::vector<Session*> both = {mine->get(), theirs->get()};
+    const Status run = RunLocal(both);
+    const SignSession& h = **mine;
+    EXPECT_EQ(run.ok() ? guess : !guess, delta[column]) << "column " << column;
+    ++bits_learned;
+    if (run.ok()) {
+      EXPECT_EQ(h.burned_peer(), std::nullopt);
+      testing::ExpectValidSignature(shares[0].public_key, hash, *h.signature());
+      continue;
+    }
+    ++aborts;
+    ASSERT_TRUE(h.Failed());
+    EXPECT_EQ(h.status().culprit(), attacker);
+    EXPECT_NE(h.status().message().find("OT extension consistency check failed"), std::string::npos)
+        << h.status().ToString();
+    EXPECT_EQ(h.burned_peer(), std::optional<uint16_t>(attacker)) << h.status().ToString();
+    if (h.burned_peer()) BurnDurably(shares[honest - 1], *h.burned_peer());
+  }
+  EXPECT_TRUE(refused);
+  EXPECT_EQ(aborts, 1u);
+  EXPECT_EQ(sessions_after_abort, 0u);
+  EXPECT_LT(bits_learned, 16u) << "the attacker learned " << bits_learned << " bits of Δ";
+
+  // The pair is burned and wiped; the honest party still signs with everyone else.
+  const PeerMaterial& burned = *shares[honest - 1].Peer(attacker);
+  EXPECT_TRUE(burned.burned);
+  EXPECT_EQ(burned.ot_send.Encode(), ot::OteSenderSetup().Encode());
+  EXPECT_EQ(burned.ot_recv.Encode(), ot::OteReceiverSetup().Encode());
+  EXPECT_EQ(shares[honest - 1].BurnedPeers(), std::vector<uint16_t>{attacker});
+  auto sig = LocalSign(Pick(shares, {honest, bystander}), hash, Sid("with the bystander"), rng);
+  ASSERT_TRUE(sig.ok()) << sig.status().ToString();
+  testing::ExpectValidSignature(shares[0].public_key, hash, *sig);
+
+  // Keyrefresh: every pair gets fresh setups, none burned, and the pair signs again.
+  auto refreshed = LocalKeyrefresh(shares, Sid("refresh after the burn"), rng);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status().ToString();
+  for (const KeyShare& k : *refreshed) EXPECT_TRUE(k.BurnedPeers().empty()) << k.index;
+  const PeerMaterial& fresh = *(*refreshed)[honest - 1].Peer(attacker);
+  EXPECT_NE(fresh.ot_send.setup_id(), old_setup);
+  EXPECT_EQ(fresh.ot_send.setup_id(), (*refreshed)[attacker - 1].Peer(honest)->ot_recv.setup_id());
+  auto again = LocalSign(Pick(*refreshed, pair), hash, Sid("after the refresh"), rng);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  testing::ExpectValidSignature(shares[0].public_key, hash, *again);
+}
+
+// A burned peer in the signer set: Create refuses it (naming the peer) whatever the other
+// signers, and only for the share that burned it; Burn is idempotent and refuses non-peers.
+TEST(BurnedPairs, CreateRefusesEverySignerSetWithABurnedPeer) {
+  const auto& key = CachedKey(4, 3);
+  KeyShare mine = key[0].Clone();
+  EXPECT_EQ(mine.Burn(1).code(), ErrorCode::kNotFound);  // ourselves
+  EXPECT_EQ(mine.Burn(5).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(mine.Burn(0).code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(mine.Burn(3).ok());
+  ASSERT_TRUE(mine.Burn(3).ok());
+  EXPECT_EQ(mine.BurnedPeers(), std::vector<uint16_t>{3});
+  crypto::DeterministicRng rng(91);
+  const auto hash = HashOf("burned signer set");
+  for (std::vector<uint16_t> set : {std::vector<uint16_t>{1, 2, 3}, {3, 4, 1}, {1, 3, 4}}) {
+    auto s = SignSession::Create(mine, set, hash, Sid("refused"), rng);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.status().code(), ErrorCode::kPermissionDenied);
+    EXPECT_EQ(s.status().culprit(), 3);
+    EXPECT_NE(s.status().message().find("party 3 is burned"), std::string::npos);
+  }
+  EXPECT_TRUE(SignSession::Create(mine, {1, 2, 4}, hash, Sid("fine"), rng).ok());
+  EXPECT_TRUE(SignSession::Create(key[1], {1, 2, 3}, hash, Sid("not ours"), rng).ok());
+  // And so after the share went through storage.
+  auto stored = KeyShare::Decode(mine.Encode().span());
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(stored->BurnedPeers(), std::vector<uint16_t>{3});
+  EXPECT_FALSE(SignSession::Create(*stored, {1, 2, 3}, hash, Sid("refused"), rng).ok());
+  const std::vector<const KeyShare*> without_3 = {&*stored, &key[1], &key[3]};
+  auto sig = LocalSign(without_3, hash, Sid("without 3"), rng);
+  ASSERT_TRUE(sig.ok()) << sig.status().ToString();
+  testing::ExpectValidSignature(key[0].public_key, hash, *sig);
+}
+
+// Key-share encoding version 2 (a state byte per pair, no OT material for a burned pair) and
+// version 1 (before burned pairs, still read as every pair usable): a table of bad encodings
+// that must be refused, and the good ones that must not.
+TEST(KeyShareEncoding, Version2RefusesBadEncodingsAndVersion1StillReads) {
+  const KeyShare& base = CachedKey(3, 2)[0];  // party 1, peers 2 and 3
+  KeyShare burned = base.Clone();
+  ASSERT_TRUE(burned.Burn(3).ok());
+  const Bytes v2 = Plain(base.Encode()), v2_burned = Plain(burned.Encode());
+  const size_t n = 3, peers_at = 1 + 2 + 2 + 2 + 4 + 32 + 33 + n * 33 + 32;
+  const size_t material = ot::OteSenderSetup::kEncodedSize + ot::OteReceiverSetup::kEncodedSize;
+  const size_t entry = 2 + 1 + 32 + material;  // a usable pair, version 2
+  ASSERT_EQ(v2.size(), peers_at + (n - 1) * entry);
+  ASSERT_EQ(v2_burned.size(), v2.size() - material);
+  const Bytes v1 = testing::EncodeVersion1(base);
+  ASSERT_EQ(v1.size(), v2.size() - (n - 1));  // no state bytes
+  auto from_v1 = KeyShare::Decode(v1);
+  ASSERT_TRUE(from_v1.ok()) << from_v1.status().ToString();
+  EXPECT_TRUE(from_v1->BurnedPeers().empty());
+  EXPECT_EQ(Plain(from_v1->Encode()), v2);  // and is stored as version 2 from then on
+  auto from_v2 = KeyShare::Decode(v2_burned);
+  ASSERT_TRUE(from_v2.ok()) << from_v2.status().ToString();
+  EXPECT_EQ(from_v2->BurnedPeers(), std::vector<uint16_t>{3});
+  EXPECT_EQ(Plain(from_v2->Encode()), v2_burned);
+
+  const auto with = [](Bytes b, size_t at, uint8_t v) {
+    b.at(at) = v;
+    return b;
+  };
+  const auto cut = [](Bytes b, size_t by) {
+    b.resize(b.size() - by);
+    return b;
+  };
+  const auto grown = [](Bytes b) {
+    b.push_back(0);
+    return b;
+  };
+  KeyShare all_burned = base.Clone();
+  ASSERT_TRUE(all_burned.Burn(2).ok() && all_burned.Burn(3).ok());
+  const Bytes v2_all_burned = Plain(all_burned.Encode());
+  const size_t state2 = peers_at + 2, state3 = peers_at + entry + 2;
+  Bytes swapped = v2;  // the two peer entries' indices exchanged
+  std::swap_ranges(swapped.begin() + peers_at, swapped.begin() + peers_at + 2,
+                   swapped.begin() + peers_at + entry);
+  const std::vector<std::pair<std::string, Bytes>> bad = {
+      {"empty", {}},
+      {"header only", Bytes(v2.begin(), v2.begin() + 13)},
+      {"version 0", with(v2, 0, 0)},
+      {"version 3", with(v2, 0, 3)},
+      {"version 2, one byte short", cut(v2, 1)},
+      {"version 2, one byte long", grown(v2)},
+      {"version 2, a pair's OT material cut short", cut(v2, 1000)},
+      {"pair state 2", with(v2, state2, 2)},
+      {"pair state 0xff", with(v2, state3, 0xff)},
+      {"a burned pair that still carries OT material", with(v2, state3, 1)},
+      {"a usable pair without OT material", with(v2_burned, state3, 0)},
+      {"every pair burned, one byte short", cut(v2_all_burned, 1)},
+      {"every pair burned, one byte long", grown(v2_all_burned)},
+      {"version 1 labelled 2", with(v1, 0, 2)},
+      {"version 2 labelled 1", with(v2, 0, 1)},
+      {"a burned pair labelled version 1", with(v2_burned, 0, 1)},
+      {"version 1, one byte short", cut(v1, 1)},
+      {"version 1, one byte long", grown(v1)},
+      {"n = 1", with(v2, 4, 1)},
+      {"n = 4 with the entries of 3", with(v2, 4, 4)},
+      {"peers out of order", swapped},
+      {"a peer's OT setup of unknown version", with(v2, peers_at + 2 + 1 + 32, 9)},
+      {"secret share not below the group order",
+       [&] {
+         Bytes b = v2;
+         std::fill(b.begin() + peers_at - 32, b.begin() + peers_at, 0xff);
+         return b;
+       }()},
+  };
+  for (const auto& [name, bytes] : bad) {
+    auto decoded = KeyShare::Decode(bytes);
+    EXPECT_FALSE(decoded.ok()) << name;
+    EXPECT_EQ(decoded.status().code(), ErrorCode::kInvalidArgument) << name;
   }
 }
 

@@ -28,15 +28,23 @@
 // so each OT carries L + 1 scalars. Fiat–Shamir challenges hash the session id, the setup id and
 // every message so far, including Alice's own payload.
 //
-// Re-use of setups. The setups are used for many signatures. Each multiplication derives its
-// OT-extension PRG stream from the stored seeds, the session id and a fresh 32-byte nonce that
-// Bob draws and sends in his first message, so no two multiplications share PRG output unless
-// both the nonce and the session id repeat (Bob's nonce is fresh, so an honest Bob never repeats
-// one). Session ids must still be unique per signature (DKLs23 requires it anyway).
-// An aborted multiplication can leak up to one bit about the peer's long-term secret to the
-// cheater (Δ to a cheating Bob through the KOS check, β-related bits are protected by the
-// gadget encoding); so after ANY failed multiplication with a peer the caller must stop using
-// that pair's setup and run a keyrefresh (which produces fresh setups) before signing again.
+// Re-use of setups. The setups are used for many signatures, so every multiplication takes
+// fresh randomness from BOTH sides. Bob draws a 32-byte nonce and sends it in m1: with the stored
+// seeds and the session id it keys the OT-extension PRG streams and challenges. Alice draws her
+// own 32-byte nonce and sends it in m2: it keys the hash that turns the extended rows into the
+// random-OT pads, and the check's challenges. Bob's message alone fixes the rows, so a
+// malicious Bob who replays one m1 (in a second run of a session id, say) gets the same rows
+// again — but never the same pads: Alice's two answers are independent, and their difference
+// says nothing about the difference of her inputs. Session ids should still be unique per
+// signature (DKLs23 requires it, and the caller enforces it); this is the second line.
+// Selective abort: the KOS check passes or fails depending on the bits of Δ that a cheating Bob
+// guessed, so each aborted multiplication can tell him about one bit of Alice's long-term Δ
+// (and a passing probe tells him his guess was right, which he learns at the price of risking
+// the next abort). Δ is reused by every multiplication of the pair, so after ANY failed
+// multiplication with a peer — in either role — the caller must burn that pair's setups for
+// good (dkls::KeyShare::Burn) and run a keyrefresh (fresh setups) before signing with it
+// again: then a cheater gets one abort per pair, and learns k bits of Δ with probability at
+// most 2^-k (his k-th correct guess in a row).
 #pragma once
 
 #include <array>
@@ -182,7 +190,7 @@ class SetupSender {
 // ---- Multiplication (one per ordered pair per signature): random VOLE.
 //   B: RvoleReceiver rx(setup_B, sid, rng);  Bytes m1 = rx.Start();  const Scalar& b = rx.Input();
 //   A: Result<RvoleSenderOutput> out = RvoleSend(setup_A, sid, a, m1, rng);   // out->message is m2
-//   B: Result<std::vector<Scalar>> d = rx.Finish(m2);
+//   B: Result<std::vector<Scalar>> d = rx.Finish(m2);          // kProtocolAbort: burn the pair
 // Then c[i] + d[i] == a[i] · b for every i, where c = out->c. Bob's b is uniform and secret;
 // DKLs23 turns it into his real input by publishing (real input − b) later. The session id must
 // be unique per multiplication (e.g. hash of sign session id and the ordered pair), and equal
@@ -218,17 +226,20 @@ class RvoleReceiver {
   std::unique_ptr<State> s_;
 };
 
-// Alice's side, in one call: checks Bob's m1, computes her shares c and the message m2.
-// a.size() must be in 1..kMaxInputs (kInvalidArgument otherwise) and equal Bob's count.
-// Stateless: it cannot tell a replayed m1 under the same session id from a fresh one, so the
-// caller must answer at most one m1 per session id (an m1 replayed under another session id,
-// or an m2 replayed to another multiplication, is refused here).
+// Alice's side, in one call: checks Bob's m1, draws her own nonce, computes her shares c and the
+// message m2. a.size() must be in 1..kMaxInputs (kInvalidArgument otherwise) and equal Bob's
+// count. Stateless: it cannot tell a replayed m1 under the same session id from a fresh one;
+// answering one twice is safe (the answers use independent pads, see "Re-use of setups"), but
+// the caller should still answer at most one m1 per session id. An m1 replayed under another
+// session id, or an m2 replayed to another multiplication, is refused here. kProtocolAbort
+// when the OT-extension check fails: burn the pair (see "Re-use of setups").
 Result<RvoleSenderOutput> RvoleSend(const OteSenderSetup& setup, ByteSpan session_id,
                                     std::span<const Scalar> a, ByteSpan m1, Rng& rng);
 
 // Wire sizes, for callers that pre-check lengths (the decoders check them anyway). Setup:
-// 114 + 4240 + 4112 bytes. Multiplication: m1 12,352 bytes, m2 16 + 416·(L+1)·32 + 64 bytes
-// (40,016 for L = 2), so 52,368 bytes per multiplication in signing.
+// 114 + 4240 + 4112 bytes. Multiplication: m1 12,352 bytes (tag, Bob's nonce, extension), m2
+// 16 + 32 + 416·(L+1)·32 + 64 bytes (tag, Alice's nonce, τ, H(r), u: 40,048 for L = 2), so
+// 52,400 bytes per multiplication in signing.
 size_t SetupMessage1Size();
 size_t SetupMessage2Size();
 size_t SetupMessage3Size();

@@ -28,14 +28,21 @@ std::vector<Block> Challenges(const ExtensionKeys& keys, ByteSpan u, size_t coun
 
 }  // namespace
 
-ExtensionKeys DeriveExtensionKeys(const Digest& setup_id, ByteSpan session_id, ByteSpan nonce) {
-  Digest d = FramedHash("tss/ot/kos/keys").Add(setup_id).Add(session_id).Add(nonce).Final();
-  Digest h = FramedHash("tss/ot/kos/hash-key").Add(d).Final();
+ExtensionKeys DeriveExtensionKeys(const Digest& setup_id, ByteSpan session_id,
+                                  ByteSpan receiver_nonce) {
+  Digest d =
+      FramedHash("tss/ot/kos/keys").Add(setup_id).Add(session_id).Add(receiver_nonce).Final();
   ExtensionKeys k;
   std::copy_n(d.begin(), 16, k.prg_iv.begin());
-  std::copy_n(h.begin(), 16, k.hash_key.begin());
   k.challenge = FramedHash("tss/ot/kos/challenge").Add(d).Final();
   return k;
+}
+
+std::array<uint8_t, 16> RandomOtHashKey(const ExtensionKeys& keys, ByteSpan sender_nonce) {
+  Digest h = FramedHash("tss/ot/kos/hash-key").Add(keys.challenge).Add(sender_nonce).Final();
+  std::array<uint8_t, 16> key;
+  std::copy_n(h.begin(), 16, key.begin());
+  return key;
 }
 
 size_t OtePaddedCount(size_t ell) {

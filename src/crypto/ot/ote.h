@@ -4,7 +4,8 @@
 // Owns: one extension of ℓ correlated OTs between Bob (receiver, choice bits x) and Alice
 // (sender, Δ): afterwards Alice holds rows q_j and Bob rows t_j with q_j = t_j ⊕ x_j·Δ, and the
 // random-OT outputs are H(q_j) and H(q_j ⊕ Δ) for Alice, H(t_j) for Bob (H = the correlation-robust
-// hash of primitives.h, tweaked by j). Must not touch: what the OTs are used for.
+// hash of primitives.h under the key RandomOtHashKey gives, tweaked by j). Must not touch: what
+// the OTs are used for.
 //
 // Protocol (KOS eprint 2015/546 with the corrected check, as in SoftSpokenOT eprint 2022/192 for
 // k = 1). ℓ' = roundup(ℓ, 128) + 128 OTs are extended; the last ≥ 128 carry random padding
@@ -38,11 +39,17 @@ namespace tss::crypto::ot {
 // Per-extension values, derived from public data that both sides share. Bob's fresh nonce makes
 // them fresh for every extension even though the seeds are long-lived.
 struct ExtensionKeys {
-  std::array<uint8_t, 16> prg_iv{};    // first counter block of every column's AES-CTR stream
-  std::array<uint8_t, 16> hash_key{};  // key of the fixed-key AES permutation π (public)
-  Digest challenge{};                  // seeds the Fiat–Shamir challenges
+  std::array<uint8_t, 16> prg_iv{};  // first counter block of every column's AES-CTR stream
+  Digest challenge{};                // seeds the Fiat–Shamir challenges
 };
-ExtensionKeys DeriveExtensionKeys(const Digest& setup_id, ByteSpan session_id, ByteSpan nonce);
+ExtensionKeys DeriveExtensionKeys(const Digest& setup_id, ByteSpan session_id,
+                                  ByteSpan receiver_nonce);
+
+// Key of the fixed-key AES permutation π (public) that turns the rows into random-OT outputs,
+// for one answer to an extension. The rows q_j are fixed by Bob's message alone, so a Bob who
+// replays that message gets the same rows again; the sender's own fresh nonce re-keys π, so two
+// answers to one replayed message use unrelated outputs (pads) instead of the same ones.
+std::array<uint8_t, 16> RandomOtHashKey(const ExtensionKeys& keys, ByteSpan sender_nonce);
 
 // ℓ' for ℓ real OTs, and the size of Bob's extension message: u (128 columns of ℓ'/8 bytes),
 // x̃ (16 bytes), t̃ (128 × 16 bytes).

@@ -6,8 +6,14 @@
 // with choices β gives Alice, per OT j, two pseudorandom vectors s0_j, s1_j ∈ Z_q^{L+1} (hashes
 // of q_j and q_j ⊕ Δ) and Bob s_{β_j, j}. Alice's correlation is α = (a_0, …, a_{L−1}, â) with â
 // a random check value:
-//   m1 (B→A): tag, nonce, KOS extension message
-//   m2 (A→B): tag, τ_j = s1_j − s0_j + α (j < ξ), H(r), u
+//   m1 (B→A): tag, Bob's nonce, KOS extension message
+//   m2 (A→B): tag, Alice's nonce, τ_j = s1_j − s0_j + α (j < ξ), H(r), u
+// Freshness from both sides: Bob's nonce keys the extension (its PRG streams and challenges),
+// Alice's nonce keys the hash that turns rows into s0_j, s1_j (and the check's challenges). The
+// rows are fixed by m1 alone, so without Alice's nonce a Bob who gets two answers to one m1 (the
+// same session id run twice) would get τ_j − τ'_j = α − α' in every OT: the difference of
+// Alice's inputs, i.e. of her instance keys in signing. With it, the two answers use unrelated
+// pads and the second τ' tells him nothing the first did not.
 // z_A[j] = s0_j, z_B[j] = β_j·τ_j − s_{β_j, j}, so z_A[j] + z_B[j] = β_j·α.
 // Check (catches an Alice whose α differs between OTs, which would otherwise let her learn bits
 // of β from whether Bob aborts): χ ∈ Z_q^L hashes the transcript including τ, so it is fixed only
@@ -73,9 +79,22 @@ std::vector<Scalar> RandomGadget(const ExtensionKeys& keys) {
   return g;
 }
 
-// χ_0..χ_{L−1} from the transcript: extension keys, m1, and Alice's τ.
-std::vector<Scalar> CheckChallenges(const ExtensionKeys& keys, const Digest& m1_digest,
-                                    ByteSpan tau, size_t count) {
+// What one answer (m2) to an extension is keyed by: the extension's keys and Alice's nonce.
+struct ReplyKeys {
+  std::array<uint8_t, 16> hash_key{};  // of the random-OT hash (see RandomOtHashKey)
+  Digest challenge{};                  // seeds χ and the hash of r
+};
+
+ReplyKeys DeriveReplyKeys(const ExtensionKeys& keys, ByteSpan sender_nonce) {
+  ReplyKeys k;
+  k.hash_key = RandomOtHashKey(keys, sender_nonce);
+  k.challenge = FramedHash("tss/ot/rvole/reply").Add(keys.challenge).Add(sender_nonce).Final();
+  return k;
+}
+
+// χ_0..χ_{L−1} from the transcript: both nonces (through the reply keys), m1, and Alice's τ.
+std::vector<Scalar> CheckChallenges(const ReplyKeys& keys, const Digest& m1_digest, ByteSpan tau,
+                                    size_t count) {
   Digest seed = FramedHash("tss/ot/rvole/chi").Add(keys.challenge).Add(m1_digest).Add(tau).Final();
   std::vector<Scalar> chi;
   for (size_t i = 0; i < count; ++i) {
@@ -107,7 +126,7 @@ Scalar BlockScalar(const Block* blocks, size_t c) {
 
 // H(r): Alice hashes r_j = Σ_i χ_i·z_A[j]_i + z_A[j]_L (beta == nullptr), Bob hashes what it must
 // equal, r_j = β_j·u − (Σ_i χ_i·z_B[j]_i + z_B[j]_L).
-Digest CheckDigest(const ExtensionKeys& keys, const std::vector<Scalar>& z, size_t L,
+Digest CheckDigest(const ReplyKeys& keys, const std::vector<Scalar>& z, size_t L,
                    const std::vector<Scalar>& chi, const WipedVector<uint8_t>* beta,
                    const Scalar& u) {
   const size_t width = L + 1;
@@ -124,7 +143,7 @@ Digest CheckDigest(const ExtensionKeys& keys, const std::vector<Scalar>& z, size
 }
 
 size_t Message2Size(size_t count) {
-  return kTagSize + kMulBatch * (count + 1) * 32 + 32 + 32;
+  return kTagSize + kNonceSize + kMulBatch * (count + 1) * 32 + 32 + 32;
 }
 
 }  // namespace
@@ -210,8 +229,9 @@ Result<std::vector<Scalar>> RvoleReceiver::Finish(ByteSpan m2) {
     return InvalidArgument("multiplication message m2 must be " + std::to_string(Message2Size(L)) +
                            " bytes, got " + std::to_string(m2.size()));
   ByteReader r(m2);
-  ByteSpan tag, tau_bytes, r_digest, u_bytes;
+  ByteSpan tag, nonce, tau_bytes, r_digest, u_bytes;
   r.Raw(kTagSize, tag);
+  r.Raw(kNonceSize, nonce);
   r.Raw(kMulBatch * width * 32, tau_bytes);
   r.Raw(32, r_digest);
   r.Raw(32, u_bytes);
@@ -222,8 +242,9 @@ Result<std::vector<Scalar>> RvoleReceiver::Finish(ByteSpan m2) {
   auto u = Scalar::FromBytes(u_bytes);
   if (!u.ok()) return InvalidArgument("multiplication message m2: u is not below n");
 
-  // z_B[j] = β_j·τ_j − s_{β_j, j}, row chunk by row chunk.
-  CorrelationRobustHash h(s.keys.hash_key.data());
+  // z_B[j] = β_j·τ_j − s_{β_j, j}, row chunk by row chunk, with the pads of Alice's nonce.
+  const ReplyKeys reply = DeriveReplyKeys(s.keys, nonce);
+  CorrelationRobustHash h(reply.hash_key.data());
   std::vector<Scalar> z;
   z.reserve(kMulBatch * width);
   WipedVector<Block> blocks(kChunk * 2 * width);
@@ -240,8 +261,8 @@ Result<std::vector<Scalar>> RvoleReceiver::Finish(ByteSpan m2) {
     }
   }
 
-  std::vector<Scalar> chi = CheckChallenges(s.keys, s.m1_digest, tau_bytes, L);
-  Digest got = CheckDigest(s.keys, z, L, chi, &s.beta, *u);
+  std::vector<Scalar> chi = CheckChallenges(reply, s.m1_digest, tau_bytes, L);
+  Digest got = CheckDigest(reply, z, L, chi, &s.beta, *u);
   if (Declassified(sodium_memcmp(got.data(), r_digest.data(), 32)) != 0)
     return Status(ErrorCode::kProtocolAbort,
                   "multiplication consistency check failed: the sender's inputs disagree");
@@ -296,10 +317,15 @@ Result<RvoleSenderOutput> testing::RvoleSendWithTweak(const OteSenderSetup& setu
   Tag tag2 = Message2Tag(setup.setup_id(), session_id, m1_digest);
   out.message.resize(Message2Size(L));
   std::copy(tag2.begin(), tag2.end(), out.message.begin());
-  uint8_t* tau_out = out.message.data() + kTagSize;
+  // Alice's own fresh nonce: this answer's pads are new even if this m1 was answered before.
+  uint8_t* my_nonce = out.message.data() + kTagSize;
+  rng.Fill(std::span<uint8_t>(my_nonce, kNonceSize));
+  Declassify(my_nonce, kNonceSize);  // public: it goes on the wire
+  const ReplyKeys reply = DeriveReplyKeys(keys, ByteSpan(my_nonce, kNonceSize));
+  uint8_t* tau_out = my_nonce + kNonceSize;
 
   // z_A[j] = s0_j and τ_j = s1_j − s0_j + α, row chunk by row chunk.
-  CorrelationRobustHash h(keys.hash_key.data());
+  CorrelationRobustHash h(reply.hash_key.data());
   const Block delta = DeltaBlock(setup);
   std::vector<Scalar> z;
   z.reserve(kMulBatch * width);
@@ -326,8 +352,8 @@ Result<RvoleSenderOutput> testing::RvoleSendWithTweak(const OteSenderSetup& setu
   const ByteSpan tau_bytes(tau_out, kMulBatch * width * 32);
   Declassify(tau_bytes.data(), tau_bytes.size());  // sent to Bob
 
-  std::vector<Scalar> chi = CheckChallenges(keys, m1_digest, tau_bytes, L);
-  Digest rd = CheckDigest(keys, z, L, chi, nullptr, Scalar());
+  std::vector<Scalar> chi = CheckChallenges(reply, m1_digest, tau_bytes, L);
+  Digest rd = CheckDigest(reply, z, L, chi, nullptr, Scalar());
   Scalar u = alpha[L];
   for (size_t i = 0; i < L; ++i) u += chi[i] * a[i];
   uint8_t* tail = tau_out + tau_bytes.size();

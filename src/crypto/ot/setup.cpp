@@ -5,13 +5,19 @@
 //   m1 (B→A): tag, A = a·G, Schnorr proof of a
 //   m2 (A→B): tag, B_i = b_i·G + Δ_i·A                       (i < 128)
 //   m3 (B→A): tag, H(k_{i,0}), H(k_{i,1}) truncated to 16 bytes
-// with k_{i,0} = H(sid, i, A, B_i, a·B_i), k_{i,1} = H(sid, i, A, B_i, a·B_i − a·A); Alice knows
+// with k_{i,0} = H(sid, i, A, B_i, a·B_i), k_{i,1} = H(sid, i, A, B_i, a·(B_i − A)); Alice knows
 // k_{i,Δ_i} = H(sid, i, A, B_i, b_i·A) and nothing about the other key (CDH in the ROM).
+// Side channels: every Diffie–Hellman value (a·B_i, a·(B_i − A), b_i·A) comes from libsecp256k1's
+// ECDH module, constant time in the scalar and never serialised by a variable-time routine; and
+// Alice forms B_i from b_i·G (ECDH again) and A with the constant-time field arithmetic of
+// crypto/field.h, so nothing she computes before B_i is sent depends on Δ_i or on b_i·G in
+// time. Only public points (A, B_i, B_i − A) use libsecp256k1's variable-time point code.
 #include <sodium.h>
 
 #include <algorithm>
 
 #include "crypto/ctime.h"
+#include "crypto/field.h"
 #include "crypto/ot/ot.h"
 #include "crypto/ot/primitives.h"
 #include "crypto/point.h"
@@ -63,15 +69,19 @@ ByteSpan PokContext(ByteSpan session_id, Bytes& storage) {
   return storage;
 }
 
+// `shared`: the compressed encoding of the Diffie–Hellman value (secret; the caller wipes it).
 Key16 BaseOtKey(ByteSpan session_id, size_t i, ByteSpan a_point, ByteSpan b_point,
-                const Point& shared) {
-  auto s = shared.ToBytes();
-  Digest d =
-      FramedHash("tss/ot/base/key").Add(session_id).Add(i).Add(a_point).Add(b_point).Add(s).Final();
+                ByteSpan shared) {
+  Digest d = FramedHash("tss/ot/base/key")
+                 .Add(session_id)
+                 .Add(i)
+                 .Add(a_point)
+                 .Add(b_point)
+                 .Add(shared)
+                 .Final();
   Key16 k;
   std::copy_n(d.begin(), 16, k.begin());
   Wipe(d.data(), d.size());
-  Wipe(s.data(), s.size());
   return k;
 }
 
@@ -190,6 +200,7 @@ Bytes SetupReceiver::Start() {
   if (s_->step != State::Step::kNew) return {};  // a second Start changes nothing
   s_->a = Scalar::RandomNonZero(s_->rng);
   s_->A = Point::BaseMul(s_->a);
+  Declassify(&s_->A, sizeof s_->A);  // A is public: it goes on the wire
   Bytes ctx;
   SchnorrProof proof = SchnorrProve(PokContext(s_->sid, ctx), s_->a, s_->A, s_->rng);
   Tag tag = MessageTag("m1", s_->sid);
@@ -198,6 +209,7 @@ Bytes SetupReceiver::Start() {
   m.insert(m.end(), A.begin(), A.end());
   Bytes p = proof.Encode();
   m.insert(m.end(), p.begin(), p.end());
+  Declassify(m.data(), m.size());  // what goes on the wire is public
   s_->m1 = m;
   s_->step = State::Step::kStarted;
   return m;
@@ -213,8 +225,6 @@ Result<Bytes> SetupReceiver::Respond(ByteSpan m2) {
 
   const Digest setup_id = SetupId(s_->sid, s_->m1, m2);
   const auto a_bytes = s_->A.ToBytes();
-  const Point aA = s_->A * s_->a;
-  const Point minus_aA = -aA;
   auto& seeds = s_->setup.seeds_;
   Tag tag = MessageTag("m3", s_->sid);
   Bytes m3(tag.begin(), tag.end());
@@ -229,18 +239,22 @@ Result<Bytes> SetupReceiver::Respond(ByteSpan m2) {
     if (*B == s_->A)
       return Status(ErrorCode::kProtocolAbort,
                     "OT setup message m2: point " + std::to_string(i) + " equals Bob's key");
-    Point P0 = *B * s_->a;
-    Point P1 = P0 + minus_aA;  // never infinity: B ≠ A
+    // B_i − A is public (both are on the wire) and never infinity (B_i ≠ A); the
+    // Diffie–Hellman values a·B_i and a·(B_i − A) are as secret as the keys.
+    const Point b_minus_a = *B - s_->A;
+    auto P0 = B->SecretMulToBytes(s_->a);
+    auto P1 = b_minus_a.SecretMulToBytes(s_->a);
     seeds[i][0] = BaseOtKey(s_->sid, i, a_bytes, b_bytes, P0);
     seeds[i][1] = BaseOtKey(s_->sid, i, a_bytes, b_bytes, P1);
-    Wipe(&P0, sizeof P0);  // the Diffie–Hellman values are as secret as the keys
-    Wipe(&P1, sizeof P1);
+    Wipe(P0.data(), P0.size());
+    Wipe(P1.data(), P1.size());
     for (int b = 0; b < 2; ++b) {
       Key16 t = ConfirmTag(setup_id, i, seeds[i][b]);
       m3.insert(m3.end(), t.begin(), t.end());
     }
   }
   if (!r.done()) return InvalidArgument("OT setup message m2 is malformed");
+  Declassify(m3.data(), m3.size());  // hashes of the keys, public by design
   s_->setup.setup_id_ = setup_id;
   s_->a = Scalar();
   s_->step = State::Step::kResponded;
@@ -295,21 +309,33 @@ Result<Bytes> SetupSender::Respond(ByteSpan m1) {
   Tag tag = MessageTag("m2", s_->sid);
   Bytes m2(tag.begin(), tag.end());
   m2.resize(kM2Size);
+  // A's affine coordinates (public), to add to b_i·G in constant time.
+  const auto a_xy = A->ToUncompressedBytes();
+  const FieldElement ax = FieldElement::FromBytes(a_xy.data() + 1);
+  const FieldElement ay = FieldElement::FromBytes(a_xy.data() + 33);
   for (size_t i = 0; i < kKappa; ++i) {
-    const uint8_t mask = static_cast<uint8_t>(MaskOf(delta[i / 8] >> (i % 8)));
+    const uint64_t bit = delta[i / 8] >> (i % 8);
     for (;;) {
+      // B_i = b_i·G + Δ_i·A: both candidates are computed, one is kept by a mask.
       Scalar b = Scalar::RandomNonZero(s_->rng);
-      Point P0 = Point::BaseMul(b);
-      Point P1 = P0 + *A;
-      // b = −a has probability 2^-256; resampling only reveals that this happened.
-      if (Declassified(P1.IsInfinity())) continue;
-      auto e0 = P0.ToBytes(), e1 = P1.ToBytes();
+      std::array<uint8_t, 64> t = Point::Generator().SecretMulCoordinates(b);
+      const FieldElement tx = FieldElement::FromBytes(t.data());
+      const FieldElement ty = FieldElement::FromBytes(t.data() + 32);
+      Wipe(t.data(), t.size());
+      // b_i·G = ±A has probability 2^-255 (the chord rule needs x coordinates that differ);
+      // resampling only reveals that this happened.
+      if (Declassified((tx - ax).IsZero())) continue;
+      FieldElement sx, sy;
+      AddAffine(tx, ty, ax, ay, sx, sy);
+      const FieldElement x = FieldElement::Select(tx, sx, bit);
+      const FieldElement y = FieldElement::Select(ty, sy, bit);
       uint8_t* out = m2.data() + kTagSize + i * Point::kCompressedSize;
-      for (size_t k = 0; k < e0.size(); ++k)
-        out[k] = static_cast<uint8_t>((e1[k] & mask) | (e0[k] & ~mask));
-      Point shared = *A * b;
+      out[0] = static_cast<uint8_t>(0x02 | y.IsOdd());
+      x.ToBytes(out + 1);
+      Declassify(out, Point::kCompressedSize);  // B_i is public: uniform whatever Δ_i is
+      auto shared = A->SecretMulToBytes(b);
       seeds[i] = BaseOtKey(s_->sid, i, a_bytes, ByteSpan(out, Point::kCompressedSize), shared);
-      Wipe(&shared, sizeof shared);
+      Wipe(shared.data(), shared.size());
       break;
     }
   }

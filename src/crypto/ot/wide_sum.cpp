@@ -1,12 +1,13 @@
 #include "crypto/ot/wide_sum.h"
 
 #include "common/secure.h"
+#include "crypto/limbs.h"
 
 namespace tss::crypto::ot {
 
 namespace {
 
-using u128 = unsigned __int128;
+using limbs::u128;
 
 // w[from..9) += v with carries, over a fixed number of limbs.
 inline void AddAt(uint64_t w[9], size_t from, const uint64_t* v, size_t n) {
@@ -26,18 +27,8 @@ WideSum::~WideSum() {
 }
 
 void WideSum::AddProduct(const Scalar& a, const Scalar& b) {
-  const uint64_t* x = a.limbs();
-  const uint64_t* y = b.limbs();
-  uint64_t p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (int i = 0; i < 4; ++i) {
-    uint64_t carry = 0;
-    for (int j = 0; j < 4; ++j) {
-      u128 t = static_cast<u128>(x[i]) * y[j] + p[i + j] + carry;
-      p[i + j] = static_cast<uint64_t>(t);
-      carry = static_cast<uint64_t>(t >> 64);
-    }
-    p[i + 4] = carry;
-  }
+  uint64_t p[8];
+  limbs::MulWide(a.limbs(), b.limbs(), p);
   // Stack temporaries are left to be overwritten (as libsecp256k1 does in its scalar code): a
   // wipe per term would cost as much as the product. The accumulator itself is wiped.
   AddAt(w_, 0, p, 8);

@@ -1,0 +1,31 @@
+// dkls/key_share_testing.h — the version-1 key-share encoding (before burned pairs), for tests
+// and fuzzers that check that Decode still reads it.
+//
+// Owns: nothing of the format's meaning; KeyShare::Encode is the only writer of stored shares.
+// Must not be used outside tests and fuzzers.
+#pragma once
+
+#include "common/bytes.h"
+#include "dkls/key_share.h"
+
+namespace tss::dkls::testing {
+
+// The share as version 1 wrote it: version byte 1 and no pair-state byte after each peer index.
+// Every pair must be usable (version 1 cannot say "burned"); returns nothing otherwise.
+inline Bytes EncodeVersion1(const KeyShare& share) {
+  if (!share.BurnedPeers().empty() || share.n < 2) return {};
+  const SecureBytes v2 = share.Encode();
+  const ByteSpan b = v2.span();
+  const size_t peers_at = 1 + 2 + 2 + 2 + 4 + 32 + 33 + size_t(share.n) * 33 + 32;
+  const size_t entry = (b.size() - peers_at) / (share.n - 1);  // u16 | u8 state | seed | OT
+  Bytes v1(b.begin(), b.begin() + peers_at);
+  v1[0] = 1;
+  for (size_t k = 0; k + 1 < share.n; ++k) {
+    const ByteSpan e = b.subspan(peers_at + k * entry, entry);
+    v1.insert(v1.end(), e.begin(), e.begin() + 2);
+    v1.insert(v1.end(), e.begin() + 3, e.end());
+  }
+  return v1;
+}
+
+}  // namespace tss::dkls::testing
