@@ -12,7 +12,9 @@ namespace tss::sessionmanager {
 using namespace coordinator;
 
 namespace {
-constexpr size_t kSweepLimit = 1024;  // pending events read per expiry pass
+constexpr size_t kSweepLimit = 1024;     // pending events read per expiry pass
+constexpr size_t kMaxLateResults = 4096;  // events with signatures but not yet in our database
+constexpr size_t kMaxLatePerEvent = 8;
 }
 
 struct SessionManager::Session {
@@ -231,9 +233,10 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
       if (unsigned_keys_.count(key->key_id))
         return Nack(from, m, "a blame on this key could not be stored; it needs a refresh");
       auto refused = Refused(m.setup, *key);
-      if (!refused.empty())
-        return Nack(from, m, "we do not sign with " + refused.front() + " (blamed on this key)",
-                    std::move(refused));
+      if (!refused.empty()) {
+        std::string reason = "we do not sign with " + refused.front() + " (blamed on this key)";
+        return Nack(from, m, reason, std::move(refused));
+      }
     }
     if (Status st = protocols_.CanRun(m.setup, s->my_party, key ? &*key : nullptr); !st.ok())
       return Nack(from, m, "cannot run the protocol: " + st.message());
@@ -428,9 +431,62 @@ void SessionManager::Blame(Session& s, const Status& why, const std::string& cul
       s.key->key_id, culprit, burned ? " (nor burn its OT pair)" : "", saved.ToString());
 }
 
+SessionManager::LateOutcome SessionManager::AcceptLateResult(const std::string& event_id,
+                                                             const SignatureBody& sig) {
+  auto event = events_.Get(event_id);
+  if (event.ok() && !event->has_value()) return LateOutcome::kNoEventYet;
+  if (!event.ok() || (*event)->protocol != ProtocolType::kSign ||
+      ((*event)->status != EventStatus::kPending && (*event)->status != EventStatus::kInProgress))
+    return LateOutcome::kRefused;
+  const EventView& ev = **event;
+  auto key = keys_.Load(ev.key_id);
+  if (!key.ok()) return LateOutcome::kRefused;  // not a holder of this key: not ours to record
+  // What our database asked for decides what the signature must verify against.
+  SetupBody setup;
+  setup.protocol = ProtocolType::kSign;
+  setup.key_id = ev.key_id;
+  setup.message_hash = ev.message_hash;
+  auto result = protocols_.AcceptSignature(setup, *key, sig);
+  if (!result.ok()) {
+    spdlog::warn("event {}: a reported signature does not verify: {}", event_id,
+                 result.status().message());
+    return LateOutcome::kRefused;
+  }
+  if (ev.status == EventStatus::kPending)
+    (void)events_.Move(event_id, EventStatus::kPending, EventStatus::kInProgress, {});
+  auto moved = events_.Move(event_id, EventStatus::kInProgress, EventStatus::kSuccess,
+                            Transition{std::nullopt, *result, ""});
+  if (!moved.ok() || !*moved) return LateOutcome::kRefused;
+  spdlog::info("event {}: SUCCESS (observed late, signature verified)", event_id);
+  SaveSignature(event_id, *result);
+  return LateOutcome::kRecorded;
+}
+
 void SessionManager::HandleResult(const std::string& from, const NodeMessage& m) {
   Session* s = Find(m);
-  if (!s) return Drop(drops_.unknown_session, from, m, "no such session");
+  if (!s) {
+    // No session of that attempt: its setup reached us before our copy of the event (declined
+    // as unknown), or was lost. The signers' result is then our only news of the event; without
+    // it our copy would stay PENDING until it expired.
+    switch (AcceptLateResult(m.event_id, m.signature)) {
+      case LateOutcome::kRecorded:
+        if (auto it = sessions_.find(m.event_id);
+            it != sessions_.end() && it->second->my_party == 0)
+          sessions_.erase(it);  // an observer session of another attempt has nothing left to do
+        return;
+      case LateOutcome::kNoEventYet:
+        // Kept (bounded) until the event arrives; a forged one only fails then.
+        if (late_results_.size() < kMaxLateResults || late_results_.count(m.event_id)) {
+          auto& late = late_results_[m.event_id];
+          if (late.signatures.empty()) late.received = clock_.Now();
+          if (late.signatures.size() < kMaxLatePerEvent) late.signatures.push_back(m.signature);
+        }
+        return;
+      case LateOutcome::kRefused:
+        return Drop(drops_.bad_sender, from, m, "no session, and the result is not for our event");
+    }
+    return;
+  }
   if (s->my_party != 0 || !s->key)
     return Drop(drops_.bad_sender, from, m, "we take part ourselves");
   if (!s->address_party.count(from))
@@ -469,6 +525,18 @@ void SessionManager::CheckExpiry() {
   // for what this version does not do), at every node, not only at the coordinator.
   if (auto pending = events_.Pending(block, kSweepLimit); !pending.ok())
     spdlog::error("reading pending events failed: {}", pending.status().ToString());
+  // Signatures that came before their event: recorded once the event is here, forgotten after
+  // a session expiry's time.
+  for (auto it = late_results_.begin(); it != late_results_.end();) {
+    bool waiting = false;
+    for (const auto& sig : it->second.signatures) {
+      auto outcome = AcceptLateResult(it->first, sig);
+      waiting = outcome == LateOutcome::kNoEventYet;
+      if (outcome != LateOutcome::kRefused) break;  // recorded, or the event is not here yet
+    }
+    bool stale = now - it->second.received > config_.session_expiry;
+    it = !waiting || stale ? late_results_.erase(it) : std::next(it);
+  }
   auto expired = events_.ExpirePending(block);
   if (!expired.ok())
     spdlog::error("expiring events failed: {}", expired.status().ToString());

@@ -74,6 +74,11 @@ class SessionManager {
   void HandleBegin(const std::string& from, const NodeMessage& m);
   void HandleStep(const std::string& from, const NodeMessage& m);
   void HandleResult(const std::string& from, const NodeMessage& m);
+  // A signature for an event we have no session of (its setup reached us before the event
+  // did, or was lost): recorded if our own copy of the event asks for exactly what it signs.
+  enum class LateOutcome { kRecorded, kNoEventYet, kRefused };
+  LateOutcome AcceptLateResult(const std::string& event_id,
+                               const coordinator::SignatureBody& signature);
   Session* Find(const NodeMessage& m);
   Status ValidateSetup(const std::string& from, const NodeMessage& m,
                        const coordinator::EventView& event,
@@ -108,6 +113,12 @@ class SessionManager {
   // this process lives.
   std::set<std::string> unsigned_keys_;
   DropCounters drops_;
+  // Signatures that arrived before their event (see AcceptLateResult), by event id.
+  struct LateResult {
+    std::vector<coordinator::SignatureBody> signatures;  // a few, so a forged one blocks none
+    std::chrono::steady_clock::time_point received;
+  };
+  std::map<std::string, LateResult> late_results_;
 };
 
 }  // namespace tss::sessionmanager
