@@ -117,7 +117,10 @@ TEST(Field, AddToEachAndSecretMultiplicationMatchLibsecp256k1) {
     const auto want = (p * k).ToUncompressedBytes();
     EXPECT_EQ(0, std::memcmp(xy.data(), want.data() + 1, 64)) << n;
     EXPECT_EQ(p.SecretMulToBytes(k), (p * k).ToBytes()) << n;
+    EXPECT_EQ(p.SecretMul(k), p * k) << n;
   }
+  EXPECT_TRUE(Point::Generator().SecretMul(Scalar()).IsInfinity());
+  EXPECT_TRUE(Point::Infinity().SecretMul(Scalar::One()).IsInfinity());
 }
 
 }  // namespace
