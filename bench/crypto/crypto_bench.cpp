@@ -25,6 +25,7 @@ void BM_PointMulFixedBase(benchmark::State& state) {
 }
 BENCHMARK(BM_PointMulFixedBase);
 
+// k·P by operator*: libsecp256k1's tweak_mul (wNAF, variable time: public scalars only).
 void BM_PointMulVariableBase(benchmark::State& state) {
   Point P = Point::BaseMul(Scalar::Random(SystemRandom()));
   Scalar k = Scalar::Random(SystemRandom());
@@ -35,6 +36,18 @@ void BM_PointMulVariableBase(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_PointMulVariableBase);
+
+// The same product for a secret k: libsecp256k1's ECDH (ecmult_const), result as a Point.
+void BM_PointMulSecretScalar(benchmark::State& state) {
+  Point P = Point::BaseMul(Scalar::Random(SystemRandom()));
+  Scalar k = Scalar::Random(SystemRandom());
+  for (auto _ : state) {
+    Point p = P.SecretMul(k);
+    benchmark::DoNotOptimize(p);
+    k += Scalar::One();
+  }
+}
+BENCHMARK(BM_PointMulSecretScalar);
 
 void BM_ScalarMul(benchmark::State& state) {
   Scalar a = Scalar::Random(SystemRandom()), b = Scalar::Random(SystemRandom());

@@ -3,6 +3,8 @@
 // whatever the values, so the timing never depends on them.
 #include "crypto/field.h"
 
+#include <vector>
+
 #include "common/bytes.h"
 #include "crypto/limbs.h"
 
@@ -126,14 +128,43 @@ FieldElement FieldElement::Select(const FieldElement& if_zero, const FieldElemen
   return r;
 }
 
-// The chord rule: λ = (y2 − y1)/(x2 − x1), x3 = λ² − x1 − x2, y3 = λ·(x1 − x3) − y1.
-void AddAffine(const FieldElement& x1, const FieldElement& y1, const FieldElement& x2,
-               const FieldElement& y2, FieldElement& x3, FieldElement& y3) {
-  const FieldElement lambda = (y2 - y1) * (x2 - x1).Inverse();
-  const FieldElement x = lambda * lambda - x1 - x2;
-  const FieldElement y = lambda * (x1 - x) - y1;
-  x3 = x;
-  y3 = y;
+AffinePoint AffinePoint::FromCoordinates(const uint8_t xy[64]) {
+  return AffinePoint{FieldElement::FromBytes(xy), FieldElement::FromBytes(xy + 32)};
+}
+
+void AffinePoint::ToCompressed(uint8_t out[33]) const {
+  out[0] = static_cast<uint8_t>(0x02 | y.IsOdd());
+  x.ToBytes(out + 1);
+}
+
+AffinePoint AffinePoint::Negated() const {
+  return AffinePoint{x, FieldElement() - y};
+}
+
+// The chord rule for P_k + Q: λ_k = (y_Q − y_k)/(x_Q − x_k), x = λ_k² − x_k − x_Q,
+// y = λ_k·(x_k − x) − y_k. The inverses of all d_k = x_Q − x_k come from one inversion of their
+// product: with prefix products π_k = d_0···d_k, 1/d_k = π_{k−1}·(1/π_k), and 1/π_{k−1} = d_k/π_k.
+void AddToEach(std::span<const AffinePoint> points, const AffinePoint& q,
+               std::span<AffinePoint> out) {
+  const size_t n = points.size();
+  if (n == 0) return;
+  std::vector<FieldElement> prefix(n);  // π_k
+  FieldElement running;
+  for (size_t k = 0; k < n; ++k) {
+    const FieldElement d = q.x - points[k].x;
+    running = k == 0 ? d : running * d;
+    prefix[k] = running;
+  }
+  FieldElement inverse = running.Inverse();  // 1/π_{n−1}
+  for (size_t k = n; k-- > 0;) {
+    const FieldElement d = q.x - points[k].x;
+    const FieldElement inv_d = k == 0 ? inverse : prefix[k - 1] * inverse;
+    inverse = inverse * d;  // 1/π_{k−1}
+    const FieldElement lambda = (q.y - points[k].y) * inv_d;
+    const FieldElement x = lambda * lambda - points[k].x - q.x;
+    const FieldElement y = lambda * (points[k].x - x) - points[k].y;
+    out[k] = AffinePoint{x, y};
+  }
 }
 
 }  // namespace tss::crypto

@@ -1,7 +1,8 @@
 // crypto/field.h — the base field of secp256k1 (integers mod p = 2^256 − 2^32 − 977), in
 // constant time, and the one point operation libsecp256k1's public API lacks in constant time.
 //
-// Owns: FieldElement (a value in [0, p), no branch or memory index depends on it) and AddAffine.
+// Owns: FieldElement (a value in [0, p), no branch or memory index depends on it), AffinePoint
+// and AddToEach.
 // Needed where a point that must stay secret has to be added to another: the base-OT receiver
 // computes B = b·G + Δ_i·A (crypto/ot/setup.cpp), and libsecp256k1 only adds public keys
 // (secp256k1_ec_pubkey_combine, variable time) and only serializes them in variable time.
@@ -10,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 namespace tss::crypto {
 
@@ -47,10 +49,22 @@ class FieldElement {
   uint64_t d_[4] = {0, 0, 0, 0};  // little-endian 64-bit limbs, always < p
 };
 
-// (x3, y3) = (x1, y1) + (x2, y2) for two affine points of the curve with x1 ≠ x2 (so neither
-// doubling nor the point at infinity arises; the caller rules x1 = x2 out first). Constant time:
-// one inversion, three multiplications. With x1 = x2 the result is meaningless, never a crash.
-void AddAffine(const FieldElement& x1, const FieldElement& y1, const FieldElement& x2,
-               const FieldElement& y2, FieldElement& x3, FieldElement& y3);
+// An affine point of the curve (never the point at infinity), by its coordinates.
+struct AffinePoint {
+  FieldElement x, y;
+  // From x ‖ y, big-endian, 32 bytes each (as Point::SecretMulCoordinates gives them).
+  static AffinePoint FromCoordinates(const uint8_t xy[64]);
+  // The 33-byte compressed SEC1 encoding, without a branch on the parity of y.
+  void ToCompressed(uint8_t out[33]) const;
+  AffinePoint Negated() const;
+};
+
+// out[k] = points[k] + q for every k, in constant time, for points whose x differs from q's (so
+// neither doubling nor the point at infinity arises; the caller rules x_k = x_q out first — with
+// x_k = x_q the results are meaningless, never a crash). The chord rule needs one inversion per
+// sum; Montgomery's trick shares one inversion across the batch (3 multiplications per point
+// instead). out may be points.
+void AddToEach(std::span<const AffinePoint> points, const AffinePoint& q,
+               std::span<AffinePoint> out);
 
 }  // namespace tss::crypto

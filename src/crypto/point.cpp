@@ -143,6 +143,22 @@ std::array<uint8_t, 64> Point::SecretMulCoordinates(const Scalar& k) const {
   return xy;
 }
 
+Point Point::SecretMul(const Scalar& k) const {
+  if (infinity_ || Declassified(k.IsZero())) return Point();
+  std::array<uint8_t, 65> encoding;
+  encoding[0] = 0x04;
+  std::array<uint8_t, 64> xy = SecretMulCoordinates(k);
+  std::memcpy(encoding.data() + 1, xy.data(), xy.size());
+  sodium_memzero(xy.data(), xy.size());
+  Point r;
+  // A point ECDH just computed always parses.
+  if (!secp256k1_ec_pubkey_parse(Secp256k1Context(), &r.key_, encoding.data(), encoding.size()))
+    std::abort();
+  sodium_memzero(encoding.data(), encoding.size());
+  r.infinity_ = false;
+  return r;
+}
+
 std::array<uint8_t, 33> Point::SecretMulToBytes(const Scalar& k) const {
   std::array<uint8_t, 64> xy = SecretMulCoordinates(k);
   std::array<uint8_t, 33> out;

@@ -1,9 +1,10 @@
 // crypto/point.h — points of the secp256k1 group, over libsecp256k1's public API.
 //
 // Owns: Point (an affine point or the point at infinity, which libsecp256k1's pubkey type
-// cannot hold and so is tracked here explicitly), the group law, scalar multiplication
-// (constant time in the scalar: libsecp256k1's ecmult_const / ecmult_gen), and the SEC1
-// encodings with full validation. Must not touch: hashing, protocols.
+// cannot hold and so is tracked here explicitly), the group law, scalar multiplication (k·G
+// and SecretMul* constant time in the scalar: libsecp256k1's ecmult_gen and its ECDH module's
+// ecmult_const; operator* variable time, for public scalars), and the SEC1 encodings with full
+// validation. Must not touch: hashing, protocols.
 #pragma once
 
 #include <secp256k1.h>
@@ -49,9 +50,15 @@ class Point {
   Point operator+(const Point& o) const;
   Point operator-(const Point& o) const { return *this + (-o); }
   Point operator-() const;
-  // k·P (constant time in k). Zero or infinity gives infinity. The result is a Point: using it
-  // (adding, comparing, encoding) is variable time, so it must be a value that may go public.
+  // k·P in VARIABLE time: libsecp256k1's tweak_mul runs the verifier's wNAF multiplication,
+  // whose timing depends on k. Only for public scalars (verification, Lagrange and Feldman
+  // evaluation); use SecretMul for a secret one. Zero or infinity gives infinity.
   Point operator*(const Scalar& k) const;
+  // k·P in constant time in k (libsecp256k1's ECDH module), as a Point for checks that compare
+  // it with others. The comparison and any further use of the result are variable time in the
+  // point (not in k): for results that become public or are only compared. Zero or infinity
+  // gives infinity.
+  Point SecretMul(const Scalar& k) const;
   // k·P for a result that must stay SECRET (Diffie–Hellman values, points whose relation to a
   // public one would reveal a secret bit): libsecp256k1's ECDH module computes it in constant
   // time in k and hands out the affine coordinates after a constant-time normalisation, so no

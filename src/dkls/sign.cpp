@@ -218,10 +218,11 @@ Result<std::vector<Message>> SignSession::Round3(std::vector<Bytes>& in) {
     if (!d.ok()) return BurnAndBlame(j, 2, "multiplication: " + d.status().message());
     const Scalar d_u = (*d)[0], d_v = (*d)[1];
     for (Scalar& x : *d) x = Scalar();
-    // χ_{i,j}·R_j − Γ^u_{j,i} = d^u_{i,j}·G and χ_{i,j}·pk_j − Γ^v_{j,i} = d^v_{i,j}·G.
-    if (m->instance_point * peer.chi != Point::BaseMul(d_u) + m->gamma_u)
+    // χ_{i,j}·R_j − Γ^u_{j,i} = d^u_{i,j}·G and χ_{i,j}·pk_j − Γ^v_{j,i} = d^v_{i,j}·G, with χ
+    // multiplied in constant time (SecretMul: operator* would leak its digits).
+    if (m->instance_point.SecretMul(peer.chi) != Point::BaseMul(d_u) + m->gamma_u)
       return BurnAndBlame(j, 2, "Γ^u is inconsistent with R_j and the multiplication");
-    if (m->public_share * peer.chi != Point::BaseMul(d_v) + m->gamma_v)
+    if (m->public_share.SecretMul(peer.chi) != Point::BaseMul(d_v) + m->gamma_v)
       return BurnAndBlame(j, 2, "Γ^v is inconsistent with pk_j and the multiplication");
     instance_points.push_back(m->instance_point);
     public_shares.push_back(m->public_share);

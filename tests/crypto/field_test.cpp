@@ -1,5 +1,5 @@
 // The base field and the constant-time point steps of the base OT, held against libsecp256k1:
-// FieldElement arithmetic at the edges (0, 1, p − 1, values ≥ p that must wrap), AddAffine
+// FieldElement arithmetic at the edges (0, 1, p − 1, values ≥ p that must wrap), AddToEach
 // against libsecp256k1's own point addition, and the ECDH-based secret multiplication against
 // the ordinary one.
 #include "crypto/field.h"
@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstring>
+#include <vector>
 
 #include "crypto/point.h"
 #include "crypto/rng.h"
@@ -81,28 +82,45 @@ TEST(Field, RingLawsAndInverse) {
   }
 }
 
-// AddAffine gives libsecp256k1's P + Q, and the ECDH path gives k·P exactly as the
-// variable-time multiplication does.
-TEST(Field, AddAffineAndSecretMultiplicationMatchLibsecp256k1) {
+// AddToEach gives libsecp256k1's P_k + Q for every k (batches of 1, 2 and 7, and Q = −P_k's
+// neighbours), Negated and ToCompressed agree with it, and the ECDH path gives k·P exactly as
+// the variable-time multiplication does.
+TEST(Field, AddToEachAndSecretMultiplicationMatchLibsecp256k1) {
   DeterministicRng rng(2);
+  for (size_t count : {size_t{1}, size_t{2}, size_t{7}}) {
+    const Point q = Point::BaseMul(Scalar::RandomNonZero(rng));
+    const auto qe = q.ToUncompressedBytes();
+    const AffinePoint qa = AffinePoint::FromCoordinates(qe.data() + 1);
+    std::vector<Point> ps;
+    std::vector<AffinePoint> in, out(count);
+    for (size_t k = 0; k < count; ++k) {
+      // Also the negation of a neighbour's point: x differs from q's, y signs vary.
+      ps.push_back(k % 3 == 2 ? -ps[k - 1] : Point::BaseMul(Scalar::RandomNonZero(rng)));
+      in.push_back(AffinePoint::FromCoordinates(ps.back().ToUncompressedBytes().data() + 1));
+    }
+    AddToEach(in, qa, out);
+    for (size_t k = 0; k < count; ++k) {
+      const auto sum = (ps[k] + q).ToUncompressedBytes();
+      EXPECT_EQ(0, std::memcmp(Of(out[k].x).data(), sum.data() + 1, 32)) << count << "/" << k;
+      EXPECT_EQ(0, std::memcmp(Of(out[k].y).data(), sum.data() + 33, 32)) << count << "/" << k;
+      std::array<uint8_t, 33> compressed;
+      out[k].ToCompressed(compressed.data());
+      EXPECT_EQ(compressed, (ps[k] + q).ToBytes());
+      in[k].Negated().ToCompressed(compressed.data());
+      EXPECT_EQ(compressed, (-ps[k]).ToBytes());
+    }
+  }
   for (int n = 0; n < 50; ++n) {
     const Point p = Point::BaseMul(Scalar::RandomNonZero(rng));
-    const Point q = Point::BaseMul(Scalar::RandomNonZero(rng));
-    const auto pe = p.ToUncompressedBytes(), qe = q.ToUncompressedBytes();
-    FieldElement x, y;
-    AddAffine(FieldElement::FromBytes(pe.data() + 1), FieldElement::FromBytes(pe.data() + 33),
-              FieldElement::FromBytes(qe.data() + 1), FieldElement::FromBytes(qe.data() + 33), x,
-              y);
-    const auto sum = (p + q).ToUncompressedBytes();
-    EXPECT_EQ(0, std::memcmp(Of(x).data(), sum.data() + 1, 32)) << n;
-    EXPECT_EQ(0, std::memcmp(Of(y).data(), sum.data() + 33, 32)) << n;
-
     const Scalar k = Scalar::RandomNonZero(rng);
     const auto xy = p.SecretMulCoordinates(k);
     const auto want = (p * k).ToUncompressedBytes();
     EXPECT_EQ(0, std::memcmp(xy.data(), want.data() + 1, 64)) << n;
     EXPECT_EQ(p.SecretMulToBytes(k), (p * k).ToBytes()) << n;
+    EXPECT_EQ(p.SecretMul(k), p * k) << n;
   }
+  EXPECT_TRUE(Point::Generator().SecretMul(Scalar()).IsInfinity());
+  EXPECT_TRUE(Point::Infinity().SecretMul(Scalar::One()).IsInfinity());
 }
 
 }  // namespace

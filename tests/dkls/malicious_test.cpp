@@ -720,6 +720,62 @@ TEST(MaliciousSign, MessagesAfterTheEndAreRefusedWithoutUndoingTheResult) {
   }
 }
 
+// Issue 10, finding 2, end to end. The node makes session ids single-use; if one still ran twice,
+// a signer replaying its round-1 messages in the second run gets a second RVOLE answer from each
+// honest signer to the same m1. When the pads depended on m1 alone, τ − τ' was r_i − r'_i (the
+// honest instance keys of the two runs) in every OT, and the attacker could confirm it against
+// R_i − R'_i: two signatures with a known nonce difference give the key. Alice's own nonce
+// makes the two answers independent.
+TEST(MaliciousSign, ReplayedRound1InASecondRunOfOneSessionIdRevealsNoNonceDifference) {
+  const auto& key = CachedKey(3, 2);
+  const std::vector<uint16_t> signers = {1, 2};
+  const uint16_t honest = 1, attacker = 2;
+  const Bytes sid = Sid("one session id, two runs");
+  const auto hash = HashOf("two runs");
+  crypto::DeterministicRng rng(92);
+  std::optional<Message> first_round1;    // the attacker's, from the first run
+  std::vector<wire::SignRound2> answers;  // the honest signer's round 2 to it, one per run
+  for (int run = 0; run < 2; ++run) {
+    std::vector<std::unique_ptr<SignSession>> sessions;
+    for (uint16_t s : signers) {
+      auto session = SignSession::Create(key[s - 1], signers, hash, sid, rng);
+      ASSERT_TRUE(session.ok());
+      sessions.push_back(std::move(session).value());
+    }
+    std::vector<Session*> both = {sessions[0].get(), sessions[1].get()};
+    (void)RunLocal(both, nullptr, [&](Message& m, std::vector<Message>&) {
+      if (m.from == attacker && m.round == 1) {
+        if (first_round1) {
+          m = *first_round1;
+        } else {
+          first_round1 = m;
+        }
+      }
+      if (m.from == honest && m.to == attacker && m.round == 2) {
+        auto decoded = wire::SignRound2::Decode(m.payload);
+        EXPECT_TRUE(decoded.ok());
+        if (decoded.ok()) answers.push_back(*decoded);
+      }
+      return true;
+    });
+  }
+  ASSERT_EQ(answers.size(), 2u);
+  const Point nonce_difference = answers[0].instance_point - answers[1].instance_point;
+  const size_t width = ot::kSignInputs + 1;
+  const auto tau = [&](const Bytes& m2, size_t j) {  // τ_j's first entry (input r_i)
+    const size_t at = m2.size() - 64 - ot::kMulBatch * width * 32 + 32 * j * width;
+    auto x = Scalar::FromBytes(ByteSpan(m2).subspan(at, 32));
+    EXPECT_TRUE(x.ok());
+    return x.ok() ? *x : Scalar();
+  };
+  size_t revealed = 0, tried = 0;
+  for (size_t j = 0; j < ot::kMulBatch; j += 13, ++tried)
+    revealed += Point::BaseMul(tau(answers[0].rvole_m2, j) - tau(answers[1].rvole_m2, j)) ==
+                nonce_difference;
+  EXPECT_EQ(revealed, 0u) << "τ − τ' was the honest nonce difference in " << revealed << " of "
+                          << tried << " OTs";
+}
+
 // ---- Burned pairs (issue 10, finding 1).
 
 // `own` (the malicious signer's share) doctored to probe bit `column` of `honest`'s Δ in their

@@ -43,8 +43,8 @@
 // the next abort). Δ is reused by every multiplication of the pair, so after ANY failed
 // multiplication with a peer — in either role — the caller must burn that pair's setups for
 // good (dkls::KeyShare::Burn) and run a keyrefresh (fresh setups) before signing with it
-// again: then a cheater gets one abort per pair, and learns k bits of Δ with probability at
-// most 2^-k (his k-th correct guess in a row).
+// again: then a cheater gets one abort per pair, and learns more than k + 1 bits of Δ with
+// probability at most 2^-k (k correct guesses in a row before the abort).
 #pragma once
 
 #include <array>

@@ -7,14 +7,16 @@
 //   m3 (B→A): tag, H(k_{i,0}), H(k_{i,1}) truncated to 16 bytes
 // with k_{i,0} = H(sid, i, A, B_i, a·B_i), k_{i,1} = H(sid, i, A, B_i, a·(B_i − A)); Alice knows
 // k_{i,Δ_i} = H(sid, i, A, B_i, b_i·A) and nothing about the other key (CDH in the ROM).
-// Side channels: every Diffie–Hellman value (a·B_i, a·(B_i − A), b_i·A) comes from libsecp256k1's
-// ECDH module, constant time in the scalar and never serialised by a variable-time routine; and
-// Alice forms B_i from b_i·G (ECDH again) and A with the constant-time field arithmetic of
-// crypto/field.h, so nothing she computes before B_i is sent depends on Δ_i or on b_i·G in
-// time. Only public points (A, B_i, B_i − A) use libsecp256k1's variable-time point code.
+// Side channels: the secret points come from libsecp256k1's ECDH module (constant time in the
+// scalar, and never serialised by a variable-time routine) or from the constant-time field
+// arithmetic of crypto/field.h: Bob's a·B_i by ECDH and a·(B_i − A) as a·B_i + (−a·A); Alice's
+// b_i·A by ECDH, and B_i = b_i·G + Δ_i·A from b_i·G (ECDH on G) and A, selected by a mask, so
+// nothing she computes before B_i is sent depends on Δ_i or on b_i·G in time. Only public
+// points (A, B_i) go through libsecp256k1's variable-time point code.
 #include <sodium.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "crypto/ctime.h"
 #include "crypto/field.h"
@@ -225,10 +227,11 @@ Result<Bytes> SetupReceiver::Respond(ByteSpan m2) {
 
   const Digest setup_id = SetupId(s_->sid, s_->m1, m2);
   const auto a_bytes = s_->A.ToBytes();
-  auto& seeds = s_->setup.seeds_;
-  Tag tag = MessageTag("m3", s_->sid);
-  Bytes m3(tag.begin(), tag.end());
-  m3.reserve(kM3Size);
+  const Point minus_a = -s_->A;
+  // The Diffie–Hellman values a·B_i, and a·(B_i − A) = a·B_i + (−a·A), are as secret as the
+  // keys: the first from ECDH, the second by adding −a·A to it in constant time, for all i at
+  // once (one field inversion per setup).
+  std::vector<AffinePoint> dh0(kKappa), dh1(kKappa);
   for (size_t i = 0; i < kKappa; ++i) {
     ByteSpan b_bytes;
     r.Raw(Point::kCompressedSize, b_bytes);
@@ -236,24 +239,43 @@ Result<Bytes> SetupReceiver::Respond(ByteSpan m2) {
     if (!B.ok())
       return InvalidArgument("OT setup message m2: point " + std::to_string(i) + ": " +
                              B.status().message());
+    // B_i = A would make k_{i,1} the hash of a·∞, which anyone knows. B_i = −A (an honest Alice
+    // sends it with probability 2^-255) would make a·B_i = −a·A, which the chord rule below
+    // cannot add. Both are facts about public points: refused.
     if (*B == s_->A)
       return Status(ErrorCode::kProtocolAbort,
                     "OT setup message m2: point " + std::to_string(i) + " equals Bob's key");
-    // B_i − A is public (both are on the wire) and never infinity (B_i ≠ A); the
-    // Diffie–Hellman values a·B_i and a·(B_i − A) are as secret as the keys.
-    const Point b_minus_a = *B - s_->A;
-    auto P0 = B->SecretMulToBytes(s_->a);
-    auto P1 = b_minus_a.SecretMulToBytes(s_->a);
-    seeds[i][0] = BaseOtKey(s_->sid, i, a_bytes, b_bytes, P0);
-    seeds[i][1] = BaseOtKey(s_->sid, i, a_bytes, b_bytes, P1);
-    Wipe(P0.data(), P0.size());
-    Wipe(P1.data(), P1.size());
+    if (*B == minus_a)
+      return Status(ErrorCode::kProtocolAbort,
+                    "OT setup message m2: point " + std::to_string(i) + " is minus Bob's key");
+    std::array<uint8_t, 64> xy = B->SecretMulCoordinates(s_->a);
+    dh0[i] = AffinePoint::FromCoordinates(xy.data());
+    Wipe(xy.data(), xy.size());
+  }
+  if (!r.done()) return InvalidArgument("OT setup message m2 is malformed");
+  std::array<uint8_t, 64> xy = s_->A.SecretMulCoordinates(s_->a);  // a·A
+  const AffinePoint minus_aa = AffinePoint::FromCoordinates(xy.data()).Negated();
+  Wipe(xy.data(), xy.size());
+  AddToEach(dh0, minus_aa, dh1);  // x differs: a·B_i = ±a·A only for B_i = ±A, refused above
+
+  auto& seeds = s_->setup.seeds_;
+  Tag tag = MessageTag("m3", s_->sid);
+  Bytes m3(tag.begin(), tag.end());
+  m3.reserve(kM3Size);
+  for (size_t i = 0; i < kKappa; ++i) {
+    const ByteSpan b_bytes =
+        m2.subspan(kTagSize + i * Point::kCompressedSize, Point::kCompressedSize);
+    std::array<uint8_t, Point::kCompressedSize> shared;
+    dh0[i].ToCompressed(shared.data());
+    seeds[i][0] = BaseOtKey(s_->sid, i, a_bytes, b_bytes, shared);
+    dh1[i].ToCompressed(shared.data());
+    seeds[i][1] = BaseOtKey(s_->sid, i, a_bytes, b_bytes, shared);
+    Wipe(shared.data(), shared.size());
     for (int b = 0; b < 2; ++b) {
       Key16 t = ConfirmTag(setup_id, i, seeds[i][b]);
       m3.insert(m3.end(), t.begin(), t.end());
     }
   }
-  if (!r.done()) return InvalidArgument("OT setup message m2 is malformed");
   Declassify(m3.data(), m3.size());  // hashes of the keys, public by design
   s_->setup.setup_id_ = setup_id;
   s_->a = Scalar();
@@ -309,35 +331,34 @@ Result<Bytes> SetupSender::Respond(ByteSpan m1) {
   Tag tag = MessageTag("m2", s_->sid);
   Bytes m2(tag.begin(), tag.end());
   m2.resize(kM2Size);
-  // A's affine coordinates (public), to add to b_i·G in constant time.
-  const auto a_xy = A->ToUncompressedBytes();
-  const FieldElement ax = FieldElement::FromBytes(a_xy.data() + 1);
-  const FieldElement ay = FieldElement::FromBytes(a_xy.data() + 33);
+  // B_i = b_i·G + Δ_i·A: b_i·G from ECDH on G, then A added to every one of them in constant
+  // time (one field inversion for all 128), and one of the two kept by a mask.
+  const auto a_xy = A->ToUncompressedBytes();  // public
+  const AffinePoint a_point = AffinePoint::FromCoordinates(a_xy.data() + 1);
+  std::vector<Scalar> b(kKappa);
+  std::vector<AffinePoint> t(kKappa), t_plus_a(kKappa);
   for (size_t i = 0; i < kKappa; ++i) {
-    const uint64_t bit = delta[i / 8] >> (i % 8);
     for (;;) {
-      // B_i = b_i·G + Δ_i·A: both candidates are computed, one is kept by a mask.
-      Scalar b = Scalar::RandomNonZero(s_->rng);
-      std::array<uint8_t, 64> t = Point::Generator().SecretMulCoordinates(b);
-      const FieldElement tx = FieldElement::FromBytes(t.data());
-      const FieldElement ty = FieldElement::FromBytes(t.data() + 32);
-      Wipe(t.data(), t.size());
+      b[i] = Scalar::RandomNonZero(s_->rng);
+      std::array<uint8_t, 64> xy = Point::Generator().SecretMulCoordinates(b[i]);
+      t[i] = AffinePoint::FromCoordinates(xy.data());
+      Wipe(xy.data(), xy.size());
       // b_i·G = ±A has probability 2^-255 (the chord rule needs x coordinates that differ);
       // resampling only reveals that this happened.
-      if (Declassified((tx - ax).IsZero())) continue;
-      FieldElement sx, sy;
-      AddAffine(tx, ty, ax, ay, sx, sy);
-      const FieldElement x = FieldElement::Select(tx, sx, bit);
-      const FieldElement y = FieldElement::Select(ty, sy, bit);
-      uint8_t* out = m2.data() + kTagSize + i * Point::kCompressedSize;
-      out[0] = static_cast<uint8_t>(0x02 | y.IsOdd());
-      x.ToBytes(out + 1);
-      Declassify(out, Point::kCompressedSize);  // B_i is public: uniform whatever Δ_i is
-      auto shared = A->SecretMulToBytes(b);
-      seeds[i] = BaseOtKey(s_->sid, i, a_bytes, ByteSpan(out, Point::kCompressedSize), shared);
-      Wipe(shared.data(), shared.size());
-      break;
+      if (!Declassified((t[i].x - a_point.x).IsZero())) break;
     }
+  }
+  AddToEach(t, a_point, t_plus_a);
+  for (size_t i = 0; i < kKappa; ++i) {
+    const uint64_t bit = delta[i / 8] >> (i % 8);
+    const AffinePoint chosen{FieldElement::Select(t[i].x, t_plus_a[i].x, bit),
+                             FieldElement::Select(t[i].y, t_plus_a[i].y, bit)};
+    uint8_t* out = m2.data() + kTagSize + i * Point::kCompressedSize;
+    chosen.ToCompressed(out);
+    Declassify(out, Point::kCompressedSize);  // B_i is public: uniform whatever Δ_i is
+    auto shared = A->SecretMulToBytes(b[i]);
+    seeds[i] = BaseOtKey(s_->sid, i, a_bytes, ByteSpan(out, Point::kCompressedSize), shared);
+    Wipe(shared.data(), shared.size());
   }
   s_->setup.setup_id_ = SetupId(s_->sid, m1, m2);
   s_->step = State::Step::kResponded;
