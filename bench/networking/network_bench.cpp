@@ -1,6 +1,7 @@
 // Throughput of the libp2p network between two nodes over loopback TCP (Noise + yamux +
-// /tss/1.0.0 framing), for 1 KiB and 1 MiB messages. Each iteration sends a batch and waits
-// until the receiver has every message; items/s is messages per second, bytes/s is payload.
+// /tss/2.0.0 framing and acknowledgements), for 1 KiB and 1 MiB messages. Each iteration sends
+// a batch and waits until every send has completed, i.e. the receiver acknowledged every
+// message; items/s is messages per second, bytes/s is payload.
 #include <benchmark/benchmark.h>
 
 #include <condition_variable>
@@ -15,7 +16,8 @@ using tss::Bytes;
 struct Counter {
   std::mutex mu;
   std::condition_variable cv;
-  size_t received = 0;
+  size_t completed = 0;
+  size_t failed = 0;
 };
 
 void BM_Libp2pSend(benchmark::State& state) {
@@ -27,11 +29,12 @@ void BM_Libp2pSend(benchmark::State& state) {
   if (!a.ok() || !b.ok()) return state.SkipWithError("cannot create networks");
   auto& sender = **a;
   auto& receiver = **b;
-  receiver.SetHandler([&](const std::string&, Bytes) {
+  auto done = [&counter](tss::Status s) {
     std::lock_guard lock(counter.mu);
-    ++counter.received;
+    ++counter.completed;
+    if (!s.ok()) ++counter.failed;
     counter.cv.notify_all();
-  });
+  };
   if (!sender.Start().ok() || !receiver.Start().ok())
     return state.SkipWithError("cannot start networks");
   sender.AddPeer(receiver.LocalPeerId(), receiver.ListenAddrs());
@@ -40,18 +43,19 @@ void BM_Libp2pSend(benchmark::State& state) {
   const std::string to = receiver.LocalPeerId();
   size_t expected = 0;
   // One message first so that dialing and the handshake are not measured.
-  sender.Send(to, message);
+  sender.Send(to, message, done);
   ++expected;
   {
     std::unique_lock lock(counter.mu);
-    counter.cv.wait(lock, [&] { return counter.received >= expected; });
+    counter.cv.wait(lock, [&] { return counter.completed >= expected; });
   }
   for (auto _ : state) {
-    for (size_t i = 0; i < batch; ++i) sender.Send(to, message);
+    for (size_t i = 0; i < batch; ++i) sender.Send(to, message, done);
     expected += batch;
     std::unique_lock lock(counter.mu);
-    counter.cv.wait(lock, [&] { return counter.received >= expected; });
+    counter.cv.wait(lock, [&] { return counter.completed >= expected; });
   }
+  if (counter.failed > 0) state.SkipWithError("some sends failed");
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * batch * size));
   sender.Stop();

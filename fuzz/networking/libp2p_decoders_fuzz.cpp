@@ -1,6 +1,7 @@
 // Fuzzes every libp2p decoder that reads bytes from a peer or text from an operator: uvarints,
 // multibase, multiaddrs (binary and text), peer ids, multistream messages, protobuf fields,
-// public keys, the Noise handshake payload, Identify and yamux headers. Accepted inputs must
+// public keys, the Noise handshake payload, Identify, yamux headers and /tss/2.0.0 frames
+// (hello, message headers, replies). Accepted inputs must
 // re-encode canonically where the format is canonical; nothing may crash or read out of bounds.
 #include <cstdlib>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "networking/libp2p/multistream_codec.h"
 #include "networking/libp2p/noise_handshake.h"
 #include "networking/libp2p/protobuf.h"
+#include "networking/libp2p/tss_frame.h"
 #include "networking/libp2p/varint.h"
 #include "networking/libp2p/yamux_frame.h"
 
@@ -97,12 +99,39 @@ void Binary(ByteSpan in) {
   }
 }
 
+// Each /tss decoder over the input as a sequence of its frames: what it accepts re-encodes to
+// exactly the bytes it consumed, and it never claims more bytes than it was given.
+void TssFrames(ByteSpan in) {
+  uint64_t epoch = 0;
+  if (DecodeTssHello(in, epoch) == TssDecode::kOk)
+    Check(EncodeTssHello(epoch) == Bytes(in.begin(), in.begin() + 8));
+  size_t used = 0;
+  for (ByteSpan rest = in;;) {
+    TssMessageHeader h;
+    if (DecodeTssMessageHeader(rest, h, used) != TssDecode::kOk) break;
+    Check(used >= 2 && used <= rest.size() && h.seq >= 1);
+    ByteSpan body = rest.subspan(used);
+    if (h.length > body.size()) break;
+    body = body.first(static_cast<size_t>(h.length));
+    Check(EncodeTssMessage(h.seq, body) == Bytes(rest.begin(), rest.begin() + used + body.size()));
+    rest = rest.subspan(used + body.size());
+  }
+  for (ByteSpan rest = in;;) {
+    TssReply r;
+    if (DecodeTssReply(rest, r, used) != TssDecode::kOk) break;
+    Check(used >= 2 && used <= rest.size() && r.seq >= 1);
+    Check(EncodeTssReply(r) == Bytes(rest.begin(), rest.begin() + used));
+    rest = rest.subspan(used);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteSpan in(data, size);
   Varints(in);
   Binary(in);
+  TssFrames(in);
   Text(std::string_view(reinterpret_cast<const char*>(data), size));
   return 0;
 }

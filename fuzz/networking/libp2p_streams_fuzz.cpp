@@ -1,9 +1,10 @@
 // Fuzzes the stateful libp2p readers with a peer's bytes: the first input byte picks the layer,
 // the rest is what the peer "sends" (in chunks whose sizes the input also picks):
 //   0: a yamux session (listener side) whose accepted streams are read to the end
-//   1: multistream-select, listener side, accepting /tss/1.0.0
+//   1: multistream-select, listener side, accepting /tss/2.0.0
 //   2: the Noise XX handshake, responder side
-//   3: /tss/1.0.0 message framing under a 4 KiB limit
+//   3: /tss/2.0.0, receiving side: the hello, then message headers and bodies (4 KiB limit)
+//   4: /tss/2.0.0, sending side: the receiver's replies
 // Whatever the bytes, the session must end (no hang), free what it holds and never crash.
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
 #include <utility>
@@ -66,11 +67,43 @@ const Identity& OurIdentity() {
   return id;
 }
 
+Task<void> ListenMultistream(std::shared_ptr<ScriptedPeer> peer) {
+  (void)co_await MultistreamListen(*peer, [](const std::string& p) { return p == kTssProtocol; });
+}
+
+Task<void> SecureNoise(std::shared_ptr<ScriptedPeer> peer) {
+  (void)co_await NoiseSecure(peer, OurIdentity(), false, std::nullopt);
+}
+
+// The receiving side of /tss: a hello, then messages, refusing those over 4 KiB as the network
+// does.
+Task<void> ReceiveTss(std::shared_ptr<ScriptedPeer> peer) {
+  if (!(co_await ReadTssHello(*peer)).ok()) co_return;
+  for (;;) {
+    auto h = co_await ReadTssMessageHeader(*peer);
+    if (!h.ok() || !h->has_value()) break;
+    if ((*h)->seq == 0) std::abort();
+    if ((*h)->length > 4096) break;
+    auto body = co_await ReadBody(*peer, static_cast<size_t>((*h)->length));
+    if (!body.ok()) break;
+    if (body->size() != (*h)->length) std::abort();
+  }
+}
+
+// The sending side of /tss: the receiver's replies.
+Task<void> ReadTssReplies(std::shared_ptr<ScriptedPeer> peer) {
+  for (;;) {
+    auto r = co_await ReadTssReply(*peer);
+    if (!r.ok() || !r->has_value()) break;
+    if ((*r)->seq == 0) std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
-  const uint8_t layer = data[0] % 4;
+  const uint8_t layer = data[0] % 5;
   const size_t chunk = 1 + data[1] * 37;
   auto peer = std::make_shared<ScriptedPeer>(ByteSpan(data + 2, size - 2), chunk);
   boost::asio::io_context io;
@@ -90,38 +123,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       io.run();
       break;
     }
-    case 1:
-      boost::asio::co_spawn(
-          io,
-          [peer]() -> Task<void> {
-            (void)co_await MultistreamListen(
-                *peer, [](const std::string& p) { return p == kTssProtocol; });
-          },
-          boost::asio::detached);
+    default: {
+      Task<void> (*const readers[])(std::shared_ptr<ScriptedPeer>) = {
+          ListenMultistream, SecureNoise, ReceiveTss, ReadTssReplies};
+      boost::asio::co_spawn(io, readers[layer - 1](peer), boost::asio::detached);
       io.run();
       break;
-    case 2:
-      boost::asio::co_spawn(
-          io,
-          [peer]() -> Task<void> {
-            (void)co_await NoiseSecure(peer, OurIdentity(), false, std::nullopt);
-          },
-          boost::asio::detached);
-      io.run();
-      break;
-    case 3:
-      boost::asio::co_spawn(
-          io,
-          [peer]() -> Task<void> {
-            for (;;) {
-              auto m = co_await ReadTssMessage(*peer, 4096);
-              if (!m.ok() || !m->has_value()) break;
-              if ((*m)->size() > 4096) std::abort();
-            }
-          },
-          boost::asio::detached);
-      io.run();
-      break;
+    }
   }
   return 0;
 }

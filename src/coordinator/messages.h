@@ -1,4 +1,4 @@
-// coordinator/messages.h — the messages nodes exchange over `/tss/1.0.0` to drive an event.
+// coordinator/messages.h — the messages nodes exchange over `/tss/2.0.0` to drive an event.
 //
 // Owns: NodeMessage (setup, ack, nack, begin, step) and its strict, versioned wire encoding.
 // The coordinator sends setup and begin; participants answer ack/nack; protocol steps carry

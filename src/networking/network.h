@@ -21,21 +21,27 @@
 namespace tss::networking {
 
 // Called once per received message with the sender's peer id (text form, e.g. "12D3KooW…").
+// Each message a peer sends arrives once, in the order that peer sent it.
 using MessageHandler = std::function<void(const std::string& peer_id, Bytes message)>;
-// Called once per Send(): OK when the message was handed to the peer's stream, an error
-// (kUnavailable, kTimeout, kInvalidArgument, …) when it could not be delivered.
+// Called once per Send(): OK when the peer acknowledged the message (its handler has it), an
+// error (kUnavailable, kTimeout, kNotFound, kInvalidArgument, …) when that did not happen in
+// time. After an error the message may have arrived (its acknowledgement lost), but it never
+// arrives later.
 using SendCallback = std::function<void(Status)>;
 
 // Counters, for status output and tests. Monotonic except `connections`.
 struct NetworkStats {
-  uint64_t messages_sent = 0;
-  uint64_t messages_received = 0;
-  uint64_t send_failures = 0;
-  uint64_t refused_not_allowed = 0;  // /tss streams refused because the peer is not allowed
-  uint64_t refused_oversized = 0;    // messages over the size limit (either direction)
-  uint64_t handshake_failures = 0;   // connections dropped before or during the secure upgrade
-  uint64_t connections_refused = 0;  // over the connection limits
-  uint64_t connections = 0;          // currently open, upgraded connections
+  uint64_t messages_sent = 0;          // sends completed OK (acknowledged, or to ourselves)
+  uint64_t messages_received = 0;      // delivered to the handler
+  uint64_t send_failures = 0;          // sends completed with an error
+  uint64_t messages_acknowledged = 0;  // sends a peer acknowledged
+  uint64_t messages_resent = 0;        // messages written again after their stream was lost
+  uint64_t duplicates_dropped = 0;     // received again after delivery (a resend): not delivered
+  uint64_t refused_not_allowed = 0;    // /tss streams refused because the peer is not allowed
+  uint64_t refused_oversized = 0;      // messages over the size limit (either direction)
+  uint64_t handshake_failures = 0;     // connections dropped before or during the secure upgrade
+  uint64_t connections_refused = 0;    // over the connection limits
+  uint64_t connections = 0;            // currently open, upgraded connections
 };
 
 class Network {
@@ -62,9 +68,10 @@ class Network {
   // Where received messages go. Set before Start().
   virtual void SetHandler(MessageHandler handler) = 0;
 
-  // Queues `message` for `peer_id`: dials on demand, reuses the connection, redials once after
-  // a failure, and completes `done` (if given) with the outcome within the configured timeouts.
-  // Messages to one peer are delivered in order. Sending to ourselves delivers locally.
+  // Queues `message` for `peer_id`: dials on demand, reuses the connection, resends on a fresh
+  // stream or connection after a loss, and completes `done` (if given) with the outcome within
+  // the configured timeouts. Messages to one peer are delivered once and in order. Sending to
+  // ourselves delivers locally.
   virtual void Send(const std::string& peer_id, Bytes message, SendCallback done = nullptr) = 0;
 
   virtual NetworkStats Stats() const = 0;

@@ -4,23 +4,10 @@
 
 #include <algorithm>
 #include <future>
-#include <iterator>
 
 namespace tss::node {
 
 using coordinator::NodeMessage;
-
-namespace {
-
-// A failed send is tried again after 0.5 s, then 1 s, then given up: long enough to ride out
-// a peer that restarts, or one that has not yet re-read the registry and refuses a newcomer
-// (the registry is re-read every second), short of the ACK and session timeouts that recover
-// from anything longer. Receivers drop exact duplicates, so a send reported failed that did
-// arrive costs nothing when retried.
-constexpr int kSendAttempts = 3;
-constexpr std::chrono::milliseconds kFirstRetryDelay{500};
-
-}  // namespace
 
 // The session manager and coordinator send through this; it runs on the loop thread.
 class Node::LoopOutbox final : public coordinator::Outbox {
@@ -99,7 +86,6 @@ Status Node::Start() {
   loop_.Every(expiry_period, [this] { sessions_->CheckExpiry(); });
   if (config_.poll_interval > std::chrono::milliseconds(1000))
     loop_.Every(std::chrono::milliseconds(1000), [this] { RefreshRegistry(); });
-  loop_.Every(kFirstRetryDelay / 2, [this] { RetryFailedSends(); });
   loop_.Start();
   started_ = true;
   spdlog::info("node {} started: peer id {}, listening on {}", config_.validator_address,
@@ -192,41 +178,21 @@ void Node::Send(const std::string& to, const NodeMessage& message) {
     peer = it->second;
     ++stats_.messages_out;
   }
-  SendToPeer(peer, message.Encode(), 1);
-}
-
-void Node::SendToPeer(const std::string& peer_id, Bytes bytes, int attempt) {
-  // The completion keeps a copy only while a retry is still possible.
-  Bytes keep = attempt < kSendAttempts ? bytes : Bytes{};
-  parts_.network->Send(peer_id, std::move(bytes),
-                       [this, peer_id, attempt, keep = std::move(keep)](Status st) mutable {
-                         if (st.ok()) return;
-                         std::lock_guard lock(mu_);
-                         // Refused as malformed or oversized: the same bytes would be again.
-                         if (attempt >= kSendAttempts || st.code() == ErrorCode::kInvalidArgument) {
-                           ++stats_.sends_failed;
-                           spdlog::warn("send to {} failed, giving up: {}", peer_id, st.ToString());
-                           return;
-                         }
-                         spdlog::info("send to {} failed, will retry: {}", peer_id, st.message());
-                         resends_.push_back({peer_id, std::move(keep), attempt + 1,
-                                             std::chrono::steady_clock::now() +
-                                                 kFirstRetryDelay * (1 << (attempt - 1))});
-                       });
-}
-
-void Node::RetryFailedSends() {
-  std::vector<Resend> due;
-  {
+  // The network resends until the peer acknowledges the message or the send deadline passes
+  // (libp2p_network.h); a failure here is final, and the sessions' own timeouts take over.
+  parts_.network->Send(peer, message.Encode(), [this, peer](Status st) {
+    if (st.ok()) return;
     std::lock_guard lock(mu_);
-    auto now = std::chrono::steady_clock::now();
-    auto split = std::stable_partition(resends_.begin(), resends_.end(),
-                                       [&](const Resend& r) { return r.due > now; });
-    std::move(split, resends_.end(), std::back_inserter(due));
-    resends_.erase(split, resends_.end());
-    stats_.send_retries += due.size();
-  }
-  for (Resend& r : due) SendToPeer(r.peer_id, std::move(r.bytes), r.attempt);
+    ++stats_.sends_failed;
+    spdlog::warn("send to {} failed: {}", peer, st.ToString());
+  });
+}
+
+std::set<std::string> Node::known_validators() {
+  std::set<std::string> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [address, peer] : address_to_peer_) out.insert(address);
+  return out;
 }
 
 void Node::RunOnLoop(const std::function<void()>& fn) {

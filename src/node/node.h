@@ -38,8 +38,8 @@ class PeerNetwork {
   virtual std::vector<std::string> ListenAddrs() const = 0;  // full multiaddrs
   virtual void AddPeer(const std::string& peer_id, const std::vector<std::string>& multiaddrs) = 0;
   virtual void SetAllowedPeers(const std::set<std::string>& peer_ids) = 0;
-  // Asynchronous; `done` runs once, on any thread, with the outcome (OK once the peer's
-  // stream took the message). The node retries failures a few times (see Node::Send).
+  // Asynchronous; `done` runs once, on any thread, with the outcome: OK once the peer's node
+  // has the message. The network resends on its own until then; a failure is final.
   virtual void Send(const std::string& peer_id, Bytes message,
                     std::function<void(Status)> done) = 0;
   virtual void SetHandler(
@@ -80,8 +80,7 @@ struct NodeStats {
   uint64_t messages_out = 0;
   uint64_t dropped_unknown_peer = 0;  // a peer id the registry does not map to a validator
   uint64_t dropped_undecodable = 0;
-  uint64_t send_retries = 0;  // sends tried again after a failure
-  uint64_t sends_failed = 0;  // given up after the last retry
+  uint64_t sends_failed = 0;  // the network gave up (no acknowledgement within its deadline)
 };
 
 class Node {
@@ -102,15 +101,14 @@ class Node {
   // Runs `fn` on the event loop and waits for it (for tests and `status`).
   void RunOnLoop(const std::function<void()>& fn);
   NodeStats stats();
+  // The validators the node's registry view maps to peers (itself included).
+  std::set<std::string> known_validators();
 
  private:
   class LoopOutbox;
   Node(NodeConfig config, NodeParts parts);
   void RefreshRegistry();
   void OnNetworkMessage(const std::string& peer_id, Bytes bytes);
-  // Sends and, on failure, queues a retry (see kSendAttempts in node.cpp).
-  void SendToPeer(const std::string& peer_id, Bytes bytes, int attempt);
-  void RetryFailedSends();
 
   NodeConfig config_;
   NodeParts parts_;
@@ -124,13 +122,6 @@ class Node {
   std::map<std::string, std::string> peer_to_address_;
   NodeStats stats_;
   std::vector<RegistryEntry> registry_seen_;  // loop thread: what RefreshRegistry last applied
-  struct Resend {
-    std::string peer_id;
-    Bytes bytes;
-    int attempt;  // the attempt this will be (2 = first retry)
-    std::chrono::steady_clock::time_point due;
-  };
-  std::vector<Resend> resends_;  // under mu_: filled by send completions on network threads
   bool started_ = false;
   bool stopped_ = false;
 };

@@ -14,8 +14,9 @@ namespace tss::node {
 
 namespace {
 
-// The node's PeerNetwork port over the libp2p network. A failed send is only logged: the
-// protocol's session expiry and the coordinator's retries are what recover from lost messages.
+// The node's PeerNetwork port over the libp2p network. The network resends until the peer
+// acknowledges (libp2p_network.h); a send that still fails is only logged, and the
+// coordinator's retries and the session expiry recover from it.
 class Libp2pPeerNetwork final : public PeerNetwork {
  public:
   explicit Libp2pPeerNetwork(std::unique_ptr<networking::Network> network)

@@ -26,6 +26,29 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def event_row(node, event_id):
+    """(status, attempts) of the event in the node's own SQLite database, or (None, 0)."""
+    with sqlite3.connect(os.path.join(node.home, "tss.db")) as conn:
+        row = conn.execute("SELECT status, attempts FROM tss_events WHERE event_id = ?", (event_id,)).fetchone()
+    return (row[0], row[1]) if row else (None, 0)
+
+
+def coordinator_at(cluster, at):
+    """The validator whose turn it is at Unix time `at` (blocks are seconds; turns of
+    --coordinator-range blocks over the address-sorted validators)."""
+    ordered = sorted(n.address for n in cluster.nodes)
+    return ordered[(int(at) // cluster.coordinator_range) % len(ordered)]
+
+
+def wait_for(condition, timeout, what):
+    """Polls `condition` until it holds; raises AssertionError naming `what` after `timeout` s."""
+    deadline = time.time() + timeout
+    while not condition():
+        if time.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.2)
+
+
 def event_statuses(cluster, event_id):
     """Every node's status of the event, in node order (`tss status --json` shows all nodes)."""
     by_node = cluster.status(event_id)
@@ -103,7 +126,12 @@ class SqliteClusterTest(ClusterCase):
         victim.kill()
         submitted = cluster.run_json("keyrefresh", "--key-id", key_id)
         event_id = submitted["event_id"]
-        time.sleep(4)
+        # An attempt without it starts and expires back to PENDING (none starts at all when the
+        # killed node is the coordinator).
+        if coordinator_at(cluster, time.time()) != victim.address:
+            witness = cluster.nodes[0]
+            wait_for(lambda: event_row(witness, event_id)[1] >= 1 and event_row(witness, event_id)[0] == "PENDING",
+                     60, "an attempt without the killed node to expire")
         self.assertNotIn("SUCCESS", event_statuses(cluster, event_id))
         # ...and once the node is back (crash recovery resets its IN_PROGRESS sessions), a retry does.
         victim.start()
@@ -125,13 +153,8 @@ class SqliteClusterTest(ClusterCase):
         keygen = cluster.keygen()
         key_id, public_key = keygen["key_id"], keygen["public_key"]
         # A participant that is up but never answers (stopped, not killed: its sockets stay open).
-        # Not the coordinator (blocks are Unix seconds; turns of --coordinator-range blocks over
-        # the address-sorted validators): with the coordinator stopped nothing would start.
-        def coordinator(at):
-            ordered = sorted(n.address for n in cluster.nodes)
-            return ordered[(int(at) // cluster.coordinator_range) % len(ordered)]
-
-        busy = {coordinator(time.time()), coordinator(time.time() + 120)}
+        # Not the coordinator: with the coordinator stopped nothing would start.
+        busy = {coordinator_at(cluster, time.time()), coordinator_at(cluster, time.time() + 120)}
         victim = next(n for n in cluster.nodes if n.address not in busy)
         victim.proc.send_signal(signal.SIGSTOP)
         try:
@@ -139,15 +162,7 @@ class SqliteClusterTest(ClusterCase):
             # The others start the session, see it go quiet past --session-expiry, move the event
             # back to PENDING at a later block, and try again (more than one attempt recorded).
             witness = next(n for n in cluster.nodes if n is not victim)
-            db = os.path.join(witness.home, "tss.db")
-            deadline = time.time() + 60
-            attempts = 0
-            while time.time() < deadline and attempts < 2:
-                with sqlite3.connect(db) as conn:
-                    row = conn.execute("SELECT attempts FROM tss_events WHERE event_id = ?", (event_id,)).fetchone()
-                attempts = row[0] if row else 0
-                time.sleep(0.2)
-            self.assertGreaterEqual(attempts, 2, cluster.logs())
+            wait_for(lambda: event_row(witness, event_id)[1] >= 2, 60, "a second attempt")
             self.assertNotIn("SUCCESS", event_statuses(cluster, event_id))
         finally:
             victim.proc.send_signal(signal.SIGCONT)

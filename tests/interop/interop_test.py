@@ -72,8 +72,8 @@ class InteropTest(unittest.TestCase):
         self.addCleanup(s.stop)
         return s
 
-    def js_server(self):
-        s = Server(["node", "peer.mjs", "serve"], cwd=WORK)
+    def js_server(self, max_message=None):
+        s = Server(["node", "peer.mjs", "serve", *([] if max_message is None else [str(max_message)])], cwd=WORK)
         self.addCleanup(s.stop)
         return s
 
@@ -109,7 +109,7 @@ class InteropTest(unittest.TestCase):
         info = json.loads(out.stdout)
         self.assertEqual(info["peerId"], PEER_ID_01)
         self.assertEqual(info["remotePeer"], PEER_ID_01)
-        for protocol in ("/ipfs/id/1.0.0", "/ipfs/ping/1.0.0", "/tss/1.0.0"):
+        for protocol in ("/ipfs/id/1.0.0", "/ipfs/ping/1.0.0", "/tss/2.0.0"):
             self.assertIn(protocol, info["protocols"])
         port = server.addr.split("/tcp/")[1].split("/")[0]
         self.assertIn("/ip4/127.0.0.1/tcp/" + port, info["listenAddrs"])
@@ -123,6 +123,14 @@ class InteropTest(unittest.TestCase):
         result = json.loads(out.stdout)
         self.assertEqual(result["bytes"], MIB)
         self.assertEqual(result["sent"], result["echoed"])
+
+    def test_oversized_message_to_js_is_refused_and_we_are_told(self):
+        js = self.js_server(1000)
+        out = self.run_tss("p2p", "send", js.addr, "--bytes", 1001)
+        self.assertNotEqual(out.returncode, 0, out.stdout)
+        self.assertIn("over its limit of 1000", out.stderr)
+        out = self.run_tss("p2p", "send", js.addr, "--bytes", 1000)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
 
     def test_one_mib_from_us_to_js_and_back(self):
         js = self.js_server()
@@ -142,10 +150,21 @@ class InteropTest(unittest.TestCase):
             self.assertEqual(theirs.returncode, 0, theirs.stderr)
             self.assertEqual(json.loads(theirs.stdout)["echoed"], json.loads(theirs.stdout)["sent"])
 
+    def test_resent_and_replayed_messages_from_js_are_delivered_once(self):
+        # js resends a message on a second stream, restarts (a new epoch), then replays its
+        # first run: we echo each message once, in order, and refuse the replaced run.
+        server = self.our_server()
+        out = self.run_js("resend", server.addr)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        result = json.loads(out.stdout)
+        self.assertEqual(result["echoed"], result["sent"])
+        self.assertTrue(result["staleRefused"], result)
+
     def test_oversized_message_from_js_is_refused_and_we_keep_serving(self):
         server = self.our_server("--max-message-size", 1000)
         out = self.run_js("send", server.addr, 1001)
         self.assertNotEqual(out.returncode, 0, out.stdout)
+        self.assertIn("refused: over the limit of 1000 bytes", out.stderr)
         self.assertEqual(self.run_js("send", server.addr, 1000).returncode, 0)
         self.assertEqual(self.run_js("ping", server.addr, 1).returncode, 0)
         self.assertTrue(server.alive())

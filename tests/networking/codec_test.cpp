@@ -1,6 +1,6 @@
 // Byte-exact vectors for the libp2p codecs: varints, multibase, protobuf, public keys, peer ids,
-// multiaddrs, multistream messages and yamux headers. Vectors marked "js-libp2p" were produced
-// with @libp2p/crypto 5, @libp2p/peer-id 6 and @multiformats/multiaddr 13.
+// multiaddrs, multistream messages, yamux headers and /tss/2.0.0 frames. Vectors marked "js-libp2p"
+// were produced with @libp2p/crypto 5, @libp2p/peer-id 6 and @multiformats/multiaddr 13.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -11,6 +11,7 @@
 #include "networking/libp2p/multibase.h"
 #include "networking/libp2p/multistream_codec.h"
 #include "networking/libp2p/protobuf.h"
+#include "networking/libp2p/tss_frame.h"
 #include "networking/libp2p/varint.h"
 #include "networking/libp2p/yamux_frame.h"
 
@@ -287,6 +288,94 @@ TEST(Yamux, HeaderVectors) {
   EXPECT_FALSE(DecodeYamuxHeader(Hex("000400000000000000000000")).ok());  // type 4
   EXPECT_FALSE(DecodeYamuxHeader(Hex("0000000000000000000000")).ok());    // 11 bytes
   EXPECT_TRUE(DecodeYamuxHeader(Hex("0000ff000000000100000000")).ok());   // unknown flags
+}
+
+TEST(TssFrame, Vectors) {
+  uint64_t epoch = 0;
+  EXPECT_EQ(ToHex(EncodeTssHello(0x0102030405060708)), "0102030405060708");
+  ASSERT_EQ(DecodeTssHello(Hex("0102030405060708ff"), epoch), TssDecode::kOk);
+  EXPECT_EQ(epoch, 0x0102030405060708u);
+
+  struct {
+    uint64_t seq;
+    Bytes body;
+    std::string_view hex;
+  } messages[] = {{1, Hex("aabb"), "0102aabb"}, {300, {}, "ac0200"}, {127, Bytes(128, 7), ""}};
+  for (const auto& m : messages) {
+    Bytes frame = EncodeTssMessage(m.seq, m.body);
+    if (!m.hex.empty()) {
+      EXPECT_EQ(ToHex(frame), m.hex);
+    }
+    TssMessageHeader header;
+    size_t used = 0;
+    ASSERT_EQ(DecodeTssMessageHeader(frame, header, used), TssDecode::kOk);
+    EXPECT_EQ(header, (TssMessageHeader{m.seq, m.body.size()}));
+    EXPECT_EQ(Bytes(frame.begin() + static_cast<ptrdiff_t>(used), frame.end()), m.body);
+  }
+
+  struct {
+    TssReply reply;
+    std::string_view hex;
+  } replies[] = {{{TssReplyType::kAck, 1, 0}, "0001"},
+                 {{TssReplyType::kAck, 128, 0}, "008001"},
+                 {{TssReplyType::kRefused, 5, 1000}, "0105e807"},
+                 {{TssReplyType::kRefused, 7, 0}, "010700"}};
+  for (const auto& r : replies) {
+    Bytes frame = EncodeTssReply(r.reply);
+    EXPECT_EQ(ToHex(frame), r.hex);
+    frame.push_back(0x42);  // whatever follows is not consumed
+    TssReply decoded;
+    size_t used = 0;
+    ASSERT_EQ(DecodeTssReply(frame, decoded, used), TssDecode::kOk) << r.hex;
+    EXPECT_EQ(decoded, r.reply);
+    EXPECT_EQ(used, frame.size() - 1);
+  }
+}
+
+TEST(TssFrame, EveryPrefixNeedsMore) {
+  uint64_t epoch;
+  Bytes hello = EncodeTssHello(9);
+  for (size_t n = 0; n < hello.size(); ++n)
+    EXPECT_EQ(DecodeTssHello(ByteSpan(hello).first(n), epoch), TssDecode::kNeedMore);
+  Bytes header = EncodeTssMessage(1ull << 40, Bytes{});  // 6-byte seq, 1-byte length
+  TssMessageHeader h;
+  size_t used;
+  for (size_t n = 0; n < header.size(); ++n)
+    EXPECT_EQ(DecodeTssMessageHeader(ByteSpan(header).first(n), h, used), TssDecode::kNeedMore);
+  Bytes refused = EncodeTssReply({TssReplyType::kRefused, 1ull << 40, 1ull << 50});
+  TssReply r;
+  for (size_t n = 0; n < refused.size(); ++n)
+    EXPECT_EQ(DecodeTssReply(ByteSpan(refused).first(n), r, used), TssDecode::kNeedMore);
+}
+
+TEST(TssFrame, RefusesBadEncodings) {
+  uint64_t epoch;
+  EXPECT_EQ(DecodeTssHello(Hex("0000000000000000"), epoch), TssDecode::kInvalid);
+  const std::string_view bad_headers[] = {
+      "0000",                    // message number 0
+      "800101",                  // fine: 128, length 1 (checked below as the control)
+      "8000",                    // a non-minimal number
+      "01ffffffffffffffffff01",  // a 10-byte length
+      "ffffffffffffffffff0100",  // a 10-byte number
+      "018000",                  // a non-minimal length
+  };
+  TssMessageHeader h;
+  size_t used;
+  for (auto hex : bad_headers) {
+    auto expected = hex == "800101" ? TssDecode::kOk : TssDecode::kInvalid;
+    EXPECT_EQ(DecodeTssMessageHeader(Hex(hex), h, used), expected) << hex;
+  }
+  const std::string_view bad_replies[] = {
+      "0201",                      // unknown type
+      "ff01",                      // unknown type
+      "0000",                      // ack of message 0
+      "010005",                    // refusal of message 0
+      "008000",                    // non-minimal number
+      "0101ffffffffffffffffff01",  // a 10-byte limit
+  };
+  TssReply r;
+  for (auto hex : bad_replies)
+    EXPECT_EQ(DecodeTssReply(Hex(hex), r, used), TssDecode::kInvalid) << hex;
 }
 
 }  // namespace

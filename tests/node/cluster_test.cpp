@@ -35,14 +35,14 @@ using namespace std::chrono_literals;
 class Hub {
  public:
   struct Endpoint;
-  // Fails, as libp2p would, when `to` is down or does not allow `from` (yet).
+  // Fails, as libp2p would once its send deadline passes, when `to` is down or does not allow
+  // `from`.
   Status Deliver(const std::string& to, const std::string& from, Bytes bytes);
   std::map<std::string, Endpoint*> endpoints;
   std::mutex mu;
-  // Sees (and may change) every message in flight; tests play a malicious node through it.
+  // Sees (and may change) every message delivered; tests play a malicious node, or watch the
+  // traffic, through it.
   std::function<void(const std::string& from, Bytes& bytes)> tamper;
-  // Refuses a message when it returns true (a peer that has not read the registry yet).
-  std::function<bool(const std::string& to, const std::string& from)> refuse;
 };
 
 struct Hub::Endpoint final : PeerNetwork {
@@ -86,8 +86,8 @@ Status Hub::Deliver(const std::string& to, const std::string& from, Bytes bytes)
   if (it == endpoints.end() || !it->second->up) return Status(ErrorCode::kUnavailable, "down");
   {
     std::lock_guard l2(it->second->mu);
-    if (!it->second->allowed.count(from) || (refuse && refuse(to, from)))
-      return Status(ErrorCode::kNotFound, "peer does not support protocol /tss/1.0.0");
+    if (!it->second->allowed.count(from))
+      return Status(ErrorCode::kNotFound, "peer does not support protocol /tss/2.0.0");
   }
   if (tamper) tamper(from, bytes);
   it->second->handler(from, std::move(bytes));
@@ -172,8 +172,27 @@ class ClusterTest : public ::testing::Test {
       members_.push_back(std::move(m));
     }
     for (size_t i = 0; i < n; ++i) StartMember(i, expiry);
-    // Every node refreshes its registry view each second; wait until all see all.
-    std::this_thread::sleep_for(1200ms);
+    // Each node re-reads the registry at its polls: wait until every one sees every other.
+    AwaitUntil(
+        [&] {
+          for (auto& m : members_)
+            if (m.node->known_validators().size() != n) return false;
+          return true;
+        },
+        "every node to see all validators in the registry");
+  }
+
+  // Waits until `condition` holds (checked every 20 ms), failing the test after `timeout`.
+  void AwaitUntil(const std::function<bool()>& condition, const std::string& what,
+                  std::chrono::milliseconds timeout = 30s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!condition()) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "timed out waiting for " << what;
+        return;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
   }
 
   // Creates the event in every member's database (but `except`'s, when given).
@@ -300,7 +319,15 @@ TEST_F(ClusterTest, CrashedParticipantRecoversAndEventSucceeds) {
   // and go back to PENDING; when the node returns, crash recovery and a retry finish the event.
   StopMember(3);
   std::string id = Create("KEYREFRESH", key_id, {});
-  std::this_thread::sleep_for(3s);
+  AwaitUntil(
+      [&] {
+        for (size_t i = 0; i < 3; ++i) {
+          auto e = Get(i, id);
+          if (e.attempts >= 1 && e.status == eventstore::Status::kPending) return true;
+        }
+        return false;
+      },
+      "an attempt without the stopped node to expire");
   for (size_t i = 0; i < 3; ++i) {
     auto e = Get(i, id);
     EXPECT_NE(e.status, eventstore::Status::kSuccess);
@@ -316,7 +343,7 @@ TEST_F(ClusterTest, GarbageFromAPeerIsDroppedAndTheNodeKeepsWorking) {
   // Bytes that are no node message, from a registered peer: counted and dropped.
   EXPECT_TRUE(hub_.Deliver("peer-validator-2", "peer-validator-1", Bytes{0x01, 0x02, 0x03}).ok());
   EXPECT_TRUE(hub_.Deliver("peer-validator-2", "peer-validator-1", Bytes(70'000, 0xff)).ok());
-  std::this_thread::sleep_for(100ms);
+  // The hub hands messages to the node's handler on this thread, which counts them at once.
   EXPECT_EQ(members_[1].node->stats().dropped_undecodable, 2u);
   auto keygen = Await(Create("KEYGEN", "", {}));
   EXPECT_TRUE(keygen.is_object());
@@ -365,24 +392,6 @@ TEST_F(ClusterTest, TamperedSignMessageFailsTheEventAndNamesTheCulprit) {
   }
 }
 
-// A peer that has not re-read the registry yet refuses a newcomer's streams, as libp2p does;
-// the sender retries within a second instead of leaving the event to the ACK timeout (10 s)
-// and the session expiry (60 s here).
-TEST_F(ClusterTest, RefusedSendsAreRetried) {
-  StartCluster(4, 60s);
-  std::atomic<int> refusals{2};
-  hub_.refuse = [&](const std::string& to, const std::string&) {
-    return to == "peer-validator-3" && refusals.fetch_sub(1) > 0;
-  };
-  // Within the ACK timeout (10 s), after which a second attempt would hide a missing retry.
-  auto keygen = Await(Create("KEYGEN", "", {}), 9500ms);
-  EXPECT_TRUE(keygen.is_object());
-  uint64_t retries = 0;
-  for (auto& m : members_) retries += m.node->stats().send_retries;
-  EXPECT_GE(retries, 2u);
-  hub_.refuse = nullptr;
-}
-
 // A participant declines the setup (its copy of the event has not arrived yet). The
 // coordinator's own copy is IN_PROGRESS by then (it accepted its own setup), yet the retry must
 // come after the back-off, not after the whole session expiry.
@@ -390,9 +399,23 @@ TEST_F(ClusterTest, DeclinedAttemptIsRetriedWithoutWaitingForTheSessionExpiry) {
   StartCluster(4, 60s);
   const size_t coordinator = CoordinatorNow();
   const size_t late = (coordinator + 1) % members_.size();
+  std::atomic<bool> declined{false};
+  const std::string late_peer = "peer-" + members_[late].address;
+  {
+    std::lock_guard lock(hub_.mu);  // Deliver reads it under the lock
+    hub_.tamper = [&](const std::string& from, Bytes& bytes) {
+      auto m = coordinator::NodeMessage::Decode(bytes);
+      if (from == late_peer && m.ok() && m->type == coordinator::MessageType::kNack)
+        declined = true;
+    };
+  }
   std::string id = Create("KEYGEN", "", {}, late);
   AwaitStatus(coordinator, id, eventstore::Status::kInProgress, 10s);
-  std::this_thread::sleep_for(300ms);  // the setup reaches `late`, which declines it
+  AwaitUntil([&] { return declined.load(); }, "the late participant to decline the setup");
+  {
+    std::lock_guard lock(hub_.mu);
+    hub_.tamper = nullptr;
+  }
   eventstore::Event e = Get(coordinator, id);
   e.status = eventstore::Status::kPending;
   e.attempts = 0;

@@ -1,4 +1,5 @@
-// `tss p2p id | serve | ping`: the libp2p layer on its own, for operators and interop tests.
+// `tss p2p id | serve | ping | send`: the libp2p layer on its own, for operators and interop
+// tests. `serve` and `send` run the node's own network (libp2p_network.h) on /tss/2.0.0.
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility> (g++ 12).
 #include <utility>
 //
@@ -7,11 +8,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <csignal>
+#include <future>
 #include <iomanip>
 #include <iostream>
+#include <mutex>
 #include <string>
 
 #include "cmd/tss/command.h"
@@ -20,6 +22,7 @@
 #include "crypto/rng.h"
 #include "networking/libp2p/host.h"
 #include "networking/libp2p/identity.h"
+#include "networking/libp2p/libp2p_network.h"
 #include "networking/libp2p/ping.h"
 #include "networking/libp2p/tss_protocol.h"
 
@@ -32,14 +35,23 @@ using tss::cli::kExitUsage;
 namespace p2p = tss::libp2p;
 namespace asio = boost::asio;
 
-p2p::Identity IdentityFromHex(const std::string& hex) {
-  if (hex.empty()) return p2p::Identity::Generate();
-  auto seed = tss::FromHex(hex);
-  if (!seed.ok() || seed->size() != p2p::Identity::kSeedSize) {
-    Fail(kExitUsage, "--private-key must be a 32-byte Ed25519 seed as 64 hex digits");
+// A 32-byte Ed25519 seed from 64 hex digits, or a random one when `hex` is empty.
+tss::SecureBytes SeedFromHex(const std::string& hex) {
+  tss::SecureBytes seed(p2p::Identity::kSeedSize);
+  if (hex.empty()) {
+    tss::crypto::SystemRandom().Fill(seed.mutable_span());
+    return seed;
   }
-  auto id = p2p::Identity::FromSeed(*seed);
-  tss::Wipe(seed->data(), seed->size());
+  auto bytes = tss::FromHex(hex);
+  bool ok = bytes.ok() && bytes->size() == p2p::Identity::kSeedSize;
+  if (ok) std::copy(bytes->begin(), bytes->end(), seed.mutable_span().begin());
+  if (bytes.ok()) tss::Wipe(bytes->data(), bytes->size());
+  if (!ok) Fail(kExitUsage, "--private-key must be a 32-byte Ed25519 seed as 64 hex digits");
+  return seed;
+}
+
+p2p::Identity IdentityFromHex(const std::string& hex) {
+  auto id = p2p::Identity::FromSeed(SeedFromHex(hex).span());
   if (!id.ok()) Fail(kExitUsage, id.status().message());
   return std::move(*id);
 }
@@ -57,49 +69,47 @@ struct ServeFlags {
   std::vector<std::string> allow;
 };
 
-// Echoes every /tss/1.0.0 message back on the stream it came on (a test peer, not a node).
-p2p::Task<void> EchoTss(std::shared_ptr<p2p::YamuxStream> stream, size_t max_message) {
-  for (;;) {
-    auto m = co_await p2p::ReadTssMessage(*stream, max_message);
-    if (!m.ok()) {
-      stream->Reset();
-      co_return;
-    }
-    if (!m->has_value()) break;
-    if (!(co_await p2p::WriteTssMessage(*stream, **m)).ok()) co_return;
-  }
-  (void)co_await stream->CloseWrite();
+std::unique_ptr<tss::networking::Network> StartNetwork(const std::string& key,
+                                                       p2p::Libp2pNetworkOptions options,
+                                                       tss::networking::MessageHandler handler) {
+  auto network = p2p::NewLibp2pNetwork(SeedFromHex(key).span(), std::move(options));
+  if (!network.ok()) Fail(kExitUsage, network.status().message());
+  (*network)->SetHandler(std::move(handler));
+  if (auto s = (*network)->Start(); !s.ok()) Fail(kExitFailure, s.message());
+  return std::move(*network);
 }
 
+// Echoes every /tss message back to its sender, on a stream of our own (a test peer, not a
+// node).
 int Serve(const ServeFlags& f) {
-  p2p::HostConfig config;
-  config.listen_addrs.push_back(ParseAddr(f.listen, "--listen"));
-  std::set<p2p::PeerId> allowed;
+  ParseAddr(f.listen, "--listen");
+  p2p::Libp2pNetworkOptions options;
+  options.listen_addrs = {f.listen};
+  options.max_message_size = f.max_message;
+  options.allow_any_peer = f.allow.empty();
+  std::set<std::string> allowed;
   for (const auto& a : f.allow) {
     auto id = p2p::PeerId::FromString(a);
     if (!id.ok()) Fail(kExitUsage, "--allow: " + id.status().message());
-    allowed.insert(*id);
+    allowed.insert(a);
   }
-  asio::io_context io;
-  auto host = std::make_shared<p2p::Host>(io.get_executor(), IdentityFromHex(f.key), config);
-  size_t max_message = f.max_message;
-  host->SetHandler(
-      std::string(p2p::kTssProtocol),
-      [max_message](std::shared_ptr<p2p::YamuxStream> s, std::shared_ptr<p2p::Connection>) {
-        return EchoTss(std::move(s), max_message);
-      },
-      allowed.empty() ? p2p::Host::AllowFn()
-                      : [allowed](const p2p::PeerId& p) { return allowed.count(p) > 0; });
-  if (auto s = host->Listen(); !s.ok()) Fail(kExitFailure, s.message());
-  for (const auto& a : host->ListenAddrs())
-    std::cout << a.WithPeerId(host->peer_id()).ToString() << "\n";
-  std::cout << std::flush;
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) {
-    host->Close();
-    io.stop();
+  // SIGINT and SIGTERM are taken by sigwait below; the network's thread must not get them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  tss::networking::Network* echo = nullptr;
+  auto network = StartNetwork(f.key, options, [&echo](const std::string& from, tss::Bytes message) {
+    echo->Send(from, std::move(message));
   });
-  io.run();
+  echo = network.get();
+  network->SetAllowedPeers(allowed);
+  for (const auto& a : network->ListenAddrs()) std::cout << a << "\n";
+  std::cout << std::flush;
+  int signal = 0;
+  sigwait(&signals, &signal);
+  network->Stop();
   return kExitOk;
 }
 
@@ -173,69 +183,50 @@ struct SendFlags {
   double timeout_seconds = 30;
 };
 
-// Sends one random message on /tss/1.0.0 and reads the peer's echo back; prints both digests.
-p2p::Task<int> SendTask(std::shared_ptr<p2p::Host> host, p2p::Multiaddr addr, size_t size) {
-  auto connection = co_await host->Dial(addr, std::nullopt);
-  if (!connection.ok()) {
-    std::cerr << "error: cannot connect to " << addr.ToString() << ": "
-              << connection.status().message() << "\n";
-    co_return kExitFailure;
-  }
-  auto stream = co_await host->NewStream(*connection, std::string(p2p::kTssProtocol));
-  if (!stream.ok()) {
-    std::cerr << "error: peer refused " << p2p::kTssProtocol << ": " << stream.status().message()
-              << "\n";
-    co_return kExitFailure;
-  }
-  tss::Bytes message(size);
-  tss::crypto::SystemRandom().Fill(message);
-  auto started = std::chrono::steady_clock::now();
-  if (auto s = co_await p2p::WriteTssMessage(**stream, message); !s.ok()) {
-    std::cerr << "error: sending: " << s.message() << "\n";
-    co_return kExitFailure;
-  }
-  auto echoed = co_await p2p::ReadTssMessage(**stream, std::max(size, size_t{1}));
-  double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  (void)co_await (*stream)->CloseWrite();
-  if (!echoed.ok() || !echoed->has_value()) {
-    std::cerr << "error: no echo: "
-              << (echoed.ok() ? std::string("stream closed") : echoed.status().message()) << "\n";
-    co_return kExitFailure;
-  }
-  bool same = **echoed == message;
-  std::cout << "{\"bytes\":" << size << ",\"sent\":\"" << tss::ToHex(tss::crypto::Sha256(message))
-            << "\",\"echoed\":\"" << tss::ToHex(tss::crypto::Sha256(**echoed))
-            << "\",\"round_trip_ms\":" << ms << "}" << std::endl;
-  co_return same ? kExitOk : kExitFailure;
-}
-
+// Sends one random message to an echo peer, waits for its acknowledgement and then for the echo
+// (on a stream the peer opens back to us); prints both digests.
 int Send(const SendFlags& f) {
   if (f.timeout_seconds <= 0) Fail(kExitUsage, "--timeout must be positive");
   if (f.bytes > p2p::kDefaultMaxTssMessage) Fail(kExitUsage, "--bytes is over the 16 MiB limit");
   auto addr = ParseAddr(f.addr, "MULTIADDR");
-  if (!addr.AsTcp()) Fail(kExitUsage, "MULTIADDR must be /ip4|ip6|dns…/HOST/tcp/PORT[/p2p/ID]");
-  asio::io_context io;
-  p2p::HostConfig config;
-  auto timeout =
-      std::chrono::duration_cast<p2p::Duration>(std::chrono::duration<double>(f.timeout_seconds));
-  config.dial_timeout = config.handshake_timeout = config.negotiation_timeout = timeout;
-  auto host = std::make_shared<p2p::Host>(io.get_executor(), IdentityFromHex(f.key), config);
-  int code = kExitFailure;
-  asio::steady_timer deadline(io, timeout);
-  deadline.async_wait([&](const boost::system::error_code& ec) {
-    if (ec) return;
-    std::cerr << "error: timed out\n";
-    host->Close();
-    io.stop();
+  if (!addr.AsTcp() || !addr.GetPeerId())
+    Fail(kExitUsage, "MULTIADDR must be /ip4|ip6|dns…/HOST/tcp/PORT/p2p/ID");
+  const std::string peer = addr.GetPeerId()->ToString();
+  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::duration<double>(f.timeout_seconds));
+  p2p::Libp2pNetworkOptions options;
+  options.listen_addrs = {};  // the peer answers on the connection we open
+  options.dial_timeout = options.handshake_timeout = options.send_timeout = timeout;
+
+  std::promise<tss::Bytes> echo;
+  std::once_flag echoed;
+  auto network = StartNetwork(f.key, options, [&](const std::string& from, tss::Bytes message) {
+    if (from == peer) std::call_once(echoed, [&] { echo.set_value(std::move(message)); });
   });
-  asio::co_spawn(io, SendTask(host, addr, f.bytes), [&](std::exception_ptr e, int rc) {
-    code = e ? kExitFailure : rc;
-    deadline.cancel();
-    host->Close();
-  });
-  io.run();
-  return code;
+  network->AddPeer(peer, {f.addr});
+  network->SetAllowedPeers({peer});
+
+  tss::Bytes message(f.bytes);
+  tss::crypto::SystemRandom().Fill(message);
+  const auto started = std::chrono::steady_clock::now();
+  if (auto s = tss::networking::SendAndWait(*network, peer, message); !s.ok()) {
+    network->Stop();
+    Fail(kExitFailure, "sending: " + s.message());
+  }
+  auto reply = echo.get_future();
+  if (reply.wait_until(started + timeout) != std::future_status::ready) {
+    network->Stop();
+    Fail(kExitFailure, "no echo within " + std::to_string(f.timeout_seconds) + " s");
+  }
+  tss::Bytes echoed_message = reply.get();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  network->Stop();
+  std::cout << "{\"bytes\":" << f.bytes << ",\"sent\":\""
+            << tss::ToHex(tss::crypto::Sha256(message)) << "\",\"echoed\":\""
+            << tss::ToHex(tss::crypto::Sha256(echoed_message)) << "\",\"round_trip_ms\":" << ms
+            << "}" << std::endl;
+  return echoed_message == message ? kExitOk : kExitFailure;
 }
 
 const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
@@ -248,13 +239,13 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
   id_cmd->callback([key] { std::cout << IdentityFromHex(*key).peer_id().ToString() << "\n"; });
 
   auto* serve_cmd = p2p_cmd->add_subcommand(
-      "serve", "Serve ping, identify and a /tss/1.0.0 echo; prints our multiaddr first");
+      "serve", "Serve ping, identify and a /tss/2.0.0 echo; prints our multiaddr first");
   auto serve = std::make_shared<ServeFlags>();
   serve_cmd->add_option("--listen", serve->listen, "listen multiaddr")->capture_default_str();
   serve_cmd->add_option("--private-key", serve->key, "32-byte Ed25519 seed, hex (default: random)");
   serve_cmd->add_option("--max-message-size", serve->max_message, "largest /tss message, bytes")
       ->capture_default_str();
-  serve_cmd->add_option("--allow", serve->allow, "peer ids allowed on /tss/1.0.0 (default: all)");
+  serve_cmd->add_option("--allow", serve->allow, "peer ids allowed on /tss/2.0.0 (default: all)");
   serve_cmd->callback([serve] { std::exit(Serve(*serve)); });
 
   auto* ping_cmd =
@@ -270,9 +261,12 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
   ping_cmd->callback([ping] { std::exit(Ping(*ping)); });
 
   auto* send_cmd = p2p_cmd->add_subcommand(
-      "send", "Send one random message on /tss/1.0.0 to an echo peer and check the echo");
+      "send", "Send one random message on /tss/2.0.0 to an echo peer and check the echo");
   auto send = std::make_shared<SendFlags>();
-  send_cmd->add_option("MULTIADDR", send->addr, "the echo peer (e.g. `tss p2p serve`)")->required();
+  send_cmd
+      ->add_option("MULTIADDR", send->addr,
+                   "the echo peer, ending in /p2p/ID (e.g. `tss p2p serve`)")
+      ->required();
   send_cmd->add_option("--bytes", send->bytes, "message size")->capture_default_str();
   send_cmd->add_option("--private-key", send->key, "our seed, hex (default: random)");
   send_cmd->add_option("--timeout", send->timeout_seconds, "seconds for the whole exchange")

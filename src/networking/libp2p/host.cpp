@@ -352,6 +352,16 @@ void Host::Disconnect(const PeerId& peer) {
   for (auto& c : doomed) c->session->Close(Status(ErrorCode::kUnavailable, "disconnected"));
 }
 
+void Host::DisconnectAll() {
+  CloseConnections("disconnected");
+}
+
+void Host::CloseConnections(const std::string& reason) {
+  auto connections = std::move(connections_);
+  connections_.clear();
+  for (auto& [peer, c] : connections) c->session->Close(Status(ErrorCode::kUnavailable, reason));
+}
+
 void Host::Close() {
   if (closed_) return;
   closed_ = true;
@@ -359,10 +369,7 @@ void Host::Close() {
   for (auto& a : acceptors_) a->close(ec);
   auto upgrading = std::move(upgrading_);
   for (auto& s : upgrading) s->Reset();
-  auto connections = std::move(connections_);
-  connections_.clear();
-  for (auto& [peer, c] : connections)
-    c->session->Close(Status(ErrorCode::kUnavailable, "host closed"));
+  CloseConnections("host closed");
   for (auto& [peer, pending] : dialing_) pending->done_signal.Notify();
 }
 

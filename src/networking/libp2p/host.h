@@ -89,6 +89,8 @@ class Host : public std::enable_shared_from_this<Host> {
   void Close();
   // Drops every connection to `peer` (after a failure, so the next use redials).
   void Disconnect(const PeerId& peer);
+  // Drops every connection, abruptly (tests inject lost connections with it).
+  void DisconnectAll();
 
   const HostStats& stats() const { return stats_; }
   size_t connection_count() const;
@@ -114,6 +116,7 @@ class Host : public std::enable_shared_from_this<Host> {
                                                     Multiaddr local, Multiaddr remote,
                                                     bool outbound, std::optional<PeerId> expected);
   std::shared_ptr<Connection> Existing(const PeerId& peer) const;
+  void CloseConnections(const std::string& reason);
 
   Executor executor_;
   Identity identity_;

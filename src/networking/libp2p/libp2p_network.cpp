@@ -1,7 +1,9 @@
 #include "networking/libp2p/libp2p_network.h"
 
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -24,11 +26,30 @@ namespace {
 using networking::MessageHandler;
 using networking::NetworkStats;
 using networking::SendCallback;
+using Clock = std::chrono::steady_clock;
+
+// Earlier epochs remembered per sending peer (libp2p_network.h: a restarted sender).
+constexpr size_t kRememberedEpochs = 16;
+
+// The pause before the next stream after `failures` streams in a row made no progress.
+Clock::duration PauseAfter(int failures) {
+  if (failures <= 0) return Clock::duration::zero();
+  return std::min<Clock::duration>(std::chrono::milliseconds(100 << std::min(failures - 1, 5)),
+                                   std::chrono::seconds(2));
+}
+
+// A random, non-zero epoch for this run of the process.
+uint64_t NewEpoch() {
+  if (sodium_init() < 0) std::abort();
+  uint64_t epoch = 0;
+  while (epoch == 0) randombytes_buf(&epoch, sizeof epoch);
+  return epoch;
+}
 
 class Libp2pNetwork final : public networking::Network {
  public:
   Libp2pNetwork(Identity identity, std::vector<Multiaddr> listen, Libp2pNetworkOptions options)
-      : options_(std::move(options)), local_(identity.peer_id()) {
+      : options_(std::move(options)), local_(identity.peer_id()), epoch_(NewEpoch()) {
     HostConfig config;
     config.listen_addrs = std::move(listen);
     config.dial_timeout = options_.dial_timeout;
@@ -44,6 +65,7 @@ class Libp2pNetwork final : public networking::Network {
           return ServeInbound(std::move(s), std::move(c));
         },
         [this](const PeerId& peer) {
+          if (options_.allow_any_peer) return true;
           std::lock_guard lock(mu_);
           bool ok = allowed_.count(peer) > 0;
           if (!ok) {
@@ -80,7 +102,9 @@ class Libp2pNetwork final : public networking::Network {
     asio::post(io_, [this] {
       host_->Close();
       for (auto& [peer, box] : outboxes_) {
-        if (box.stream) box.stream->Reset();
+        if (box->stream) box->stream->Reset();
+        box->expiry.reset();
+        box->wake.Notify();
       }
     });
     work_.reset();
@@ -90,11 +114,12 @@ class Libp2pNetwork final : public networking::Network {
       io_.stop();
     }
     thread_.join();
-    // Sends still queued were never attempted; they fail now, on this thread.
+    // Sends not yet acknowledged fail now, on this thread.
     for (auto& [peer, box] : outboxes_) {
-      for (auto& item : box.queue)
+      box->expiry.reset();
+      for (auto& item : box->queue)
         Complete(item.done, Status(ErrorCode::kUnavailable, "network stopped"));
-      box.queue.clear();
+      box->queue.clear();
     }
   }
 
@@ -173,6 +198,9 @@ class Libp2pNetwork final : public networking::Network {
     s.messages_sent = messages_sent_;
     s.messages_received = messages_received_;
     s.send_failures = send_failures_;
+    s.messages_acknowledged = messages_acknowledged_;
+    s.messages_resent = messages_resent_;
+    s.duplicates_dropped = duplicates_dropped_;
     s.refused_not_allowed = refused_not_allowed_;
     s.refused_oversized = refused_oversized_;
     s.handshake_failures = handshake_failures_;
@@ -181,16 +209,72 @@ class Libp2pNetwork final : public networking::Network {
     return s;
   }
 
+  void InjectFault(Libp2pFault fault) {
+    if (!started_ || stopped_) return;
+    std::promise<void> done;
+    asio::post(io_, [&] {
+      switch (fault) {
+        case Libp2pFault::kResetTssStreams: {
+          for (auto& [peer, box] : outboxes_) {
+            if (box->stream) box->stream->Reset();
+          }
+          auto inbound = inbound_streams_;
+          for (auto& s : inbound) s->Reset();
+          break;
+        }
+        case Libp2pFault::kDropConnections:
+          host_->DisconnectAll();
+          break;
+      }
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+
  private:
+  // One message not yet acknowledged.
   struct Pending {
+    uint64_t seq;
     Bytes message;
     SendCallback done;
+    Clock::time_point deadline;
+    Clock::time_point written_at{};  // when a stream last carried it; {} if none has
   };
+
+  // Everything about sending to one peer. I/O thread only.
   struct Outbox {
-    std::deque<Pending> queue;
+    Outbox(PeerId p, const Executor& executor) : peer(std::move(p)), wake(executor) {}
+    const PeerId peer;
+    std::deque<Pending> queue;  // oldest (lowest seq) first
     size_t queued_bytes = 0;
-    bool running = false;
-    std::shared_ptr<YamuxStream> stream;
+    uint64_t next_seq = 1;
+    bool running = false;                 // SendLoop is running
+    std::shared_ptr<YamuxStream> stream;  // the current stream, its hello written
+    uint64_t written_through = 0;         // the highest seq written on `stream`
+    int failures = 0;                     // streams in a row that made no progress
+    Clock::time_point retry_at{};         // no new stream before this
+    Clock::time_point progress_at{};      // the last ack or refusal
+    Status last_error;                    // why the last stream failed or could not open
+    std::unique_ptr<Watchdog> expiry;     // fires at the oldest message's deadline
+    AsyncSignal wake;                     // the queue, the stream or the acks changed
+  };
+
+  // What this node knows of one sending peer (the receiving side). I/O thread only.
+  struct Inbound {
+    uint64_t epoch = 0;
+    uint64_t delivered = 0;        // the highest seq of `epoch` delivered upward
+    std::deque<uint64_t> retired;  // epochs it used before, oldest first
+
+    // Switches to `e` if it is new; false for an epoch the peer has already replaced.
+    bool Adopt(uint64_t e) {
+      if (e == epoch) return true;
+      if (std::find(retired.begin(), retired.end(), e) != retired.end()) return false;
+      if (epoch != 0) retired.push_back(epoch);
+      if (retired.size() > kRememberedEpochs) retired.pop_front();
+      epoch = e;
+      delivered = 0;
+      return true;
+    }
   };
 
   void Complete(SendCallback& done, const Status& status) {
@@ -229,6 +313,15 @@ class Libp2pNetwork final : public networking::Network {
     if (handler && *handler) (*handler)(from.ToString(), std::move(message));
   }
 
+  // ---- sending
+
+  Outbox& OutboxFor(const PeerId& peer) {
+    auto it = outboxes_.find(peer);
+    if (it == outboxes_.end())
+      it = outboxes_.emplace(peer, std::make_unique<Outbox>(peer, io_.get_executor())).first;
+    return *it->second;
+  }
+
   void Enqueue(PeerId peer, Bytes message, SendCallback done) {
     MirrorHostStats();
     if (stopped_) return Complete(done, Status(ErrorCode::kUnavailable, "network stopped"));
@@ -236,92 +329,253 @@ class Libp2pNetwork final : public networking::Network {
       Deliver(local_, std::move(message));
       return Complete(done, Status::Ok());
     }
-    Outbox& box = outboxes_[peer];
+    Outbox& box = OutboxFor(peer);
     if (box.queued_bytes + message.size() > options_.max_queued_bytes_per_peer) {
       return Complete(
           done, Status(ErrorCode::kUnavailable, "send queue to " + peer.ToString() + " is full"));
     }
     box.queued_bytes += message.size();
-    box.queue.push_back({std::move(message), std::move(done)});
+    box.queue.push_back({box.next_seq++, std::move(message), std::move(done),
+                         Clock::now() + options_.send_timeout});
+    if (box.queue.size() == 1) ArmExpiry(box);
     if (!box.running) {
       box.running = true;
-      asio::co_spawn(io_, SendLoop(peer), asio::detached);
+      asio::co_spawn(io_, SendLoop(box), asio::detached);
+    } else {
+      box.wake.Notify();
     }
   }
 
-  Task<void> SendLoop(PeerId peer) {
-    Outbox& box = outboxes_[peer];  // entries are never erased while the thread runs
-    while (!box.queue.empty() && !stopped_) {
-      Bytes message = std::move(box.queue.front().message);
-      Status status = co_await SendOne(peer, box, message);
-      if (box.queue.empty()) break;  // Stop() completed it
-      SendCallback done = std::move(box.queue.front().done);
-      box.queue.pop_front();
-      box.queued_bytes -= message.size();
-      if (!status.ok()) {
-        spdlog::debug("send to {} failed: {}", peer.ToString(), status.ToString());
+  // Writes the queue onto the peer's stream, opening streams as needed, until every message
+  // is acknowledged or has failed.
+  Task<void> SendLoop(Outbox& box) {  // outboxes are never erased while the thread runs
+    while (!stopped_ && !box.queue.empty()) {
+      if (!box.stream) {
+        if (Clock::now() < box.retry_at) {
+          co_await Sleep(box, box.retry_at);
+          continue;
+        }
+        Status opened = co_await OpenStream(box);
+        if (!opened.ok()) {
+          spdlog::debug("no {} stream to {}: {}", options_.protocol, box.peer.ToString(),
+                        opened.ToString());
+          box.last_error = opened;
+          box.retry_at = Clock::now() + PauseAfter(++box.failures);
+        }
+        continue;
       }
-      Complete(done, status);
-      MirrorHostStats();
+      auto next = std::partition_point(box.queue.begin(), box.queue.end(), [&](const Pending& p) {
+        return p.seq <= box.written_through;
+      });
+      if (next == box.queue.end()) {
+        co_await box.wake.Wait();  // for acks, new messages, a broken stream or Stop()
+        continue;
+      }
+      if (next->written_at != Clock::time_point{}) ++messages_resent_;
+      next->written_at = Clock::now();
+      box.written_through = next->seq;
+      // A copy: the message may complete (refused, expired) while the write waits.
+      const Bytes frame = EncodeTssMessage(next->seq, next->message);
+      auto stream = box.stream;
+      Status written = co_await stream->Write(frame);
+      if (!written.ok()) DropStream(box, stream, written, false);
     }
     box.running = false;
   }
 
-  // One message onto the peer's stream: reuse it, or open one (dialing if needed); after a
-  // failure on a reused stream, try once more on a fresh connection.
-  Task<Status> SendOne(const PeerId& peer, Outbox& box, const Bytes& message) {
-    Status last;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      bool reused = box.stream && !box.stream->write_closed();
-      if (!reused) {
-        box.stream.reset();
-        auto connection = co_await host_->Connect(peer);
-        if (!connection.ok()) co_return connection.status();
-        auto stream = co_await host_->NewStream(*connection, options_.protocol);
-        if (!stream.ok()) {
-          last = stream.status();
-          host_->Disconnect(peer);
-          continue;
-        }
-        box.stream = *stream;
-      }
-      auto stream = box.stream;
-      std::weak_ptr<YamuxStream> weak = stream;
-      Watchdog deadline(io_.get_executor(), options_.send_timeout, [weak] {
-        if (auto s = weak.lock()) s->Reset();
-      });
-      Status s = co_await WriteTssMessage(*stream, message);
-      deadline.Cancel();
-      if (s.ok() && !deadline.expired()) co_return s;
-      stream->Reset();
-      box.stream.reset();
-      host_->Disconnect(peer);  // a dead or stuck connection: the next attempt redials
-      last = deadline.expired()
-                 ? Status(ErrorCode::kTimeout, "send to " + peer.ToString() + " timed out")
-                 : s;
-      if (!reused) break;
-    }
-    co_return last;
+  // Waits for `wake`, or until `until`.
+  Task<void> Sleep(Outbox& box, Clock::time_point until) {
+    Watchdog alarm(io_.get_executor(), until - Clock::now(), [&box] { box.wake.Notify(); });
+    co_await box.wake.Wait();
   }
+
+  // A fresh stream to the peer (dialing if needed) with our hello written, and its reply reader
+  // running.
+  Task<Status> OpenStream(Outbox& box) {
+    auto connection = co_await host_->Connect(box.peer);
+    if (!connection.ok()) co_return connection.status();
+    auto stream = co_await host_->NewStream(*connection, options_.protocol);
+    if (!stream.ok()) {
+      // A refusal ("na": we are not allowed yet, say) leaves the connection be; anything else
+      // may be a stale connection to a peer that restarted.
+      if (stream.status().code() != ErrorCode::kNotFound) host_->Disconnect(box.peer);
+      co_return stream.status();
+    }
+    Status s = co_await (*stream)->Write(EncodeTssHello(epoch_));
+    if (s.ok() && stopped_) s = Status(ErrorCode::kUnavailable, "network stopped");
+    if (!s.ok()) {
+      (*stream)->Reset();
+      co_return s;
+    }
+    box.stream = *stream;
+    box.written_through = 0;
+    asio::co_spawn(io_, ReadReplies(box, *stream), asio::detached);
+    co_return Status::Ok();
+  }
+
+  // The peer's acks and refusals on one stream, until it ends.
+  Task<void> ReadReplies(Outbox& box, std::shared_ptr<YamuxStream> stream) {
+    Status why;
+    for (;;) {
+      auto reply = co_await ReadTssReply(*stream);
+      if (!reply.ok()) {
+        why = reply.status();
+        break;
+      }
+      if (!reply->has_value()) {
+        why = Status(ErrorCode::kIo, "the peer closed the stream");
+        break;
+      }
+      why = OnReply(box, **reply);
+      if (!why.ok()) break;
+    }
+    DropStream(box, stream, why, false);
+  }
+
+  Status OnReply(Outbox& box, const TssReply& reply) {
+    if (reply.seq >= box.next_seq) return InvalidArgument("tss: a reply for a message never sent");
+    bool progress = false;
+    if (reply.type == TssReplyType::kAck) {
+      while (!box.queue.empty() && box.queue.front().seq <= reply.seq) {
+        ++messages_acknowledged_;
+        Finish(box, Status::Ok());
+        progress = true;
+      }
+    } else if (!box.queue.empty() && box.queue.front().seq == reply.seq) {
+      // Anything else is an old refusal, of a message already completed.
+      Finish(box, InvalidArgument("the peer refused a message of " +
+                                  std::to_string(box.queue.front().message.size()) +
+                                  " bytes: over its limit of " + std::to_string(reply.limit)));
+      progress = true;
+    }
+    if (progress) {
+      box.failures = 0;
+      box.progress_at = Clock::now();
+      box.last_error = Status::Ok();
+      ArmExpiry(box);
+      box.wake.Notify();
+    }
+    return Status::Ok();
+  }
+
+  // Completes the oldest message.
+  void Finish(Outbox& box, const Status& status) {
+    Pending p = std::move(box.queue.front());
+    box.queue.pop_front();
+    box.queued_bytes -= p.message.size();
+    if (!status.ok()) {
+      spdlog::debug("send to {} failed: {}", box.peer.ToString(), status.ToString());
+    }
+    Complete(p.done, status);
+  }
+
+  // Fails the messages whose deadline has passed. One that a stream carried with nothing
+  // acknowledged since then means the connection is dead: it is dropped, and the rest go out
+  // on a new one.
+  void ExpireOverdue(Outbox& box) {
+    const auto now = Clock::now();
+    bool expired = false;
+    while (!box.queue.empty() && box.queue.front().deadline <= now) {
+      const Pending& p = box.queue.front();
+      const bool carried =
+          box.stream && p.written_at != Clock::time_point{} && p.seq <= box.written_through;
+      if (carried && box.progress_at < p.written_at) {
+        DropStream(box, box.stream, Status(ErrorCode::kTimeout, "no acknowledgement"), true);
+      }
+      Status why = Status(ErrorCode::kTimeout,
+                          "no acknowledgement from " + box.peer.ToString() + " within " +
+                              std::to_string(options_.send_timeout.count()) + " ms");
+      if (!carried && !box.last_error.ok()) {
+        why = Status(box.last_error.code(),
+                     "cannot reach " + box.peer.ToString() + ": " + box.last_error.message());
+      }
+      Finish(box, why);
+      expired = true;
+    }
+    ArmExpiry(box);
+    if (expired) box.wake.Notify();
+  }
+
+  void ArmExpiry(Outbox& box) {
+    if (box.queue.empty() || stopped_) {
+      box.expiry.reset();
+      return;
+    }
+    box.expiry =
+        std::make_unique<Watchdog>(io_.get_executor(), box.queue.front().deadline - Clock::now(),
+                                   [this, &box] { ExpireOverdue(box); });
+  }
+
+  // Gives up on `stream` (idempotent); its unacknowledged messages go out again on the next.
+  void DropStream(Outbox& box, const std::shared_ptr<YamuxStream>& stream, const Status& why,
+                  bool disconnect) {
+    stream->Reset();
+    if (box.stream != stream) return;  // an older stream, already replaced
+    spdlog::debug("{} stream to {} ended: {}", options_.protocol, box.peer.ToString(),
+                  why.ToString());
+    box.stream.reset();
+    box.written_through = 0;
+    box.last_error = why;
+    box.retry_at = Clock::now() + PauseAfter(box.failures++);
+    if (disconnect) host_->Disconnect(box.peer);
+    box.wake.Notify();
+  }
+
+  // ---- receiving
 
   Task<void> ServeInbound(std::shared_ptr<YamuxStream> stream,
                           std::shared_ptr<Connection> connection) {
     MirrorHostStats();
-    for (;;) {
-      auto message = co_await ReadTssMessage(*stream, options_.max_message_size);
-      if (!message.ok()) {
-        if (message.status().code() == ErrorCode::kInvalidArgument) {
-          ++refused_oversized_;
-          spdlog::warn("dropping a stream from {}: {}", connection->peer.ToString(),
-                       message.status().message());
-        }
-        stream->Reset();
-        co_return;
-      }
-      if (!message->has_value()) break;
-      Deliver(connection->peer, std::move(**message));
+    inbound_streams_.insert(stream);
+    co_await Receive(*stream, connection->peer);
+    inbound_streams_.erase(stream);
+  }
+
+  Task<void> Receive(YamuxStream& stream, const PeerId& peer) {
+    auto epoch = co_await ReadTssHello(stream);
+    if (!epoch.ok()) co_return stream.Reset();
+    Inbound& from = inbound_[peer];  // entries are never erased while the thread runs
+    if (!from.Adopt(*epoch)) {
+      spdlog::info("refused a {} stream from {}: a run of that peer it has replaced",
+                   options_.protocol, peer.ToString());
+      co_return stream.Reset();
     }
-    (void)co_await stream->CloseWrite();
+    uint64_t acked = 0;  // the last ack written on this stream
+    for (;;) {
+      auto header = co_await ReadTssMessageHeader(stream);
+      if (!header.ok()) co_return stream.Reset();
+      if (!header->has_value()) break;
+      const TssMessageHeader h = **header;
+      if (from.epoch != *epoch) co_return stream.Reset();  // a newer run of the peer took over
+      if (h.length > options_.max_message_size) {
+        ++refused_oversized_;
+        spdlog::warn("refused a message of {} bytes from {}: over the limit of {}", h.length,
+                     peer.ToString(), options_.max_message_size);
+        Bytes reply;
+        if (from.delivered > acked) reply = EncodeTssReply({TssReplyType::kAck, from.delivered});
+        Bytes refusal = EncodeTssReply({TssReplyType::kRefused, h.seq, options_.max_message_size});
+        reply.insert(reply.end(), refusal.begin(), refusal.end());
+        (void)co_await stream.Write(reply);
+        co_return stream.Reset();
+      }
+      auto body = co_await ReadBody(stream, static_cast<size_t>(h.length));
+      if (!body.ok() || from.epoch != *epoch) co_return stream.Reset();
+      if (h.seq <= from.delivered) {
+        ++duplicates_dropped_;
+      } else {
+        from.delivered = h.seq;
+        Deliver(peer, std::move(*body));
+      }
+      // One ack for everything read so far, once nothing more is waiting to be read.
+      if (stream.buffered() == 0 && from.delivered > acked) {
+        acked = from.delivered;
+        if (!(co_await stream.Write(EncodeTssReply({TssReplyType::kAck, acked}))).ok())
+          co_return stream.Reset();
+      }
+    }
+    if (from.epoch == *epoch && from.delivered > acked)
+      (void)co_await stream.Write(EncodeTssReply({TssReplyType::kAck, from.delivered}));
+    (void)co_await stream.CloseWrite();
   }
 
   // Destroyed last: pending coroutine frames die with it, before the objects they point to.
@@ -329,8 +583,11 @@ class Libp2pNetwork final : public networking::Network {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   Libp2pNetworkOptions options_;
   PeerId local_;
+  const uint64_t epoch_;
   std::shared_ptr<Host> host_;
-  std::map<PeerId, Outbox> outboxes_;  // I/O thread only
+  std::map<PeerId, std::unique_ptr<Outbox>> outboxes_;      // I/O thread only
+  std::map<PeerId, Inbound> inbound_;                       // I/O thread only
+  std::set<std::shared_ptr<YamuxStream>> inbound_streams_;  // I/O thread only
   std::thread thread_;
   std::promise<void> exited_;
   std::atomic<bool> started_{false}, stopped_{false};
@@ -341,6 +598,7 @@ class Libp2pNetwork final : public networking::Network {
   std::shared_ptr<const MessageHandler> handler_;
 
   std::atomic<uint64_t> messages_sent_{0}, messages_received_{0}, send_failures_{0},
+      messages_acknowledged_{0}, messages_resent_{0}, duplicates_dropped_{0},
       refused_not_allowed_{0}, refused_oversized_{0}, handshake_failures_{0},
       connections_refused_{0}, connections_{0};
 };
@@ -357,6 +615,11 @@ Result<std::unique_ptr<networking::Network>> NewLibp2pNetwork(ByteSpan identity_
   }
   return std::unique_ptr<networking::Network>(
       new Libp2pNetwork(std::move(identity), std::move(listen), std::move(options)));
+}
+
+void InjectFaultForTesting(networking::Network& network, Libp2pFault fault) {
+  auto* ours = dynamic_cast<Libp2pNetwork*>(&network);
+  if (ours) ours->InjectFault(fault);
 }
 
 }  // namespace tss::libp2p

@@ -1,22 +1,29 @@
-// networking/libp2p/tss_protocol.h — /tss/1.0.0 framing: uvarint length, then the message.
+// networking/libp2p/tss_protocol.h — /tss/2.0.0 frames over a stream.
 //
-// Owns: reading one message (or the clean end of the stream) under a size limit, and writing
-// one. A stream may carry any number of messages. Must not touch: what the messages mean.
+// Owns: reading and writing the frames of tss_frame.h on a ByteStream: the sender's hello and
+// messages, the receiver's replies. A stream carries one hello and then any number of messages
+// one way and replies the other. Must not touch: what the frames mean for delivery
+// (libp2p_network.h), what the messages carry.
 #pragma once
 
 #include <optional>
 #include <string_view>
 
 #include "networking/libp2p/io.h"
+#include "networking/libp2p/tss_frame.h"
 
 namespace tss::libp2p {
 
-inline constexpr std::string_view kTssProtocol = "/tss/1.0.0";
+// Version 2 added sequence numbers, acknowledgements and refusals (tss_frame.h); version 1
+// streams carried bare length-prefixed messages and are not understood.
+inline constexpr std::string_view kTssProtocol = "/tss/2.0.0";
 inline constexpr size_t kDefaultMaxTssMessage = 16 << 20;
 
-// The next message; std::nullopt when the peer closed the stream between messages. A message
-// over `max_size` is an error whose code is kInvalidArgument (nothing of it is buffered).
-Task<Result<std::optional<Bytes>>> ReadTssMessage(ByteStream& stream, size_t max_size);
-Task<Status> WriteTssMessage(ByteStream& stream, ByteSpan message);
+Task<Result<uint64_t>> ReadTssHello(ByteStream& stream);
+// The next message's header (its body follows: ReadBody); std::nullopt when the sender closed
+// the stream between messages.
+Task<Result<std::optional<TssMessageHeader>>> ReadTssMessageHeader(ByteStream& stream);
+// The next reply; std::nullopt when the receiver closed the stream between replies.
+Task<Result<std::optional<TssReply>>> ReadTssReply(ByteStream& stream);
 
 }  // namespace tss::libp2p

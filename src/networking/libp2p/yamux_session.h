@@ -43,6 +43,8 @@ class YamuxStream : public ByteStream {
   void Reset() override;
 
   uint32_t id() const { return id_; }
+  // Bytes received and not yet read: what ReadSome would return without waiting.
+  size_t buffered() const { return buffer_.size() - buffer_pos_; }
   bool finished() const { return reset_ || (local_fin_ && remote_fin_); }
   bool write_closed() const { return reset_ || local_fin_; }
 
