@@ -326,7 +326,7 @@ void SessionManager::Fail(Session& s, const Status& why) {
 
 void SessionManager::HandleResult(const std::string& from, const NodeMessage& m) {
   Session* s = Find(m);
-  if (!s) return Drop(drops_.unknown_session, from, m, "no such session");
+  if (!s) return HandleResultWithoutSession(from, m);
   if (s->protocol || !s->key) return Drop(drops_.bad_sender, from, m, "we take part ourselves");
   if (!s->address_party.count(from))
     return Drop(drops_.bad_sender, from, m, "sender is not a signer");
@@ -340,6 +340,37 @@ void SessionManager::HandleResult(const std::string& from, const NodeMessage& m)
     SaveSignature(s->event_id, result);
   }
   sessions_.erase(m.event_id);
+}
+
+// A key holder that never took part in the signing run has no session when the signers report:
+// the setup reached it before its own copy of the event did (it declined; the coordinator does
+// not wait for observers), or the setup was lost. Its copy would stay PENDING for good. It
+// checks the signature against its own copy of the event and its own key, as an observer does.
+void SessionManager::HandleResultWithoutSession(const std::string& from, const NodeMessage& m) {
+  auto event = events_.Get(m.event_id);
+  if (!event.ok() || !event->has_value() || (*event)->status != EventStatus::kPending ||
+      (*event)->protocol != ProtocolType::kSign)
+    return Drop(drops_.unknown_session, from, m, "no such session");
+  const EventView& ev = **event;
+  auto key = keys_.Load(ev.key_id);
+  if (!key.ok()) return Drop(drops_.unknown_session, from, m, "no such session, nor its key");
+  if (!std::count(key->participants.begin(), key->participants.end(), from))
+    return Drop(drops_.bad_sender, from, m, "sender holds no share of this key");
+  SetupBody ours;
+  ours.protocol = ProtocolType::kSign;
+  ours.key_id = ev.key_id;
+  ours.message_hash = ev.message_hash;
+  ours.chain_path = ev.chain_path;
+  std::string result(m.payload.begin(), m.payload.end());
+  if (Status st = protocols_.VerifyResult(ours, *key, result); !st.ok())
+    return Drop(drops_.bad_sender, from, m, "result does not verify: " + st.message());
+  auto moved = events_.Move(ev.event_id, EventStatus::kPending, EventStatus::kSuccess,
+                            Transition{std::nullopt, result, ""});
+  if (moved.ok() && *moved) {
+    spdlog::info("event {}: SUCCESS (reported by {} after we missed the setup; signature verified)",
+                 ev.event_id, from);
+    SaveSignature(ev.event_id, result);
+  }
 }
 
 void SessionManager::CheckExpiry() {

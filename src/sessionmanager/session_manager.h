@@ -65,6 +65,7 @@ class SessionManager {
   void HandleBegin(const std::string& from, const NodeMessage& m);
   void HandleStep(const std::string& from, const NodeMessage& m);
   void HandleResult(const std::string& from, const NodeMessage& m);
+  void HandleResultWithoutSession(const std::string& from, const NodeMessage& m);
   Session* Find(const NodeMessage& m);
   Status ValidateSetup(const std::string& from, const NodeMessage& m,
                        const coordinator::EventView& event,

@@ -455,6 +455,49 @@ TEST_F(SessionManagerTest, ObserverRecordsOnlyAResultWhoseSignatureVerifies) {
   EXPECT_GE(obs->sessions->drops().bad_sender, 1u);
 }
 
+// The setup reaches a key holder that is not signing (an observer) before that node's own copy of
+// the event does: it declines, the coordinator does not wait for observers, and the signers go
+// ahead. The observer's copy must not stay PENDING for good: the signers' results, checked
+// against its own copy of the event and its own key, end it; a forged result does not.
+TEST_F(SessionManagerTest, ObserverThatMissedTheSetupLearnsTheOutcomeFromAVerifiedResult) {
+  MakeValidators(4);
+  std::string key_id = Keygen();
+  for (bool forge : {true, false}) {
+    std::string id = CreateEverywhere("SIGN", key_id, Hash(forge ? "forged" : "genuine"));
+    Coordinator().coordinator->Poll();
+    std::string observer;
+    Pump([&](Envelope& e) {
+      NodeMessage m = Decoded(e);
+      if (m.type == MessageType::kSetup &&
+          !std::count(m.setup.participants.begin(), m.setup.participants.end(), e.to)) {
+        observer = e.to;
+        return false;  // it never gets the setup
+      }
+      if (m.type == MessageType::kResult && forge) {
+        auto j = nlohmann::json::parse(std::string(m.payload.begin(), m.payload.end()));
+        std::string sig = j["s"];
+        sig[10] = sig[10] == '0' ? '1' : '0';
+        j["s"] = sig;
+        std::string text = j.dump();
+        m.payload.assign(text.begin(), text.end());
+        e.bytes = m.Encode();
+      }
+      return true;
+    });
+    ASSERT_FALSE(observer.empty());
+    Validator* obs = ByAddress(observer);
+    auto e = obs->store->GetEvent(id);
+    ASSERT_TRUE(e.ok() && e->has_value());
+    if (forge) {
+      EXPECT_EQ((*e)->status, eventstore::Status::kPending);
+      EXPECT_GE(obs->sessions->drops().bad_sender, 1u);
+    } else {
+      EXPECT_EQ((*e)->status, eventstore::Status::kSuccess);
+      EXPECT_EQ((*e)->result, Get(0, id).result);
+    }
+  }
+}
+
 // Parties of one run switching to another at different moments is how a keygen ends with some
 // holding a share and others not: a setup for an event whose session has begun is declined, and
 // the run under way finishes.
