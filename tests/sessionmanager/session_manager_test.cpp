@@ -209,6 +209,17 @@ NodeMessage Decoded(const Envelope& e) {
   return *NodeMessage::Decode(e.bytes);
 }
 
+// Replaces the result `m` that `e` carries with one whose signature is forged (one digit of s).
+void ForgeResult(Envelope& e, NodeMessage m) {
+  auto j = nlohmann::json::parse(std::string(m.payload.begin(), m.payload.end()));
+  std::string sig = j["s"];
+  sig[10] = sig[10] == '0' ? '1' : '0';
+  j["s"] = sig;
+  std::string text = j.dump();
+  m.payload.assign(text.begin(), text.end());
+  e.bytes = m.Encode();
+}
+
 TEST_F(SessionManagerTest, PendingInProgressSuccessForKeygenAndSign) {
   MakeValidators(4);
   std::string id = CreateEverywhere("KEYGEN", "", {});
@@ -436,15 +447,7 @@ TEST_F(SessionManagerTest, ObserverRecordsOnlyAResultWhoseSignatureVerifies) {
       for (auto& v : validators_)
         if (!std::count(m.setup.participants.begin(), m.setup.participants.end(), v->address))
           observer = v->address;
-    if (m.type == MessageType::kResult) {
-      auto j = nlohmann::json::parse(std::string(m.payload.begin(), m.payload.end()));
-      std::string s = j["s"];
-      s[10] = s[10] == '0' ? '1' : '0';  // a forged signature
-      j["s"] = s;
-      std::string text = j.dump();
-      m.payload.assign(text.begin(), text.end());
-      e.bytes = m.Encode();
-    }
+    if (m.type == MessageType::kResult) ForgeResult(e, m);
     return true;
   });
   ASSERT_FALSE(observer.empty());
@@ -473,15 +476,7 @@ TEST_F(SessionManagerTest, ObserverThatMissedTheSetupLearnsTheOutcomeFromAVerifi
         observer = e.to;
         return false;  // it never gets the setup
       }
-      if (m.type == MessageType::kResult && forge) {
-        auto j = nlohmann::json::parse(std::string(m.payload.begin(), m.payload.end()));
-        std::string sig = j["s"];
-        sig[10] = sig[10] == '0' ? '1' : '0';
-        j["s"] = sig;
-        std::string text = j.dump();
-        m.payload.assign(text.begin(), text.end());
-        e.bytes = m.Encode();
-      }
+      if (m.type == MessageType::kResult && forge) ForgeResult(e, m);
       return true;
     });
     ASSERT_FALSE(observer.empty());
