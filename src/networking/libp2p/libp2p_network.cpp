@@ -30,6 +30,9 @@ using Clock = std::chrono::steady_clock;
 
 // Earlier epochs remembered per sending peer (libp2p_network.h: a restarted sender).
 constexpr size_t kRememberedEpochs = 16;
+// A receiver acks once nothing more is buffered, and at the latest after this many bytes: a
+// sender that keeps the stream full still hears back every few dozen messages.
+constexpr size_t kAckEveryBytes = 64 << 10;
 
 // The pause before the next stream after `failures` streams in a row made no progress.
 Clock::duration PauseAfter(int failures) {
@@ -482,12 +485,15 @@ class Libp2pNetwork final : public networking::Network {
       if (carried && box.progress_at < p.written_at) {
         DropStream(box, box.stream, Status(ErrorCode::kTimeout, "no acknowledgement"), true);
       }
-      Status why = Status(ErrorCode::kTimeout,
-                          "no acknowledgement from " + box.peer.ToString() + " within " +
-                              std::to_string(options_.send_timeout.count()) + " ms");
-      if (!carried && !box.last_error.ok()) {
+      Status why;
+      if (p.written_at == Clock::time_point{} && !box.last_error.ok()) {
         why = Status(box.last_error.code(),
                      "cannot reach " + box.peer.ToString() + ": " + box.last_error.message());
+      } else {
+        why = Status(ErrorCode::kTimeout,
+                     "no acknowledgement from " + box.peer.ToString() + " within " +
+                         std::to_string(options_.send_timeout.count()) + " ms" +
+                         (box.last_error.ok() ? "" : " (last: " + box.last_error.message() + ")"));
       }
       Finish(box, why);
       expired = true;
@@ -540,7 +546,8 @@ class Libp2pNetwork final : public networking::Network {
                    options_.protocol, peer.ToString());
       co_return stream.Reset();
     }
-    uint64_t acked = 0;  // the last ack written on this stream
+    uint64_t acked = 0;        // the last ack written on this stream
+    size_t unacked_bytes = 0;  // read on this stream since that ack
     for (;;) {
       auto header = co_await ReadTssMessageHeader(stream);
       if (!header.ok()) co_return stream.Reset();
@@ -566,9 +573,12 @@ class Libp2pNetwork final : public networking::Network {
         from.delivered = h.seq;
         Deliver(peer, std::move(*body));
       }
-      // One ack for everything read so far, once nothing more is waiting to be read.
-      if (stream.buffered() == 0 && from.delivered > acked) {
+      // One ack for everything read so far, once nothing more is waiting to be read (or
+      // enough has been read since the last one).
+      unacked_bytes += static_cast<size_t>(h.length);
+      if ((stream.buffered() == 0 || unacked_bytes >= kAckEveryBytes) && from.delivered > acked) {
         acked = from.delivered;
+        unacked_bytes = 0;
         if (!(co_await stream.Write(EncodeTssReply({TssReplyType::kAck, acked}))).ok())
           co_return stream.Reset();
       }
