@@ -4,52 +4,39 @@
 
 #include <algorithm>
 
-#include "coordinator/selection.h"
+#include "common/check.h"
+#include "core/selection.h"
 #include "crypto/rng.h"
 
 namespace tss::coordinator {
 
-Coordinator::Coordinator(CoordinatorConfig config, EventAccess& events, KeyAccess& keys,
-                         Outbox& outbox, BlockSource& blocks, Clock& clock, crypto::Rng& rng)
-    : config_(std::move(config)),
-      events_(events),
-      keys_(keys),
-      outbox_(outbox),
-      blocks_(blocks),
-      clock_(clock),
-      rng_(rng) {}
+using core::Event;
+using core::EventStatus;
+using core::KeyRecord;
+using core::MessageType;
+using core::ProtocolType;
+using core::SetupBody;
 
-void Coordinator::SetValidators(std::vector<std::string> addresses) {
-  std::sort(addresses.begin(), addresses.end());
-  addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
-  validators_ = std::move(addresses);
-}
+Coordinator::Coordinator(CoordinatorConfig config, core::NodeEnv env)
+    : config_(std::move(config)), env_(std::move(env)) {}
 
-std::optional<std::string> Coordinator::CoordinatorAt(uint64_t block) const {
-  if (validators_.empty()) return std::nullopt;
-  return validators_[CoordinatorIndex(block, config_.coordinator_range, validators_.size())];
-}
-
-bool Coordinator::IsCoordinator(uint64_t block) const {
-  return CoordinatorAt(block) == config_.my_address;
-}
-
-Result<SetupBody> Coordinator::BuildSetup(const EventView& event, uint64_t block) {
+Result<SetupBody> Coordinator::BuildSetup(const Event& event, uint64_t block,
+                                          const std::vector<std::string>& validators) {
   SetupBody setup;
   setup.protocol = event.protocol;
   setup.block_number = block;
-  rng_.Fill({reinterpret_cast<uint8_t*>(&setup.nonce), sizeof setup.nonce});
+  env_.rng.Fill({reinterpret_cast<uint8_t*>(&setup.nonce), sizeof setup.nonce});
   setup.key_id = event.key_id;
   setup.message_hash = event.message_hash;
   setup.chain_path = event.chain_path;
   if (event.protocol == ProtocolType::kKeygen) {
     // Seed: "Keygen/Keyrefresh: All eligible validators participate".
-    if (validators_.size() < 2) return InvalidArgument("keygen needs at least 2 validators");
-    setup.participants = validators_;
-    setup.threshold = static_cast<uint16_t>(Threshold(static_cast<int>(validators_.size())));
+    if (validators.size() < 2) return InvalidArgument("keygen needs at least 2 validators");
+    setup.participants = validators;
+    setup.threshold = static_cast<uint16_t>(core::Threshold(static_cast<int>(validators.size())));
     return setup;
   }
-  TSS_ASSIGN_OR_RETURN(KeyRecord key, keys_.Load(event.key_id));
+  TSS_ASSIGN_OR_RETURN(KeyRecord key, env_.keys.Load(event.key_id));
   setup.threshold = key.threshold;
   if (event.protocol == ProtocolType::kKeyrefresh) {
     setup.participants = key.participants;
@@ -60,15 +47,15 @@ Result<SetupBody> Coordinator::BuildSetup(const EventView& event, uint64_t block
   // those another holder refused to sign with. Participants recompute the draw.
   std::set<std::string> excluded(key.culprits.begin(), key.culprits.end());
   if (auto it = refused_.find(event.key_id); it != refused_.end()) {
-    auto now = clock_.Now();
+    auto now = env_.clock.Now();
     std::erase_if(it->second, [&](const auto& kv) { return kv.second <= now; });
     for (const auto& [address, until] : it->second) excluded.insert(address);
   }
   for (const auto& p : excluded)
     if (std::count(key.participants.begin(), key.participants.end(), p))
       setup.excluded.push_back(p);  // sorted: a std::set
-  auto signers = SignersFor(key.participants, validators_, setup.excluded, key.threshold,
-                            event.event_id, block);
+  auto signers = core::SignersFor(key.participants, validators, setup.excluded, key.threshold,
+                                  event.event_id, block);
   if (!signers.ok())
     return InvalidArgument(signers.status().message() +
                            (setup.excluded.empty() ? "" : "; refresh the key (tss keyrefresh)"));
@@ -77,7 +64,8 @@ Result<SetupBody> Coordinator::BuildSetup(const EventView& event, uint64_t block
 }
 
 void Coordinator::Poll() {
-  auto now = clock_.Now();
+  TSS_DCHECK(env_.in_loop());
+  auto now = env_.clock.Now();
   for (auto it = attempts_.begin(); it != attempts_.end();) {
     if (now - it->second.started > config_.ack_timeout) {
       spdlog::warn(
@@ -92,18 +80,21 @@ void Coordinator::Poll() {
   }
   std::erase_if(backoff_until_, [&](const auto& kv) { return kv.second <= now; });
 
-  uint64_t block = blocks_.CurrentBlock();
-  if (!IsCoordinator(block)) return;
-  auto pending = events_.Pending(block, config_.max_events_per_poll);
+  uint64_t block = env_.blocks.CurrentBlock();
+  if (env_.validators.CoordinatorAt(block) != config_.my_address) return;
+  const std::vector<std::string> validators = env_.validators.Addresses();
+  auto pending = env_.events.Pending(block, config_.max_events_per_poll);
   if (!pending.ok()) {
     spdlog::error("polling events failed: {}", pending.status().ToString());
     return;
   }
   AddStranded(block, *pending);
-  for (const EventView& event : *pending) {
+  for (const Event& event : *pending) {
     if (attempts_.count(event.event_id) || backoff_until_.count(event.event_id)) continue;
+    // Events no node can process are failed by every node's expiry sweep, not coordinated.
+    if (!core::CheckEvent(event).ok()) continue;
     stranded_.erase(event.event_id);
-    auto setup = BuildSetup(event, block);
+    auto setup = BuildSetup(event, block, validators);
     if (!setup.ok()) {
       spdlog::warn("event {}: cannot coordinate: {}", event.event_id, setup.status().message());
       backoff_until_[event.event_id] = now + config_.retry_backoff;
@@ -113,7 +104,7 @@ void Coordinator::Poll() {
     msg.type = MessageType::kSetup;
     msg.event_id = event.event_id;
     msg.setup = std::move(*setup);
-    msg.session_id = DeriveSessionId(msg.event_id, msg.setup);
+    msg.session_id = core::DeriveSessionId(msg.event_id, msg.setup);
     Attempt attempt{msg.session_id, event.key_id, msg.setup.participants, {}, now};
     spdlog::info("event {}: coordinating {} with {} participants", event.event_id,
                  ProtocolTypeName(event.protocol), msg.setup.participants.size());
@@ -121,17 +112,18 @@ void Coordinator::Poll() {
     // copy of the event ends with the same verified result.
     std::vector<std::string> recipients = msg.setup.participants;
     if (event.protocol == ProtocolType::kSign) {
-      auto key = keys_.Load(event.key_id);
+      auto key = env_.keys.Load(event.key_id);
       if (key.ok())
         for (const auto& p : key->participants)
           if (!std::count(recipients.begin(), recipients.end(), p)) recipients.push_back(p);
     }
     attempts_[event.event_id] = std::move(attempt);
-    for (const auto& r : recipients) outbox_.Send(r, msg);
+    for (const auto& r : recipients) env_.outbox.Send(r, msg);
   }
 }
 
 void Coordinator::OnAck(const std::string& from, const NodeMessage& message) {
+  TSS_DCHECK(env_.in_loop());
   auto it = attempts_.find(message.event_id);
   if (it == attempts_.end() || it->second.session_id != message.session_id) return;  // stale
   Attempt& a = it->second;
@@ -150,10 +142,11 @@ void Coordinator::OnAck(const std::string& from, const NodeMessage& message) {
   attempts_.erase(it);  // from here on the participants' sessions own the event
   stranded_.erase(message.event_id);
   failures_.erase(message.event_id);
-  for (const auto& p : participants) outbox_.Send(p, begin);
+  for (const auto& p : participants) env_.outbox.Send(p, begin);
 }
 
 void Coordinator::OnNack(const std::string& from, const NodeMessage& message) {
+  TSS_DCHECK(env_.in_loop());
   auto it = attempts_.find(message.event_id);
   if (it == attempts_.end() || it->second.session_id != message.session_id) return;
   if (!std::count(it->second.participants.begin(), it->second.participants.end(), from)) return;
@@ -161,7 +154,7 @@ void Coordinator::OnNack(const std::string& from, const NodeMessage& message) {
   // of our next draws for the key. A lying holder can only shrink the draw; the rule stays the
   // one participants check.
   for (const auto& r : message.refused)
-    if (r != from) refused_[it->second.key_id][r] = clock_.Now() + config_.refusal_memory;
+    if (r != from) refused_[it->second.key_id][r] = env_.clock.Now() + config_.refusal_memory;
   Abandon(message.event_id, from + " declined: " + message.reason);
 }
 
@@ -175,11 +168,11 @@ void Coordinator::GiveUp(const std::string& event_id) {
   // Back off 1, 2, 4 … 64 × retry_backoff over consecutive failed attempts: a participant that
   // keeps declining (still busy with a run, or done with the event already) is not hammered.
   const int failures = std::min(++failures_[event_id], 7);
-  backoff_until_[event_id] = clock_.Now() + config_.retry_backoff * (1 << (failures - 1));
+  backoff_until_[event_id] = env_.clock.Now() + config_.retry_backoff * (1 << (failures - 1));
   stranded_.insert(event_id);
 }
 
-void Coordinator::AddStranded(uint64_t block, std::vector<EventView>& pending) {
+void Coordinator::AddStranded(uint64_t block, std::vector<Event>& pending) {
   // Our own session manager accepted the abandoned attempt's setup like every participant did,
   // so our copy of the event is IN_PROGRESS and would wait out the whole session expiry before
   // the PENDING query showed it again. No begin was sent for it, so no protocol ran: a new
@@ -189,7 +182,7 @@ void Coordinator::AddStranded(uint64_t block, std::vector<EventView>& pending) {
       ++it;
       continue;
     }
-    auto event = events_.Get(*it);
+    auto event = env_.events.Get(*it);
     if (!event.ok()) {
       ++it;  // a database hiccup: try again next poll
       continue;

@@ -4,7 +4,8 @@
 // the current block, choosing participants, sending setup, tracking ACKs and sending begin.
 // Must not touch: protocol sessions (the session manager runs those, including this node's
 // own, from the setup it receives like everyone else) or event statuses (only participants
-// move their events). Single-threaded: the node calls every method from its one loop.
+// move their events), the validator set (the node keeps it; we read it). Single-threaded: every
+// entry point runs on the node's one loop (checked).
 #pragma once
 
 #include <chrono>
@@ -14,14 +15,14 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/messages.h"
-#include "coordinator/ports.h"
-
-namespace tss::crypto {
-class Rng;
-}
+#include "core/env.h"
+#include "core/messages.h"
 
 namespace tss::coordinator {
+
+using core::Contribution;
+using core::NodeMessage;
+using core::SessionId;
 
 struct CoordinatorConfig {
   std::string my_address;
@@ -36,22 +37,12 @@ struct CoordinatorConfig {
 
 class Coordinator {
  public:
-  Coordinator(CoordinatorConfig config, EventAccess& events, KeyAccess& keys, Outbox& outbox,
-              BlockSource& blocks, Clock& clock, crypto::Rng& rng);
-
-  // The validator set as the registry shows it now (any order; kept sorted by address).
-  void SetValidators(std::vector<std::string> addresses);
-  const std::vector<std::string>& validators() const { return validators_; }
-  // The validator that coordinates at `block`, if there are validators.
-  std::optional<std::string> CoordinatorAt(uint64_t block) const;
-  bool IsCoordinator(uint64_t block) const;
+  Coordinator(CoordinatorConfig config, core::NodeEnv env);
 
   // One polling pass: start an attempt for every pending event this node coordinates.
   void Poll();
   void OnAck(const std::string& from, const NodeMessage& message);
   void OnNack(const std::string& from, const NodeMessage& message);
-
-  size_t attempts_in_flight() const { return attempts_.size(); }
 
  private:
   struct Attempt {
@@ -61,21 +52,16 @@ class Coordinator {
     std::map<std::string, Contribution> acked;  // by participant
     std::chrono::steady_clock::time_point started;
   };
-  Result<SetupBody> BuildSetup(const EventView& event, uint64_t block);
+  Result<core::SetupBody> BuildSetup(const core::Event& event, uint64_t block,
+                                     const std::vector<std::string>& validators);
   void Abandon(const std::string& event_id, const std::string& why);
   // After an attempt ended without begin: back-off, and mark it for AddStranded.
   void GiveUp(const std::string& event_id);
   // Appends the events whose attempt we abandoned and which are still IN_PROGRESS here.
-  void AddStranded(uint64_t block, std::vector<EventView>& pending);
+  void AddStranded(uint64_t block, std::vector<core::Event>& pending);
 
   CoordinatorConfig config_;
-  EventAccess& events_;
-  KeyAccess& keys_;
-  Outbox& outbox_;
-  BlockSource& blocks_;
-  Clock& clock_;
-  crypto::Rng& rng_;
-  std::vector<std::string> validators_;
+  core::NodeEnv env_;
   std::map<std::string, Attempt> attempts_;  // by event id
   std::map<std::string, std::chrono::steady_clock::time_point> backoff_until_;
   // Events whose attempt we gave up before begin (ACK timeout or NACK), to retry after the

@@ -1,5 +1,7 @@
 #include "dkls/local.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <string>
 
@@ -115,6 +117,28 @@ Result<Signature> LocalSign(std::span<const KeyShare* const> shares, ByteSpan me
       return InternalError("signers finished with different signatures");
   }
   return first;
+}
+
+namespace {
+// Uniform in [0, bound) by rejection, so no index is favoured.
+uint32_t UniformBelow(crypto::Rng& rng, uint32_t bound) {
+  const uint32_t limit = UINT32_MAX - UINT32_MAX % bound;
+  for (;;) {
+    uint32_t v = 0;
+    rng.Fill({reinterpret_cast<uint8_t*>(&v), sizeof v});
+    if (v < limit) return v % bound;
+  }
+}
+}  // namespace
+
+std::vector<uint16_t> RandomSigners(uint16_t n, uint16_t t, crypto::Rng& rng) {
+  std::vector<uint16_t> all(n);
+  for (uint16_t i = 0; i < n; ++i) all[i] = static_cast<uint16_t>(i + 1);
+  for (uint16_t i = 0; i < t; ++i)  // partial Fisher–Yates
+    std::swap(all[i], all[i + UniformBelow(rng, static_cast<uint32_t>(n - i))]);
+  all.resize(t);
+  std::sort(all.begin(), all.end());
+  return all;
 }
 
 }  // namespace tss::dkls

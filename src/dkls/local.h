@@ -42,4 +42,8 @@ Result<std::vector<KeyShare>> LocalKeyrefresh(std::span<const KeyShare> shares, 
 Result<Signature> LocalSign(std::span<const KeyShare* const> shares, ByteSpan message_hash,
                             ByteSpan session_id, crypto::Rng& rng, Traffic* traffic = nullptr);
 
+// t distinct party indices of 1..n, chosen uniformly (rejection sampling, no index favoured),
+// ascending: a signer set for LocalSign.
+std::vector<uint16_t> RandomSigners(uint16_t n, uint16_t t, crypto::Rng& rng);
+
 }  // namespace tss::dkls

@@ -50,6 +50,12 @@ Message Session::MakeMessage(uint16_t to, int round, Bytes payload) const {
   return m;
 }
 
+Message Session::Incoming(uint16_t from, uint16_t to, int round, Bytes payload) const {
+  Message m = MakeMessage(to, round, std::move(payload));
+  m.from = from;
+  return m;
+}
+
 Status Session::Fail(Status status) {
   if (status_.ok()) {
     status_ = std::move(status);

@@ -48,7 +48,9 @@ class Session {
   uint16_t me() const { return me_; }
   const std::vector<uint16_t>& participants() const { return parties_; }
   ProtocolKind protocol() const { return kind_; }
-  const crypto::Digest& session_tag() const { return tag_; }
+  // A message of this run from party `from`, for a caller whose transport already names the run
+  // and authenticates the sender (the node's step envelope), to pass to Handle().
+  Message Incoming(uint16_t from, uint16_t to, int round, Bytes payload) const;
 
  protected:
   // `parties` sorted, distinct, containing `me`; `broadcast_rounds` lists the rounds whose

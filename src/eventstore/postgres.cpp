@@ -15,12 +15,12 @@ class PostgresConnection final : public SqlConnection {
   explicit PostgresConnection(PGconn* conn) : conn_(conn) {}
   ~PostgresConnection() override { PQfinish(conn_); }
 
-  ::tss::Status Exec(const std::string& sql) override {
+  Status Exec(const std::string& sql) override {
     PGresult* res = Run(sql, {});
     auto ok = Check(res, PGRES_COMMAND_OK);
     if (!ok.ok()) return ok.status();
     PQclear(res);
-    return ::tss::Status::Ok();
+    return Status::Ok();
   }
 
   Result<std::vector<SqlRow>> Query(const std::string& sql,

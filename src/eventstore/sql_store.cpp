@@ -1,8 +1,13 @@
 #include "eventstore/sql_store.h"
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 namespace tss::eventstore {
+
+using core::Event;
+using core::EventStatus;
+using core::KeyState;
 
 namespace {
 
@@ -53,16 +58,49 @@ std::string AsText(const SqlValue& v) {
   return std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : std::string();
 }
 
+// Reads event_data into the event's fields; what cannot be read goes into `defect`.
+void ReadEventData(const std::string& text, Event& e) {
+  auto j = nlohmann::json::parse(text.empty() ? "{}" : text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    e.defect = "event_data is not a JSON object";
+    return;
+  }
+  auto field = [&](const char* name, std::string& out) {
+    auto it = j.find(name);
+    if (it == j.end() || it->is_null()) return;
+    if (it->is_string())
+      out = it->get<std::string>();
+    else if (e.defect.empty())
+      e.defect = std::string(name) + " must be a string";
+  };
+  std::string hash;
+  field("key_id", e.key_id);
+  field("chain_path", e.chain_path);
+  field("message_hash", hash);
+  if (!hash.empty()) {
+    auto bytes = FromHex(hash);
+    if (bytes.ok() && bytes->size() == 32)
+      e.message_hash = std::move(*bytes);
+    else if (e.defect.empty())
+      e.defect = "message_hash must be 64 hex digits";
+  }
+}
+
 Result<Event> FromRow(const SqlRow& row) {
   if (row.size() != 11)
     return InternalError("tss_events row has " + std::to_string(row.size()) + " columns");
   Event e;
   e.event_id = AsText(row[0]);
   e.block_number = static_cast<uint64_t>(AsInt(row[1]));
-  e.protocol_type = AsText(row[2]);
-  TSS_ASSIGN_OR_RETURN(e.status, ParseStatus(AsText(row[3])));
+  // The schema's CHECK keeps both columns to known names; a row that still has another one
+  // (a newer version's) is a defect of that event, not an error of the whole listing.
+  if (auto protocol = core::ParseProtocolType(AsText(row[2])); protocol.ok())
+    e.protocol = *protocol;
+  else
+    e.defect = protocol.status().message();
+  TSS_ASSIGN_OR_RETURN(e.status, core::ParseEventStatus(AsText(row[3])));
   e.expiry_height = static_cast<uint64_t>(AsInt(row[4]));
-  e.event_data = AsText(row[5]);
+  ReadEventData(AsText(row[5]), e);
   e.result = AsText(row[6]);
   e.error = AsText(row[7]);
   e.attempts = AsInt(row[8]);
@@ -71,53 +109,40 @@ Result<Event> FromRow(const SqlRow& row) {
   return e;
 }
 
-}  // namespace
-
-const char* StatusName(Status s) {
-  switch (s) {
-    case Status::kPending:
-      return "PENDING";
-    case Status::kInProgress:
-      return "IN_PROGRESS";
-    case Status::kSuccess:
-      return "SUCCESS";
-    case Status::kFailed:
-      return "FAILED";
-    case Status::kExpired:
-      return "EXPIRED";
-  }
-  return "UNKNOWN";
+std::string Name(EventStatus s) {
+  return core::EventStatusName(s);
 }
 
-Result<Status> ParseStatus(std::string_view name) {
-  for (auto s :
-       {Status::kPending, Status::kInProgress, Status::kSuccess, Status::kFailed, Status::kExpired})
-    if (name == StatusName(s)) return s;
-  return InvalidArgument("unknown event status '" + std::string(name) + "'");
+}  // namespace
+
+std::string EncodeEventData(const Event& e) {
+  nlohmann::json j = nlohmann::json::object();
+  if (!e.key_id.empty()) j["key_id"] = e.key_id;
+  if (!e.message_hash.empty()) j["message_hash"] = ToHex(e.message_hash);
+  if (!e.chain_path.empty()) j["chain_path"] = e.chain_path;
+  return j.dump();
 }
 
 SqlEventStore::SqlEventStore(std::unique_ptr<SqlConnection> conn) : conn_(std::move(conn)) {}
 
-::tss::Status SqlEventStore::Init() {
+Status SqlEventStore::Init() {
   std::lock_guard lock(mu_);
   return conn_->Exec(kSchema);
 }
 
-::tss::Status SqlEventStore::CreateEvent(const Event& e) {
+Status SqlEventStore::Create(const Event& e) {
   if (e.event_id.empty()) return InvalidArgument("an event needs an id");
-  if (e.protocol_type != "KEYGEN" && e.protocol_type != "KEYREFRESH" && e.protocol_type != "SIGN")
-    return InvalidArgument("protocol type must be KEYGEN, KEYREFRESH or SIGN");
   std::lock_guard lock(mu_);
   int64_t now = NowMillis();
   auto inserted = conn_->Update(
       std::string("INSERT INTO tss_events (") + kColumns +
           ") VALUES ($1, $2, $3, $4, $5, $6, '', '', 0, $7, $7) ON CONFLICT (event_id) DO NOTHING",
-      {e.event_id, static_cast<int64_t>(e.block_number), e.protocol_type,
-       std::string(StatusName(Status::kPending)), static_cast<int64_t>(e.expiry_height),
-       e.event_data.empty() ? std::string("{}") : e.event_data, now});
+      {e.event_id, static_cast<int64_t>(e.block_number),
+       std::string(core::ProtocolTypeName(e.protocol)), Name(EventStatus::kPending),
+       static_cast<int64_t>(e.expiry_height), EncodeEventData(e), now});
   if (!inserted.ok()) return inserted.status();
   if (*inserted == 0) return {ErrorCode::kAlreadyExists, "event " + e.event_id + " already exists"};
-  return ::tss::Status::Ok();
+  return Status::Ok();
 }
 
 Result<std::vector<Event>> SqlEventStore::Select(const std::string& rest,
@@ -135,54 +160,47 @@ Result<std::vector<Event>> SqlEventStore::Select(const std::string& rest,
   return out;
 }
 
-Result<std::optional<Event>> SqlEventStore::GetEvent(const std::string& event_id) {
+Result<std::optional<Event>> SqlEventStore::Get(const std::string& event_id) {
   TSS_ASSIGN_OR_RETURN(auto events, Select("WHERE event_id = $1", {event_id}));
   if (events.empty()) return std::optional<Event>();
   return std::optional<Event>(std::move(events.front()));
 }
 
-Result<std::vector<Event>> SqlEventStore::GetPendingEvents(uint64_t current_block, size_t limit) {
+Result<std::vector<Event>> SqlEventStore::Pending(uint64_t current_block, size_t limit) {
   return Select(
       "WHERE status = 'PENDING' AND block_number <= $1 ORDER BY block_number, created_at LIMIT $2",
       {static_cast<int64_t>(current_block), static_cast<int64_t>(limit)});
 }
 
-Result<std::vector<Event>> SqlEventStore::GetEventsByStatus(Status status, size_t limit) {
+Result<std::vector<Event>> SqlEventStore::WithStatus(EventStatus status, size_t limit) {
   return Select("WHERE status = $1 ORDER BY block_number, created_at LIMIT $2",
-                {std::string(StatusName(status)), static_cast<int64_t>(limit)});
+                {Name(status), static_cast<int64_t>(limit)});
 }
 
-Result<std::vector<Event>> SqlEventStore::ListEvents(size_t limit) {
+Result<std::vector<Event>> SqlEventStore::List(size_t limit) {
   return Select("ORDER BY created_at DESC LIMIT $1", {static_cast<int64_t>(limit)});
 }
 
-Result<bool> SqlEventStore::UpdateStatus(const std::string& event_id, Status from, Status to,
-                                         const std::string& result, const std::string& error) {
+Result<bool> SqlEventStore::Move(const std::string& event_id, EventStatus from, EventStatus to,
+                                 const core::EventChange& change) {
+  // One statement writes the status and everything the change gives (an empty result or error
+  // and an absent block leave the column as it is).
   std::lock_guard lock(mu_);
   TSS_ASSIGN_OR_RETURN(
       int64_t changed,
-      conn_->Update("UPDATE tss_events SET status = $1, updated_at = $2, attempts = attempts + $3, "
-                    "result = CASE WHEN $4 = '' THEN result ELSE $4 END, "
-                    "error = CASE WHEN $5 = '' THEN error ELSE $5 END "
-                    "WHERE event_id = $6 AND status = $7",
-                    {std::string(StatusName(to)), NowMillis(), int64_t{to == Status::kInProgress},
-                     result, error, event_id, std::string(StatusName(from))}));
+      conn_->Update(
+          "UPDATE tss_events SET status = $1, updated_at = $2, attempts = attempts + $3, "
+          "block_number = CASE WHEN CAST($4 AS BIGINT) < 0 THEN block_number ELSE CAST($4 AS BIGINT) END, "
+          "result = CASE WHEN $5 = '' THEN result ELSE $5 END, "
+          "error = CASE WHEN $6 = '' THEN error ELSE $6 END "
+          "WHERE event_id = $7 AND status = $8",
+          {Name(to), NowMillis(), int64_t{to == EventStatus::kInProgress},
+           change.block_number ? static_cast<int64_t>(*change.block_number) : int64_t{-1},
+           change.result, change.error, event_id, Name(from)}));
   return changed == 1;
 }
 
-Result<bool> SqlEventStore::UpdateStatusAndBlockHeight(const std::string& event_id, Status from,
-                                                       Status to, uint64_t block_number) {
-  std::lock_guard lock(mu_);
-  TSS_ASSIGN_OR_RETURN(
-      int64_t changed,
-      conn_->Update("UPDATE tss_events SET status = $1, updated_at = $2, block_number = $3, "
-                    "attempts = attempts + $4 WHERE event_id = $5 AND status = $6",
-                    {std::string(StatusName(to)), NowMillis(), static_cast<int64_t>(block_number),
-                     int64_t{to == Status::kInProgress}, event_id, std::string(StatusName(from))}));
-  return changed == 1;
-}
-
-Result<size_t> SqlEventStore::ResetInProgressEventsToPending() {
+Result<size_t> SqlEventStore::ResetInProgressToPending() {
   std::lock_guard lock(mu_);
   TSS_ASSIGN_OR_RETURN(int64_t changed,
                        conn_->Update("UPDATE tss_events SET status = 'PENDING', updated_at = $1 "
@@ -191,7 +209,7 @@ Result<size_t> SqlEventStore::ResetInProgressEventsToPending() {
   return static_cast<size_t>(changed);
 }
 
-Result<size_t> SqlEventStore::ExpirePendingEvents(uint64_t current_block) {
+Result<size_t> SqlEventStore::ExpirePending(uint64_t current_block) {
   std::lock_guard lock(mu_);
   TSS_ASSIGN_OR_RETURN(
       int64_t changed,
@@ -202,17 +220,17 @@ Result<size_t> SqlEventStore::ExpirePendingEvents(uint64_t current_block) {
   return static_cast<size_t>(changed);
 }
 
-Result<bool> SqlEventStore::RecordRun(const std::string& run_id, const std::string& event_id) {
-  if (run_id.empty()) return InvalidArgument("a run needs an id");
+Result<bool> SqlEventStore::RecordRun(const core::SessionId& run_id,
+                                      const std::string& event_id) {
   std::lock_guard lock(mu_);
   TSS_ASSIGN_OR_RETURN(int64_t inserted,
                        conn_->Update("INSERT INTO tss_runs (run_id, event_id, created_at) "
                                      "VALUES ($1, $2, $3) ON CONFLICT (run_id) DO NOTHING",
-                                     {run_id, event_id, NowMillis()}));
+                                     {ToHex(run_id), event_id, NowMillis()}));
   return inserted == 1;
 }
 
-::tss::Status SqlEventStore::SaveKeyState(const KeyState& k) {
+Status SqlEventStore::SaveKeyState(const KeyState& k) {
   std::string culprits;
   for (const auto& c : k.culprits) culprits += (culprits.empty() ? "" : ",") + c;
   std::lock_guard lock(mu_);
@@ -222,7 +240,7 @@ Result<bool> SqlEventStore::RecordRun(const std::string& run_id, const std::stri
       "public_key = excluded.public_key, needs_refresh = excluded.needs_refresh, "
       "culprits = excluded.culprits, updated_at = excluded.updated_at",
       {k.key_id, k.public_key, int64_t{k.needs_refresh}, culprits, NowMillis()});
-  return changed.ok() ? ::tss::Status::Ok() : changed.status();
+  return changed.ok() ? Status::Ok() : changed.status();
 }
 
 Result<std::vector<KeyState>> SqlEventStore::ListKeyStates() {
@@ -249,7 +267,7 @@ Result<std::vector<KeyState>> SqlEventStore::ListKeyStates() {
   return out;
 }
 
-Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url) {
+Result<std::unique_ptr<core::EventStore>> OpenEventStore(const std::string& url) {
   std::unique_ptr<SqlConnection> conn;
   if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
     TSS_ASSIGN_OR_RETURN(conn, OpenPostgres(url));
@@ -259,9 +277,9 @@ Result<std::unique_ptr<EventStore>> OpenEventStore(const std::string& url) {
   }
   auto store = std::make_unique<SqlEventStore>(std::move(conn));
   if (auto st = store->Init(); !st.ok())
-    return ::tss::Status(st.code(),
+    return Status(st.code(),
                          "cannot prepare the event table in " + url + ": " + st.message());
-  return std::unique_ptr<EventStore>(std::move(store));
+  return std::unique_ptr<core::EventStore>(std::move(store));
 }
 
 }  // namespace tss::eventstore

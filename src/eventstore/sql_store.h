@@ -18,35 +18,34 @@ using SqlRow = std::vector<SqlValue>;
 class SqlConnection {
  public:
   virtual ~SqlConnection() = default;
-  virtual ::tss::Status Exec(const std::string& sql) = 0;
+  virtual Status Exec(const std::string& sql) = 0;
   virtual Result<std::vector<SqlRow>> Query(const std::string& sql,
                                             const std::vector<SqlValue>& params) = 0;
   // Rows changed by the statement.
   virtual Result<int64_t> Update(const std::string& sql, const std::vector<SqlValue>& params) = 0;
 };
 
-class SqlEventStore final : public EventStore {
+class SqlEventStore final : public core::EventStore {
  public:
   explicit SqlEventStore(std::unique_ptr<SqlConnection> conn);
-  ::tss::Status Init();
+  Status Init();
 
-  ::tss::Status CreateEvent(const Event& event) override;
-  Result<std::optional<Event>> GetEvent(const std::string& event_id) override;
-  Result<std::vector<Event>> GetPendingEvents(uint64_t current_block, size_t limit) override;
-  Result<std::vector<Event>> GetEventsByStatus(Status status, size_t limit) override;
-  Result<std::vector<Event>> ListEvents(size_t limit) override;
-  Result<bool> UpdateStatus(const std::string& event_id, Status from, Status to,
-                            const std::string& result, const std::string& error) override;
-  Result<bool> UpdateStatusAndBlockHeight(const std::string& event_id, Status from, Status to,
-                                          uint64_t block_number) override;
-  Result<size_t> ResetInProgressEventsToPending() override;
-  Result<size_t> ExpirePendingEvents(uint64_t current_block) override;
-  Result<bool> RecordRun(const std::string& run_id, const std::string& event_id) override;
-  ::tss::Status SaveKeyState(const KeyState& key) override;
-  Result<std::vector<KeyState>> ListKeyStates() override;
+  Status Create(const core::Event& event) override;
+  Result<std::optional<core::Event>> Get(const std::string& event_id) override;
+  Result<std::vector<core::Event>> Pending(uint64_t current_block, size_t limit) override;
+  Result<std::vector<core::Event>> WithStatus(core::EventStatus status, size_t limit) override;
+  Result<std::vector<core::Event>> List(size_t limit) override;
+  Result<bool> Move(const std::string& event_id, core::EventStatus from, core::EventStatus to,
+                    const core::EventChange& change) override;
+  Result<size_t> ResetInProgressToPending() override;
+  Result<size_t> ExpirePending(uint64_t current_block) override;
+  Result<bool> RecordRun(const core::SessionId& run_id, const std::string& event_id) override;
+  Status SaveKeyState(const core::KeyState& key) override;
+  Result<std::vector<core::KeyState>> ListKeyStates() override;
 
  private:
-  Result<std::vector<Event>> Select(const std::string& where, const std::vector<SqlValue>& params);
+  Result<std::vector<core::Event>> Select(const std::string& where,
+                                          const std::vector<SqlValue>& params);
   std::mutex mu_;  // one connection, used by one thread at a time
   std::unique_ptr<SqlConnection> conn_;
 };

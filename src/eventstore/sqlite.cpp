@@ -13,14 +13,14 @@ class SqliteConnection final : public SqlConnection {
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
   ~SqliteConnection() override { sqlite3_close_v2(db_); }
 
-  ::tss::Status Exec(const std::string& sql) override {
+  Status Exec(const std::string& sql) override {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
       std::string msg = err ? err : sqlite3_errmsg(db_);
       sqlite3_free(err);
       return IoError("sqlite: " + msg);
     }
-    return ::tss::Status::Ok();
+    return Status::Ok();
   }
 
   Result<std::vector<SqlRow>> Query(const std::string& sql,
@@ -62,7 +62,7 @@ class SqliteConnection final : public SqlConnection {
   }
 
  private:
-  ::tss::Status Prepare(const std::string& sql, const std::vector<SqlValue>& params,
+  Status Prepare(const std::string& sql, const std::vector<SqlValue>& params,
                         sqlite3_stmt** stmt) {
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, stmt, nullptr) != SQLITE_OK)
       return IoError(std::string("sqlite: ") + sqlite3_errmsg(db_));
@@ -84,7 +84,7 @@ class SqliteConnection final : public SqlConnection {
         return IoError(std::string("sqlite: ") + sqlite3_errmsg(db_));
       }
     }
-    return ::tss::Status::Ok();
+    return Status::Ok();
   }
 
   sqlite3* db_;

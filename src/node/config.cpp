@@ -12,6 +12,11 @@
 
 namespace tss::node {
 
+std::filesystem::path DefaultRegistryPath() {
+  if (const char* env = std::getenv("TSS_REGISTRY"); env && *env) return env;
+  return "/tmp/tss-nodes.json";
+}
+
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   uint64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

@@ -12,8 +12,13 @@
 
 #include "common/secure.h"
 #include "common/status.h"
+#include "keyshare/keyshare_store.h"
 
 namespace tss::node {
+
+// The registry every node and the CLI use unless told otherwise: $TSS_REGISTRY, else
+// /tmp/tss-nodes.json (the seed's path).
+std::filesystem::path DefaultRegistryPath();
 
 struct NodeConfig {
   std::string validator_address;
@@ -21,8 +26,9 @@ struct NodeConfig {
   std::string listen_multiaddr = "/ip4/127.0.0.1/tcp/0";
   std::filesystem::path home;
   std::string db_url;  // empty: SQLite at <home>/tss.db
-  std::filesystem::path registry_path = "/tmp/tss-nodes.json";
-  SecureBytes password;  // seals the key-share files
+  std::filesystem::path registry_path = DefaultRegistryPath();
+  SecureBytes password;     // seals the key-share files
+  keyshare::KdfParams kdf;  // Argon2id cost of sealing them (tests lower it)
   std::chrono::milliseconds poll_interval{1000};
   std::chrono::milliseconds session_expiry{180'000};
   uint64_t retry_delay_blocks = 5;
@@ -32,9 +38,9 @@ struct NodeConfig {
 // "250ms", "5s", "3m", "1h" (a bare number is seconds). Refuses zero, negatives, junk.
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 
-// The whole file, with one trailing newline (and CR) removed. Refuses files readable by group
-// or others? No — it warns through the returned flag, since containers often run as root with
-// relaxed modes; the caller logs it.
+// The whole file, with one trailing newline (and CR) removed. A file that group or others may
+// read is not refused (containers often run as root with relaxed modes): `too_open` says so,
+// and the caller warns.
 Result<SecureBytes> ReadSecretFile(const std::filesystem::path& path, bool* too_open = nullptr);
 
 // The key-share password: the file if given, else $TSS_PASSWORD; an error naming both when

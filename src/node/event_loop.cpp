@@ -37,11 +37,6 @@ void EventLoop::Stop() {
   if (thread_.joinable() && !InLoopThread()) thread_.join();
 }
 
-size_t EventLoop::queued() const {
-  std::lock_guard lock(mu_);
-  return tasks_.size();
-}
-
 void EventLoop::Run() {
   std::unique_lock lock(mu_);
   for (;;) {

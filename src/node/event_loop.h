@@ -30,7 +30,6 @@ class EventLoop {
   // Runs the remaining queued tasks, then joins the thread. Idempotent.
   void Stop();
   bool InLoopThread() const { return std::this_thread::get_id() == thread_.get_id(); }
-  size_t queued() const;
 
  private:
   struct Timer {

@@ -3,14 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <future>
 
 namespace tss::node {
 
-using coordinator::NodeMessage;
+using core::MessageType;
+using core::NodeMessage;
 
 // The session manager and coordinator send through this; it runs on the loop thread.
-class Node::LoopOutbox final : public coordinator::Outbox {
+class Node::LoopOutbox final : public core::Outbox {
  public:
   explicit LoopOutbox(Node& node) : node_(node) {}
   void Send(const std::string& to, const NodeMessage& m) override { node_.Send(to, m); }
@@ -28,20 +28,47 @@ Result<std::unique_ptr<Node>> Node::NewNode(NodeConfig config, NodeParts parts) 
 }
 
 Node::Node(NodeConfig config, NodeParts parts)
-    : config_(std::move(config)), parts_(std::move(parts)) {
-  outbox_ = std::make_unique<LoopOutbox>(*this);
+    : config_(std::move(config)),
+      parts_(std::move(parts)),
+      validators_(config_.coordinator_range),
+      outbox_(std::make_unique<LoopOutbox>(*this)) {
+  duties_ = std::make_unique<Duties>(
+      config_, core::NodeEnv{*parts_.events, *parts_.keys, *outbox_, *parts_.blocks,
+                             *parts_.clock, *parts_.rng, *parts_.protocols, validators_,
+                             [this] { return loop_.InLoopThread(); }});
+}
+
+namespace {
+coordinator::CoordinatorConfig CoordinatorConfigOf(const NodeConfig& c) {
   coordinator::CoordinatorConfig cc;
-  cc.my_address = config_.validator_address;
-  cc.coordinator_range = config_.coordinator_range;
-  coordinator_ = std::make_unique<coordinator::Coordinator>(
-      cc, *parts_.events, *parts_.keys, *outbox_, *parts_.blocks, *parts_.clock, *parts_.rng);
+  cc.my_address = c.validator_address;
+  return cc;
+}
+sessionmanager::SessionManagerConfig SessionConfigOf(const NodeConfig& c) {
   sessionmanager::SessionManagerConfig sc;
-  sc.my_address = config_.validator_address;
-  sc.session_expiry = config_.session_expiry;
-  sc.retry_delay_blocks = config_.retry_delay_blocks;
-  sessions_ = std::make_unique<sessionmanager::SessionManager>(
-      sc, *parts_.events, *parts_.keys, *outbox_, *parts_.blocks, *parts_.clock, *parts_.protocols,
-      *coordinator_, *parts_.rng);
+  sc.my_address = c.validator_address;
+  sc.session_expiry = c.session_expiry;
+  sc.retry_delay_blocks = c.retry_delay_blocks;
+  return sc;
+}
+}  // namespace
+
+Duties::Duties(const NodeConfig& config, core::NodeEnv env)
+    : coordinator_(CoordinatorConfigOf(config), env),
+      sessions_(SessionConfigOf(config), std::move(env)) {}
+
+void Duties::Dispatch(const std::string& from, const NodeMessage& m) {
+  switch (m.type) {
+    case MessageType::kAck:
+      return coordinator_.OnAck(from, m);
+    case MessageType::kNack:
+      return coordinator_.OnNack(from, m);
+    case MessageType::kSetup:
+    case MessageType::kBegin:
+    case MessageType::kStep:
+    case MessageType::kResult:
+      return sessions_.HandleMessage(from, m);
+  }
 }
 
 Node::~Node() {
@@ -79,11 +106,11 @@ Status Node::Start() {
   // a stale allowed set refuses their messages.
   loop_.Every(config_.poll_interval, [this] {
     RefreshRegistry();
-    coordinator_->Poll();
+    duties_->coordinator().Poll();
   });
   auto expiry_period = std::clamp(config_.session_expiry / 4, std::chrono::milliseconds(100),
                                   std::chrono::milliseconds(5000));
-  loop_.Every(expiry_period, [this] { sessions_->CheckExpiry(); });
+  loop_.Every(expiry_period, [this] { duties_->sessions().CheckExpiry(); });
   if (config_.poll_interval > std::chrono::milliseconds(1000))
     loop_.Every(std::chrono::milliseconds(1000), [this] { RefreshRegistry(); });
   loop_.Start();
@@ -110,98 +137,71 @@ void Node::RefreshRegistry() {
   }
   if (*entries == registry_seen_) return;  // the usual case: nothing to re-apply
   registry_seen_ = *entries;
-  std::vector<std::string> addresses;
+  std::vector<core::Validator> validators;
   std::set<std::string> peers;
-  std::map<std::string, std::string> a2p, p2a;
   for (const auto& e : *entries) {
     if (e.validator_address.empty() || e.peer_id.empty()) continue;
-    addresses.push_back(e.validator_address);
-    a2p[e.validator_address] = e.peer_id;
-    p2a[e.peer_id] = e.validator_address;
+    validators.push_back({e.validator_address, e.peer_id});
     if (e.validator_address != config_.validator_address) {
       peers.insert(e.peer_id);
       parts_.network->AddPeer(e.peer_id, e.multiaddrs);
     }
   }
   parts_.network->SetAllowedPeers(peers);
-  {
-    std::lock_guard lock(mu_);
-    address_to_peer_ = std::move(a2p);
-    peer_to_address_ = std::move(p2a);
-  }
-  coordinator_->SetValidators(std::move(addresses));
+  validators_.Replace(std::move(validators));
 }
 
 void Node::OnNetworkMessage(const std::string& peer_id, Bytes bytes) {
-  std::string from;
-  {
+  // The one sender check: the network authenticated the peer id, the registry names its
+  // validator, and that address is the sender every later check uses.
+  auto from = validators_.AddressOf(peer_id);
+  if (!from) {
     std::lock_guard lock(mu_);
-    auto it = peer_to_address_.find(peer_id);
-    if (it == peer_to_address_.end()) {
-      ++stats_.dropped_unknown_peer;
-      spdlog::warn("dropped a message from {}: not a registered validator", peer_id);
-      return;
-    }
-    from = it->second;
-    ++stats_.messages_in;
+    ++stats_.dropped_unknown_peer;
+    spdlog::warn("dropped a message from {}: not a registered validator", peer_id);
+    return;
   }
   auto message = NodeMessage::Decode(bytes);
   Wipe(bytes.data(), bytes.size());  // a step may carry secret share evaluations
-  if (!message.ok()) {
+  {
     std::lock_guard lock(mu_);
-    ++stats_.dropped_undecodable;
-    spdlog::warn("dropped a message from {}: {}", from, message.status().message());
+    ++stats_.messages_in;
+    if (!message.ok()) ++stats_.dropped_undecodable;
+  }
+  if (!message.ok()) {
+    spdlog::warn("dropped a message from {}: {}", *from, message.status().message());
     return;
   }
-  loop_.Post([this, from, m = std::move(*message)]() mutable {
-    sessions_->HandleIncomingMessage(from, m);
-    Wipe(m.payload.data(), m.payload.size());
+  loop_.Post([this, from = std::move(*from), m = std::move(*message)]() mutable {
+    duties_->Dispatch(from, m);
+    Wipe(m.step.payload.data(), m.step.payload.size());
   });
 }
 
 void Node::Send(const std::string& to, const NodeMessage& message) {
   if (to == config_.validator_address) {
     // Our own share of the work goes through the same checks as everyone else's.
-    loop_.Post(
-        [this, m = message] { sessions_->HandleIncomingMessage(config_.validator_address, m); });
+    loop_.Post([this, m = message] { duties_->Dispatch(config_.validator_address, m); });
     return;
   }
-  std::string peer;
+  auto peer = validators_.PeerOf(to);
+  if (!peer) {
+    spdlog::warn("cannot send {} to {}: not in the registry", core::MessageTypeName(message.type),
+                 to);
+    return;
+  }
   {
     std::lock_guard lock(mu_);
-    auto it = address_to_peer_.find(to);
-    if (it == address_to_peer_.end()) {
-      spdlog::warn("cannot send {} to {}: not in the registry",
-                   coordinator::MessageTypeName(message.type), to);
-      return;
-    }
-    peer = it->second;
     ++stats_.messages_out;
   }
   // The network resends until the peer acknowledges the message or the send deadline passes
   // (libp2p_network.h); a failure here is final, and the sessions' own timeouts take over.
-  parts_.network->Send(peer, message.Encode(), [this, peer](Status st) {
+  parts_.network->Send(*peer, message.Encode(), [this, peer = *peer](Status st) {
     if (st.ok()) return;
     std::lock_guard lock(mu_);
     ++stats_.sends_failed;
     spdlog::warn("send to {} failed: {}", peer, st.ToString());
   });
-}
-
-std::set<std::string> Node::known_validators() {
-  std::set<std::string> out;
-  std::lock_guard lock(mu_);
-  for (const auto& [address, peer] : address_to_peer_) out.insert(address);
-  return out;
-}
-
-void Node::RunOnLoop(const std::function<void()>& fn) {
-  std::promise<void> done;
-  loop_.Post([&] {
-    fn();
-    done.set_value();
-  });
-  done.get_future().wait();
 }
 
 NodeStats Node::stats() {

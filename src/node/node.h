@@ -1,10 +1,12 @@
 // node/node.h — one validator's process: the seed's root `Node` (tss.go).
 //
-// Owns: wiring the network, event store, key shares, coordinator and session manager
-// together; the start-up order of the seed (network, crash recovery, coordinator polling,
-// expiry checker, registry entry); routing messages between the network and the session
-// manager on one event-loop thread; and clean shutdown. Must not touch: protocol logic,
-// storage formats or wire codecs — it only connects the parts through their interfaces.
+// Owns: the parts of one validator and the seams they share (core::NodeEnv), the validator set
+// as the registry shows it (core::ValidatorSet: address <-> peer id), the start-up order of the
+// seed (network, crash recovery, coordinator polling, expiry checker, registry entry), the one
+// sender check (a message's sender is the validator its authenticated peer id maps to),
+// dispatching messages on one event-loop thread (ACK/NACK to the coordinator, the rest to the
+// session manager), and clean shutdown. Must not touch: protocol logic, storage formats or wire
+// codecs — it only connects the parts through their interfaces.
 #pragma once
 
 #include <chrono>
@@ -16,7 +18,9 @@
 #include <vector>
 
 #include "coordinator/coordinator.h"
-#include "coordinator/ports.h"
+#include "core/env.h"
+#include "core/validator_set.h"
+#include "networking/network.h"
 #include "node/config.h"
 #include "node/event_loop.h"
 #include "sessionmanager/session_manager.h"
@@ -26,25 +30,6 @@ class Rng;
 }
 
 namespace tss::node {
-
-// What the node needs from the peer-to-peer layer (networking::Network satisfies it through
-// a thin adapter). Handlers are called on the network's threads.
-class PeerNetwork {
- public:
-  virtual ~PeerNetwork() = default;
-  virtual Status Start() = 0;
-  virtual void Stop() = 0;
-  virtual std::string LocalPeerId() const = 0;
-  virtual std::vector<std::string> ListenAddrs() const = 0;  // full multiaddrs
-  virtual void AddPeer(const std::string& peer_id, const std::vector<std::string>& multiaddrs) = 0;
-  virtual void SetAllowedPeers(const std::set<std::string>& peer_ids) = 0;
-  // Asynchronous; `done` runs once, on any thread, with the outcome: OK once the peer's node
-  // has the message. The network resends on its own until then; a failure is final.
-  virtual void Send(const std::string& peer_id, Bytes message,
-                    std::function<void(Status)> done) = 0;
-  virtual void SetHandler(
-      std::function<void(const std::string& peer_id, Bytes message)> handler) = 0;
-};
 
 // One validator as the registry file lists it.
 struct RegistryEntry {
@@ -62,16 +47,34 @@ class Registry {
   virtual Status Upsert(const RegistryEntry& own) = 0;
 };
 
-// The parts a node is made of; the node owns them.
+// The parts a node is made of; the node owns them. BuildNodeParts (parts.h) makes the
+// production ones; a test hands it the few it replaces.
 struct NodeParts {
-  std::unique_ptr<PeerNetwork> network;
-  std::unique_ptr<coordinator::EventAccess> events;
-  std::unique_ptr<coordinator::KeyAccess> keys;
-  std::unique_ptr<coordinator::ProtocolFactory> protocols;
+  std::unique_ptr<networking::Network> network;
+  std::unique_ptr<core::EventStore> events;
+  std::unique_ptr<core::KeyStore> keys;
+  std::unique_ptr<core::ProtocolFactory> protocols;
   std::unique_ptr<Registry> registry;
-  std::unique_ptr<coordinator::BlockSource> blocks;
-  std::unique_ptr<coordinator::Clock> clock;
+  std::unique_ptr<core::BlockSource> blocks;
+  std::unique_ptr<core::Clock> clock;
   crypto::Rng* rng = nullptr;  // not owned; SystemRandom() in production
+};
+
+// The two duties of a validator over one NodeEnv — coordinating and running sessions — and the
+// dispatch of messages between them: what Node runs on its loop, and what the deterministic
+// tests step by hand, so both are wired the same way.
+class Duties {
+ public:
+  Duties(const NodeConfig& config, core::NodeEnv env);
+  // One decoded message from validator `from`: ACK and NACK to the coordinator, the rest to the
+  // session manager.
+  void Dispatch(const std::string& from, const core::NodeMessage& message);
+  coordinator::Coordinator& coordinator() { return coordinator_; }
+  sessionmanager::SessionManager& sessions() { return sessions_; }
+
+ private:
+  coordinator::Coordinator coordinator_;
+  sessionmanager::SessionManager sessions_;
 };
 
 // Counters for `tss status` and tests.
@@ -94,15 +97,13 @@ class Node {
   // Seed: Stop() — stops polling and the network, finishes the loop's queued work. Idempotent.
   void Stop();
   // Seed: Send() — a node message to a validator (ourselves included), via the network.
-  void Send(const std::string& validator_address, const coordinator::NodeMessage& message);
+  void Send(const std::string& validator_address, const core::NodeMessage& message);
 
   const std::string& validator_address() const { return config_.validator_address; }
   std::string peer_id() const;
-  // Runs `fn` on the event loop and waits for it (for tests and `status`).
-  void RunOnLoop(const std::function<void()>& fn);
   NodeStats stats();
-  // The validators the node's registry view maps to peers (itself included).
-  std::set<std::string> known_validators();
+  // The validators as the node's registry view shows them (itself included).
+  const core::ValidatorSet& validators() const { return validators_; }
 
  private:
   class LoopOutbox;
@@ -113,13 +114,10 @@ class Node {
   NodeConfig config_;
   NodeParts parts_;
   EventLoop loop_;
+  core::ValidatorSet validators_;
   std::unique_ptr<LoopOutbox> outbox_;
-  std::unique_ptr<coordinator::Coordinator> coordinator_;
-  std::unique_ptr<sessionmanager::SessionManager> sessions_;
-  // Registry view; written on the loop, read by the network handler under mu_.
-  std::mutex mu_;
-  std::map<std::string, std::string> address_to_peer_;
-  std::map<std::string, std::string> peer_to_address_;
+  std::unique_ptr<Duties> duties_;
+  std::mutex mu_;  // guards stats_ (the network's threads count too)
   NodeStats stats_;
   std::vector<RegistryEntry> registry_seen_;  // loop thread: what RefreshRegistry last applied
   bool started_ = false;

@@ -4,12 +4,23 @@
 
 #include <algorithm>
 
-#include "coordinator/selection.h"
+#include "common/check.h"
+#include "core/selection.h"
 #include "crypto/rng.h"
 
 namespace tss::sessionmanager {
 
-using namespace coordinator;
+using core::Contribution;
+using core::Event;
+using core::EventChange;
+using core::EventStatus;
+using core::KeyRecord;
+using core::MessageType;
+using core::ProtocolType;
+using core::SessionId;
+using core::SetupBody;
+using core::SignatureBody;
+using core::Step;
 
 namespace {
 constexpr size_t kSweepLimit = 1024;     // pending events read per expiry pass
@@ -18,52 +29,48 @@ constexpr size_t kMaxLatePerEvent = 8;
 }
 
 struct SessionManager::Session {
+  // A step that arrived before our begin: its run is not known yet, so it waits with the run id
+  // it names.
+  struct EarlyStep {
+    SessionId run_id{};
+    int from_party = 0;
+    Step step;
+  };
+
   std::string event_id;
-  SessionId session_id{};
+  SessionId session_id{};  // the attempt's
+  SessionId run_id{};      // set at begin
   SetupBody setup;
   std::string coordinator;
-  int my_party = 0;                          // 0: observer (a key holder not signing this time)
-  Contribution contribution{};               // ours, sent in our ACK
-  std::map<int, std::string> party_address;  // protocol party index -> validator
-  std::map<std::string, int> address_party;
+  core::Roster roster;
+  Contribution contribution{};  // ours, sent in our ACK
   std::optional<KeyRecord> key;
-  std::unique_ptr<ProtocolSession> protocol;  // created on begin, under the run id
+  std::unique_ptr<core::ProtocolSession> protocol;  // created on begin, under the run id
   bool started = false;
-  std::vector<std::pair<int, Bytes>> early_steps;
+  std::vector<EarlyStep> early_steps;
   std::chrono::steady_clock::time_point last_activity;
 
-  Session() = default;
+  explicit Session(core::Roster r) : roster(std::move(r)) {}
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   ~Session() {
-    for (auto& [party, payload] : early_steps) Wipe(payload.data(), payload.size());
+    for (auto& e : early_steps) Wipe(e.step.payload.data(), e.step.payload.size());
   }
 };
 
-SessionManager::SessionManager(SessionManagerConfig config, EventAccess& events, KeyAccess& keys,
-                               Outbox& outbox, BlockSource& blocks, Clock& clock,
-                               ProtocolFactory& protocols, Coordinator& coordinator,
-                               crypto::Rng& rng)
-    : config_(std::move(config)),
-      events_(events),
-      keys_(keys),
-      outbox_(outbox),
-      blocks_(blocks),
-      clock_(clock),
-      protocols_(protocols),
-      coordinator_(coordinator),
-      rng_(rng) {}
+SessionManager::SessionManager(SessionManagerConfig config, core::NodeEnv env)
+    : config_(std::move(config)), env_(std::move(env)) {}
 
 SessionManager::~SessionManager() = default;
 
-void SessionManager::HandleIncomingMessage(const std::string& from, const NodeMessage& m) {
+void SessionManager::HandleMessage(const std::string& from, const NodeMessage& m) {
+  TSS_DCHECK(env_.in_loop());
   switch (m.type) {
     case MessageType::kSetup:
       return HandleSetup(from, m);
     case MessageType::kAck:
-      return coordinator_.OnAck(from, m);
     case MessageType::kNack:
-      return coordinator_.OnNack(from, m);
+      return Drop(drops_.bad_sender, from, m, "acknowledgements are the coordinator's");
     case MessageType::kBegin:
       return HandleBegin(from, m);
     case MessageType::kStep:
@@ -89,7 +96,7 @@ void SessionManager::Nack(const std::string& to, const NodeMessage& m, const std
   nack.session_id = m.session_id;
   nack.reason = reason.substr(0, 1024);
   nack.refused = std::move(refused);
-  outbox_.Send(to, nack);
+  env_.outbox.Send(to, nack);
 }
 
 SessionManager::Session* SessionManager::Find(const NodeMessage& m) {
@@ -99,21 +106,22 @@ SessionManager::Session* SessionManager::Find(const NodeMessage& m) {
 }
 
 Status SessionManager::ValidateSetup(const std::string& from, const NodeMessage& m,
-                                     const EventView& event, std::optional<KeyRecord>& key) {
+                                     const Event& event, std::optional<KeyRecord>& key) {
   const SetupBody& s = m.setup;
-  auto expected = coordinator_.CoordinatorAt(s.block_number);
+  auto expected = env_.validators.CoordinatorAt(s.block_number);
   if (!expected || *expected != from)
     return InvalidArgument("the coordinator at block " + std::to_string(s.block_number) + " is " +
                            expected.value_or("nobody") + ", not " + from);
-  uint64_t block = blocks_.CurrentBlock();
+  uint64_t block = env_.blocks.CurrentBlock();
   if (s.block_number + config_.max_block_skew < block ||
       s.block_number > block + config_.max_block_skew)
     return InvalidArgument("setup block " + std::to_string(s.block_number) +
                            " is too far from ours (" + std::to_string(block) + ")");
-  if (DeriveSessionId(m.event_id, s) != m.session_id)
+  if (core::DeriveSessionId(m.event_id, s) != m.session_id)
     return InvalidArgument("session id does not match the setup");
   // Our own copy of the event decides what we agree to do: a coordinator cannot make us sign a
   // hash, or use a key, that our database did not ask for.
+  TSS_RETURN_IF_ERROR(core::CheckEvent(event));
   if (event.protocol != s.protocol)
     return InvalidArgument(std::string("our event is ") + ProtocolTypeName(event.protocol) +
                            ", the setup says " + ProtocolTypeName(s.protocol));
@@ -122,10 +130,7 @@ Status SessionManager::ValidateSetup(const std::string& from, const NodeMessage&
     return InvalidArgument("message hash differs from our event's");
   if (event.chain_path != s.chain_path)
     return InvalidArgument("chain path differs from our event's");
-  if (!s.chain_path.empty())
-    return InvalidArgument(
-        "chain_path asks for a derived key; key derivation is not supported yet");
-  const auto& validators = coordinator_.validators();
+  const std::vector<std::string> validators = env_.validators.Addresses();
   for (const auto& p : s.participants)
     if (!std::binary_search(validators.begin(), validators.end(), p))
       return InvalidArgument("participant " + p + " is not a registered validator");
@@ -138,13 +143,13 @@ Status SessionManager::ValidateSetup(const std::string& from, const NodeMessage&
       return InvalidArgument("keygen must include every registered validator (we see " +
                              std::to_string(validators.size()) + ", the setup has " +
                              std::to_string(s.participants.size()) + ")");
-    if (s.threshold != Threshold(static_cast<int>(s.participants.size())))
+    if (s.threshold != core::Threshold(static_cast<int>(s.participants.size())))
       return InvalidArgument("threshold is not floor(2n/3)+1");
-    if (!event.key_id.empty() && keys_.Exists(event.key_id))
+    if (!event.key_id.empty() && env_.keys.Exists(event.key_id))
       return InvalidArgument("key " + event.key_id + " exists");
     return Status::Ok();
   }
-  auto loaded = keys_.Load(s.key_id);
+  auto loaded = env_.keys.Load(s.key_id);
   if (!loaded.ok())
     return InvalidArgument("cannot load key " + s.key_id + ": " + loaded.status().message());
   key = std::move(*loaded);
@@ -164,8 +169,8 @@ Status SessionManager::ValidateSetup(const std::string& from, const NodeMessage&
       return InvalidArgument("excluded " + p + " holds no share of this key");
   // The coordinator may not pick the signers: they are the rule's draw over the holders it
   // did not exclude, which every participant recomputes.
-  auto signers = SignersFor(key->participants, validators, s.excluded, key->threshold, m.event_id,
-                            s.block_number);
+  auto signers = core::SignersFor(key->participants, validators, s.excluded, key->threshold,
+                                  m.event_id, s.block_number);
   if (!signers.ok()) return signers.status();
   if (*signers != s.participants)
     return InvalidArgument("the signer set is not the one the selection rule draws");
@@ -181,14 +186,14 @@ std::vector<std::string> SessionManager::Refused(const SetupBody& setup,
 }
 
 void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) {
-  auto event = events_.Get(m.event_id);
+  auto event = env_.events.Get(m.event_id);
   if (!event.ok()) {
     spdlog::error("event {}: reading it failed: {}", m.event_id, event.status().ToString());
     return Nack(from, m, "cannot read the event");
   }
   if (!event->has_value())
     return Nack(from, m, "unknown event");  // the CLI may not have reached us yet
-  const EventView& ev = **event;
+  const Event& ev = **event;
   if (ev.status != EventStatus::kPending && ev.status != EventStatus::kInProgress)
     return Nack(from, m, std::string("event is ") + EventStatusName(ev.status));
   if (auto it = sessions_.find(m.event_id); it != sessions_.end()) {
@@ -209,26 +214,16 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
     return Nack(from, m, st.message());
   }
 
-  auto s = std::make_unique<Session>();
+  auto roster = core::Roster::ForSetup(m.setup, key ? &*key : nullptr, config_.my_address);
+  if (!roster.ok()) return Drop(drops_.invalid_setup, from, m, roster.status().message());
+  auto s = std::make_unique<Session>(std::move(*roster));
   s->event_id = m.event_id;
   s->session_id = m.session_id;
   s->setup = m.setup;
   s->coordinator = from;
-  s->last_activity = clock_.Now();
-  // Party indices are fixed at keygen: position in the key's holder list, plus one.
-  const auto& holders = key ? key->participants : m.setup.participants;
-  for (size_t i = 0; i < holders.size(); ++i) {
-    if (!std::count(m.setup.participants.begin(), m.setup.participants.end(), holders[i])) continue;
-    s->party_address[static_cast<int>(i + 1)] = holders[i];
-    s->address_party[holders[i]] = static_cast<int>(i + 1);
-  }
-  bool observer = !s->address_party.count(config_.my_address);
-  if (observer && !(key && std::count(key->participants.begin(), key->participants.end(),
-                                      config_.my_address))) {
-    return Drop(drops_.invalid_setup, from, m, "we are neither a participant nor a key holder");
-  }
+  s->last_activity = env_.clock.Now();
+  const bool observer = s->roster.observer();
   if (!observer) {
-    s->my_party = s->address_party[config_.my_address];
     if (key && m.setup.protocol == ProtocolType::kSign) {
       if (unsigned_keys_.count(key->key_id))
         return Nack(from, m, "a blame on this key could not be stored; it needs a refresh");
@@ -238,27 +233,26 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
         return Nack(from, m, reason, std::move(refused));
       }
     }
-    if (Status st = protocols_.CanRun(m.setup, s->my_party, key ? &*key : nullptr); !st.ok())
+    if (Status st = env_.protocols.CanRun(m.setup, s->roster, key ? &*key : nullptr); !st.ok())
       return Nack(from, m, "cannot run the protocol: " + st.message());
-    rng_.Fill(s->contribution);
+    env_.rng.Fill(s->contribution);
   }
   s->key = std::move(key);
   if (ev.status == EventStatus::kPending) {
-    auto moved = events_.Move(m.event_id, EventStatus::kPending, EventStatus::kInProgress, {});
+    auto moved = env_.events.Move(m.event_id, EventStatus::kPending, EventStatus::kInProgress);
     if (!moved.ok() || !*moved) return Nack(from, m, "event changed state meanwhile");
   }
-  // A new attempt replaces an unbegun older one of the same event (see above).
-  sessions_[m.event_id] = std::move(s);
   spdlog::info("event {}: session created ({} as {})", m.event_id,
                ProtocolTypeName(m.setup.protocol),
-               observer ? "observer" : "party " + std::to_string(sessions_[m.event_id]->my_party));
-  if (observer) return;
+               observer ? "observer" : "party " + std::to_string(s->roster.me()));
   NodeMessage ack;
   ack.type = MessageType::kAck;
   ack.event_id = m.event_id;
   ack.session_id = m.session_id;
-  ack.contribution = sessions_[m.event_id]->contribution;
-  outbox_.Send(from, ack);
+  ack.contribution = s->contribution;
+  // A new attempt replaces an unbegun older one of the same event (see above).
+  sessions_[m.event_id] = std::move(s);
+  if (!observer) env_.outbox.Send(from, ack);
 }
 
 void SessionManager::HandleBegin(const std::string& from, const NodeMessage& m) {
@@ -266,7 +260,7 @@ void SessionManager::HandleBegin(const std::string& from, const NodeMessage& m) 
   if (!s) return Drop(drops_.unknown_session, from, m, "no such session");
   if (from != s->coordinator)
     return Drop(drops_.bad_sender, from, m, "begin must come from the coordinator");
-  if (s->started || s->my_party == 0) return;
+  if (s->started || s->roster.observer()) return;
   // The run id binds every participant's contribution; ours must be in it, so no coordinator
   // can make us run under an id we ran before (our contribution is fresh for every setup).
   const auto& parties = s->setup.participants;
@@ -274,9 +268,9 @@ void SessionManager::HandleBegin(const std::string& from, const NodeMessage& m) 
   if (m.contributions.size() != parties.size() ||
       m.contributions[static_cast<size_t>(me)] != s->contribution)
     return Drop(drops_.bad_sender, from, m, "begin does not carry our contribution");
-  SessionId run_id = RunId(s->session_id, m.contributions);
+  const SessionId run_id = core::RunId(s->session_id, m.contributions);
   // Durable before our first protocol message: a run id is refused forever, across restarts.
-  auto recorded = events_.RecordRun(run_id, s->event_id);
+  auto recorded = env_.events.RecordRun(run_id, s->event_id);
   if (!recorded.ok()) {
     spdlog::error("event {}: could not record the run: {}", s->event_id,
                   recorded.status().ToString());
@@ -284,116 +278,134 @@ void SessionManager::HandleBegin(const std::string& from, const NodeMessage& m) 
   }
   if (!*recorded)
     return Drop(drops_.reused_run, from, m, "run id " + ToHex(run_id) + " was run before");
-  auto protocol =
-      protocols_.Create(s->event_id, s->setup, run_id, s->my_party, s->key ? &*s->key : nullptr);
+  auto protocol = env_.protocols.Create(s->setup, s->roster, run_id, s->key ? &*s->key : nullptr);
   if (!protocol.ok()) return Fail(*s, protocol.status());
   s->protocol = std::move(*protocol);
+  s->run_id = run_id;
   s->started = true;
-  s->last_activity = clock_.Now();
+  s->last_activity = env_.clock.Now();
   auto out = s->protocol->Start();
   if (!out.ok()) return Fail(*s, out.status());
   std::string event_id = s->event_id;
   Route(*s, std::move(*out));
-  // Steps that raced ahead of our begin.
+  // Steps that raced ahead of our begin. Those of another run are dropped, nobody blamed: a
+  // coordinator that sent different participants different contributions in BEGIN puts honest
+  // parties in different runs, and blaming each other is what it would want.
   auto early = std::move(s->early_steps);
-  for (auto& [party, payload] : early) {
+  for (auto& e : early) {
     auto it = sessions_.find(event_id);
-    if (it != sessions_.end() && it->second.get() == s) Deliver(*s, party, payload);
-    Wipe(payload.data(), payload.size());  // buffered steps may hold secret share evaluations
+    const bool live = it != sessions_.end() && it->second.get() == s;
+    if (live && e.run_id == run_id)
+      Deliver(*s, e.from_party, e.step);
+    else if (live)
+      ++drops_.unknown_session;
+    Wipe(e.step.payload.data(), e.step.payload.size());  // may hold secret share evaluations
   }
 }
 
 void SessionManager::HandleStep(const std::string& from, const NodeMessage& m) {
-  Session* s = Find(m);
-  if (!s) return Drop(drops_.unknown_session, from, m, "no such session");
-  auto party = s->address_party.find(from);
-  if (party == s->address_party.end() || s->my_party == 0)
+  // A step names its run, not the attempt: the run id is known from our begin on.
+  auto it = sessions_.find(m.event_id);
+  if (it == sessions_.end()) return Drop(drops_.unknown_session, from, m, "no such session");
+  Session* s = it->second.get();
+  if (s->started && s->run_id != m.session_id)
+    return Drop(drops_.unknown_session, from, m, "a step of another run");
+  auto party = s->roster.PartyOf(from);
+  if (!party || s->roster.observer())
     return Drop(drops_.bad_sender, from, m, "sender is not a participant of this session");
-  s->last_activity = clock_.Now();
+  s->last_activity = env_.clock.Now();
   if (!s->started) {
     if (s->early_steps.size() >= config_.max_early_steps)
       return Drop(drops_.buffer_full, from, m, "buffer full");
-    s->early_steps.emplace_back(party->second, m.payload);
+    s->early_steps.push_back({m.session_id, *party, m.step});
     return;
   }
-  Deliver(*s, party->second, m.payload);
+  Deliver(*s, *party, m.step);
 }
 
-void SessionManager::Deliver(Session& s, int from_party, ByteSpan payload) {
-  auto out = s.protocol->Handle(from_party, payload);
-  if (!out.ok() && out.status().code() == ErrorCode::kNotFound) {
-    ++drops_.unknown_session;
-    spdlog::warn("event {}: dropped a step from party {}: {}", s.event_id, from_party,
-                 out.status().message());
-    return;
-  }
+void SessionManager::Deliver(Session& s, int from_party, const Step& step) {
+  auto out = s.protocol->Handle(from_party, step);
   if (!out.ok()) return Fail(s, out.status());
   Route(s, std::move(*out));
   if (s.protocol->Done()) Finish(s);
 }
 
-void SessionManager::Route(Session& s, std::vector<ProtocolSession::Outgoing> out) {
+void SessionManager::Route(Session& s, std::vector<Step> out) {
   for (auto& o : out) {
-    NodeMessage step;
-    step.type = MessageType::kStep;
-    step.event_id = s.event_id;
-    step.session_id = s.session_id;
-    step.payload = std::move(o.payload);
-    if (o.to_party) {
-      auto it = s.party_address.find(*o.to_party);
-      if (it != s.party_address.end()) outbox_.Send(it->second, step);
-      continue;
+    NodeMessage m;
+    m.type = MessageType::kStep;
+    m.event_id = s.event_id;
+    m.session_id = s.run_id;
+    m.step = std::move(o);
+    if (m.step.to != 0) {
+      if (const std::string* to = s.roster.AddressOf(m.step.to)) env_.outbox.Send(*to, m);
+    } else {
+      for (const auto& [party, address] : s.roster.members())
+        if (party != s.roster.me()) env_.outbox.Send(address, m);
     }
-    for (const auto& [party, address] : s.party_address)
-      if (party != s.my_party) outbox_.Send(address, step);
+    Wipe(m.step.payload.data(), m.step.payload.size());  // the outbox encoded its own copy
   }
 }
 
 void SessionManager::Finish(Session& s) {
   auto outcome = s.protocol->Finish();
   if (!outcome.ok()) return Fail(s, outcome.status());
-  if (outcome->key) {
-    bool replace = s.setup.protocol == ProtocolType::kKeyrefresh;
-    if (Status st = keys_.Save(*outcome->key, replace); !st.ok()) return Fail(s, st);
-  }
-  auto moved = events_.Move(s.event_id, EventStatus::kInProgress, EventStatus::kSuccess,
-                            Transition{std::nullopt, outcome->result_json, ""});
-  if (!moved.ok() || !*moved)
-    spdlog::error("event {}: finished but could not record SUCCESS: {}", s.event_id,
-                  moved.ok() ? "event was no longer IN_PROGRESS" : moved.status().ToString());
-  else
-    spdlog::info("event {}: SUCCESS", s.event_id);
-  if (s.setup.protocol == ProtocolType::kSign) SaveSignature(s.event_id, outcome->result_json);
-  if (outcome->signature && s.key) {
+  const std::string event_id = s.event_id;
+  if (auto* key = std::get_if<core::NewKey>(&*outcome)) {
+    const bool replace = s.setup.protocol == ProtocolType::kKeyrefresh;
+    if (Status st = env_.keys.Save(key->record, replace); !st.ok()) return Fail(s, st);
+    auto moved = env_.events.Move(event_id, EventStatus::kInProgress, EventStatus::kSuccess,
+                                  EventChange::WithResult(core::KeyResultJson(*key)));
+    if (!moved.ok() || !*moved)
+      spdlog::error("event {}: finished but could not record SUCCESS: {}", event_id,
+                    moved.ok() ? "event was no longer IN_PROGRESS" : moved.status().ToString());
+    else
+      spdlog::info("event {}: SUCCESS", event_id);
+  } else {
+    const auto& signature = std::get<SignatureBody>(*outcome);
+    RecordSignature(event_id,
+                    core::SignatureResultJson(*s.key, s.setup.message_hash, signature),
+                    /*from_pending=*/false, "signed");
+    // The key's holders that only observed learn the outcome from us, and verify it whole.
     NodeMessage result;
     result.type = MessageType::kResult;
-    result.event_id = s.event_id;
+    result.event_id = event_id;
     result.session_id = s.session_id;
-    result.signature = *outcome->signature;
-    for (const auto& holder : s.key->participants)
-      if (!s.address_party.count(holder)) outbox_.Send(holder, result);
+    result.signature = signature;
+    for (const auto& holder : s.roster.holders())
+      if (!s.roster.PartyOf(holder)) env_.outbox.Send(holder, result);
   }
-  std::string event_id = s.event_id;  // erasing destroys s
-  sessions_.erase(event_id);
+  sessions_.erase(event_id);  // destroys s
 }
 
-void SessionManager::SaveSignature(const std::string& event_id, const std::string& result_json) {
-  // The event row already holds the result, so a failure here is logged, not fatal.
-  if (Status st = keys_.SaveSignature(event_id, result_json); !st.ok())
+void SessionManager::RecordSignature(const std::string& event_id, const std::string& result_json,
+                                     bool from_pending, const char* how) {
+  if (from_pending)
+    (void)env_.events.Move(event_id, EventStatus::kPending, EventStatus::kInProgress);
+  auto moved = env_.events.Move(event_id, EventStatus::kInProgress, EventStatus::kSuccess,
+                                EventChange::WithResult(result_json));
+  if (!moved.ok() || !*moved) {
+    spdlog::error("event {}: signature {} but could not record SUCCESS: {}", event_id, how,
+                  moved.ok() ? "event was no longer IN_PROGRESS" : moved.status().ToString());
+    return;
+  }
+  spdlog::info("event {}: SUCCESS ({}, signature verified)", event_id, how);
+  // The event row already holds the result, so failing to file it is logged, not fatal.
+  if (Status st = env_.keys.SaveSignature(event_id, result_json); !st.ok())
     spdlog::error("event {}: could not file the signature: {}", event_id, st.ToString());
 }
 
 void SessionManager::Fail(Session& s, const Status& why) {
   std::string culprit;
   if (why.culprit()) {
-    auto it = s.party_address.find(*why.culprit());
-    culprit = it != s.party_address.end() ? it->second : "party " + std::to_string(*why.culprit());
+    const std::string* address = s.roster.AddressOf(*why.culprit());
+    culprit = address ? *address : "party " + std::to_string(*why.culprit());
   }
   Blame(s, why, culprit);
   std::string error = culprit.empty() ? why.message() : "culprit " + culprit + ": " + why.message();
   spdlog::error("event {}: protocol failed: {}", s.event_id, error);
-  auto moved = events_.Move(s.event_id, EventStatus::kInProgress, EventStatus::kFailed,
-                            Transition{std::nullopt, "", error});
+  auto moved = env_.events.Move(s.event_id, EventStatus::kInProgress, EventStatus::kFailed,
+                                EventChange::WithError(error));
   if (!moved.ok())
     spdlog::error("event {}: could not record FAILED: {}", s.event_id, moved.status().ToString());
   std::string event_id = s.event_id;  // erasing destroys s
@@ -404,15 +416,15 @@ void SessionManager::Blame(Session& s, const Status& why, const std::string& cul
   if (culprit.empty() || !s.key || s.setup.protocol == ProtocolType::kKeygen) return;
   std::optional<int> burned = s.protocol ? s.protocol->BurnedPeer() : std::nullopt;
   // Re-read the key: other sessions of it may have blamed someone since this one loaded it.
-  auto record = keys_.Load(s.key->key_id);
+  auto record = env_.keys.Load(s.key->key_id);
   Status saved = record.status();
   if (record.ok()) {
-    if (burned) saved = protocols_.Burn(*record, *burned);
+    if (burned) saved = env_.protocols.Burn(*record, *burned);
     if (saved.ok()) {
       auto& list = record->culprits;
       if (!std::count(list.begin(), list.end(), culprit)) list.push_back(culprit);
       std::sort(list.begin(), list.end());
-      saved = keys_.Save(*record, /*replace=*/true);
+      saved = env_.keys.Save(*record, /*replace=*/true);
     }
   }
   if (saved.ok()) {
@@ -433,32 +445,22 @@ void SessionManager::Blame(Session& s, const Status& why, const std::string& cul
 
 SessionManager::LateOutcome SessionManager::AcceptLateResult(const std::string& event_id,
                                                              const SignatureBody& sig) {
-  auto event = events_.Get(event_id);
+  auto event = env_.events.Get(event_id);
   if (event.ok() && !event->has_value()) return LateOutcome::kNoEventYet;
-  if (!event.ok() || (*event)->protocol != ProtocolType::kSign ||
+  if (!event.ok() || !core::CheckEvent(**event).ok() ||
+      (*event)->protocol != ProtocolType::kSign ||
       ((*event)->status != EventStatus::kPending && (*event)->status != EventStatus::kInProgress))
     return LateOutcome::kRefused;
-  const EventView& ev = **event;
-  auto key = keys_.Load(ev.key_id);
+  const Event& ev = **event;
+  auto key = env_.keys.Load(ev.key_id);
   if (!key.ok()) return LateOutcome::kRefused;  // not a holder of this key: not ours to record
   // What our database asked for decides what the signature must verify against.
-  SetupBody setup;
-  setup.protocol = ProtocolType::kSign;
-  setup.key_id = ev.key_id;
-  setup.message_hash = ev.message_hash;
-  auto result = protocols_.AcceptSignature(setup, *key, sig);
-  if (!result.ok()) {
-    spdlog::warn("event {}: a reported signature does not verify: {}", event_id,
-                 result.status().message());
+  if (Status st = env_.protocols.VerifySignature(*key, ev.message_hash, sig); !st.ok()) {
+    spdlog::warn("event {}: a reported signature does not verify: {}", event_id, st.message());
     return LateOutcome::kRefused;
   }
-  if (ev.status == EventStatus::kPending)
-    (void)events_.Move(event_id, EventStatus::kPending, EventStatus::kInProgress, {});
-  auto moved = events_.Move(event_id, EventStatus::kInProgress, EventStatus::kSuccess,
-                            Transition{std::nullopt, *result, ""});
-  if (!moved.ok() || !*moved) return LateOutcome::kRefused;
-  spdlog::info("event {}: SUCCESS (observed late, signature verified)", event_id);
-  SaveSignature(event_id, *result);
+  RecordSignature(event_id, core::SignatureResultJson(*key, ev.message_hash, sig),
+                  ev.status == EventStatus::kPending, "observed late");
   return LateOutcome::kRecorded;
 }
 
@@ -471,14 +473,14 @@ void SessionManager::HandleResult(const std::string& from, const NodeMessage& m)
     switch (AcceptLateResult(m.event_id, m.signature)) {
       case LateOutcome::kRecorded:
         if (auto it = sessions_.find(m.event_id);
-            it != sessions_.end() && it->second->my_party == 0)
+            it != sessions_.end() && it->second->roster.observer())
           sessions_.erase(it);  // an observer session of another attempt has nothing left to do
         return;
       case LateOutcome::kNoEventYet:
         // Kept (bounded) until the event arrives; a forged one only fails then.
         if (late_results_.size() < kMaxLateResults || late_results_.count(m.event_id)) {
           auto& late = late_results_[m.event_id];
-          if (late.signatures.empty()) late.received = clock_.Now();
+          if (late.signatures.empty()) late.received = env_.clock.Now();
           if (late.signatures.size() < kMaxLatePerEvent) late.signatures.push_back(m.signature);
         }
         return;
@@ -487,25 +489,40 @@ void SessionManager::HandleResult(const std::string& from, const NodeMessage& m)
     }
     return;
   }
-  if (s->my_party != 0 || !s->key)
+  if (!s->roster.observer() || !s->key)
     return Drop(drops_.bad_sender, from, m, "we take part ourselves");
-  if (!s->address_party.count(from))
-    return Drop(drops_.bad_sender, from, m, "sender is not a signer");
-  auto result = protocols_.AcceptSignature(s->setup, *s->key, m.signature);
-  if (!result.ok())
-    return Drop(drops_.bad_sender, from, m, "result does not verify: " + result.status().message());
-  auto moved = events_.Move(s->event_id, EventStatus::kInProgress, EventStatus::kSuccess,
-                            Transition{std::nullopt, *result, ""});
-  if (moved.ok() && *moved) {
-    spdlog::info("event {}: SUCCESS (observed, signature verified)", s->event_id);
-    SaveSignature(s->event_id, *result);
-  }
+  if (!s->roster.PartyOf(from)) return Drop(drops_.bad_sender, from, m, "sender is not a signer");
+  if (Status st = env_.protocols.VerifySignature(*s->key, s->setup.message_hash, m.signature);
+      !st.ok())
+    return Drop(drops_.bad_sender, from, m, "result does not verify: " + st.message());
+  RecordSignature(m.event_id,
+                  core::SignatureResultJson(*s->key, s->setup.message_hash, m.signature),
+                  /*from_pending=*/false, "observed");
   sessions_.erase(m.event_id);
 }
 
+void SessionManager::FailUnprocessable(uint64_t block) {
+  // Events that no node can ever process (malformed, or asking for what this version does not
+  // do) are failed at every node, not only at the coordinator, rather than polled forever.
+  auto pending = env_.events.Pending(block, kSweepLimit);
+  if (!pending.ok()) {
+    spdlog::error("reading pending events failed: {}", pending.status().ToString());
+    return;
+  }
+  for (const Event& e : *pending) {
+    Status usable = core::CheckEvent(e);
+    if (usable.ok()) continue;
+    spdlog::warn("{}", usable.message());
+    (void)env_.events.Move(e.event_id, EventStatus::kPending, EventStatus::kInProgress);
+    (void)env_.events.Move(e.event_id, EventStatus::kInProgress, EventStatus::kFailed,
+                           EventChange::WithError(usable.message()));
+  }
+}
+
 void SessionManager::CheckExpiry() {
-  auto now = clock_.Now();
-  uint64_t block = blocks_.CurrentBlock();
+  TSS_DCHECK(env_.in_loop());
+  auto now = env_.clock.Now();
+  uint64_t block = env_.blocks.CurrentBlock();
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     if (now - it->second->last_activity <= config_.session_expiry) {
       ++it;
@@ -515,16 +532,13 @@ void SessionManager::CheckExpiry() {
     // number is updated (current block + delay) for retry".
     spdlog::warn("event {}: session expired after inactivity; retrying at block {}", it->first,
                  block + config_.retry_delay_blocks);
-    auto moved = events_.Move(it->first, EventStatus::kInProgress, EventStatus::kPending,
-                              Transition{block + config_.retry_delay_blocks, "", ""});
+    auto moved = env_.events.Move(it->first, EventStatus::kInProgress, EventStatus::kPending,
+                                  EventChange::RetryAt(block + config_.retry_delay_blocks));
     if (!moved.ok())
       spdlog::error("event {}: could not reset: {}", it->first, moved.status().ToString());
     it = sessions_.erase(it);
   }
-  // Reading the pending events fails those that no node can ever process (malformed, or asking
-  // for what this version does not do), at every node, not only at the coordinator.
-  if (auto pending = events_.Pending(block, kSweepLimit); !pending.ok())
-    spdlog::error("reading pending events failed: {}", pending.status().ToString());
+  FailUnprocessable(block);
   // Signatures that came before their event: recorded once the event is here, forgotten after
   // a session expiry's time.
   for (auto it = late_results_.begin(); it != late_results_.end();) {
@@ -537,7 +551,7 @@ void SessionManager::CheckExpiry() {
     bool stale = now - it->second.received > config_.session_expiry;
     it = !waiting || stale ? late_results_.erase(it) : std::next(it);
   }
-  auto expired = events_.ExpirePending(block);
+  auto expired = env_.events.ExpirePending(block);
   if (!expired.ok())
     spdlog::error("expiring events failed: {}", expired.status().ToString());
   else if (*expired)

@@ -9,8 +9,9 @@
 // whose OT material failed a check burned durably first), and expiry (inactive session →
 // PENDING at a later block; PENDING past its expiry height → EXPIRED). Every message is checked
 // first: it must come from the validator the session expects, for the session id every participant
-// derives; anything else is dropped and counted. Must not touch: coordination (it forwards ACK/NACK
-// to the Coordinator) or I/O. Single-threaded: the node calls every method from its one loop.
+// derives (a step: for the run id); anything else is dropped and counted. Must not touch:
+// coordination (ACK and NACK go to the Coordinator, not here), the validator set (the node keeps
+// it), I/O. Single-threaded: every entry point runs on the node's one loop (checked).
 #pragma once
 
 #include <chrono>
@@ -21,17 +22,13 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/coordinator.h"
-#include "coordinator/messages.h"
-#include "coordinator/ports.h"
-
-namespace tss::crypto {
-class Rng;
-}
+#include "core/env.h"
+#include "core/messages.h"
+#include "core/roster.h"
 
 namespace tss::sessionmanager {
 
-using coordinator::NodeMessage;
+using core::NodeMessage;
 
 struct SessionManagerConfig {
   std::string my_address;
@@ -52,20 +49,15 @@ struct DropCounters {
 
 class SessionManager {
  public:
-  SessionManager(SessionManagerConfig config, coordinator::EventAccess& events,
-                 coordinator::KeyAccess& keys, coordinator::Outbox& outbox,
-                 coordinator::BlockSource& blocks, coordinator::Clock& clock,
-                 coordinator::ProtocolFactory& protocols, coordinator::Coordinator& coordinator,
-                 crypto::Rng& rng);
+  SessionManager(SessionManagerConfig config, core::NodeEnv env);
   ~SessionManager();
 
-  // Entry point for every message from the network; `from` is the validator address the
-  // registry maps the sending peer id to (the network layer has authenticated the peer id).
-  void HandleIncomingMessage(const std::string& from, const NodeMessage& message);
+  // Setup, begin, step and result messages; `from` is the validator address the registry maps
+  // the sending peer id to (the network layer has authenticated the peer id).
+  void HandleMessage(const std::string& from, const NodeMessage& message);
   // The expiry checker's pass (seed: StartExpiryChecker), run periodically by the node.
   void CheckExpiry();
 
-  size_t active_sessions() const { return sessions_.size(); }
   const DropCounters& drops() const { return drops_; }
 
  private:
@@ -77,37 +69,33 @@ class SessionManager {
   // A signature for an event we have no session of (its setup reached us before the event
   // did, or was lost): recorded if our own copy of the event asks for exactly what it signs.
   enum class LateOutcome { kRecorded, kNoEventYet, kRefused };
-  LateOutcome AcceptLateResult(const std::string& event_id,
-                               const coordinator::SignatureBody& signature);
+  LateOutcome AcceptLateResult(const std::string& event_id, const core::SignatureBody& signature);
   Session* Find(const NodeMessage& m);
-  Status ValidateSetup(const std::string& from, const NodeMessage& m,
-                       const coordinator::EventView& event,
-                       std::optional<coordinator::KeyRecord>& key);
+  Status ValidateSetup(const std::string& from, const NodeMessage& m, const core::Event& event,
+                       std::optional<core::KeyRecord>& key);
   // The signers of `setup` we will not sign with on this key (culprits we blamed).
-  std::vector<std::string> Refused(const coordinator::SetupBody& setup,
-                                   const coordinator::KeyRecord& key) const;
+  std::vector<std::string> Refused(const core::SetupBody& setup,
+                                   const core::KeyRecord& key) const;
   // Burns the failed pair (if any) and records the culprit against the session's key, durably,
   // before the failure is reported.
   void Blame(Session& s, const Status& why, const std::string& culprit);
-  void Deliver(Session& s, int from_party, ByteSpan payload);
-  void Route(Session& s, std::vector<coordinator::ProtocolSession::Outgoing> out);
+  void Deliver(Session& s, int from_party, const core::Step& step);
+  void Route(Session& s, std::vector<core::Step> out);
   void Finish(Session& s);
   void Fail(Session& s, const Status& why);
-  void SaveSignature(const std::string& event_id, const std::string& result_json);
+  // Fails the PENDING events that core::CheckEvent refuses (part of the expiry pass).
+  void FailUnprocessable(uint64_t block);
+  // Records a verified signature as the event's result: IN_PROGRESS (or PENDING, when
+  // `from_pending`) -> SUCCESS, and files it.
+  void RecordSignature(const std::string& event_id, const std::string& result_json,
+                       bool from_pending, const char* how);
   void Nack(const std::string& to, const NodeMessage& m, const std::string& reason,
             std::vector<std::string> refused = {});
   void Drop(uint64_t& counter, const std::string& from, const NodeMessage& m,
             const std::string& why);
 
   SessionManagerConfig config_;
-  coordinator::EventAccess& events_;
-  coordinator::KeyAccess& keys_;
-  coordinator::Outbox& outbox_;
-  coordinator::BlockSource& blocks_;
-  coordinator::Clock& clock_;
-  coordinator::ProtocolFactory& protocols_;
-  coordinator::Coordinator& coordinator_;
-  crypto::Rng& rng_;
+  core::NodeEnv env_;
   std::map<std::string, std::unique_ptr<Session>> sessions_;  // by event id
   // Keys whose blame record could not be written (a disk failure): no signing with them while
   // this process lives.
@@ -115,7 +103,7 @@ class SessionManager {
   DropCounters drops_;
   // Signatures that arrived before their event (see AcceptLateResult), by event id.
   struct LateResult {
-    std::vector<coordinator::SignatureBody> signatures;  // a few, so a forged one blocks none
+    std::vector<core::SignatureBody> signatures;  // a few, so a forged one blocks none
     std::chrono::steady_clock::time_point received;
   };
   std::map<std::string, LateResult> late_results_;

@@ -25,15 +25,7 @@ inline crypto::Digest HashOf(const std::string& message) {
   return crypto::Sha256(AsBytes(message));
 }
 
-// t distinct indices from 1..n, drawn from rng, ascending.
-inline std::vector<uint16_t> RandomSigners(uint16_t n, uint16_t t, crypto::Rng& rng) {
-  std::vector<uint16_t> all(n);
-  for (uint16_t i = 0; i < n; ++i) all[i] = uint16_t(i + 1);
-  for (uint16_t i = n - 1; i > 0; --i) {
-    uint8_t b[2];
-    rng.Fill(b);
-    std::swap(all[i], all[(b[0] << 8 | b[1]) % (i + 1)]);
-  }
+using dkls::RandomSigners;
   all.resize(t);
   std::sort(all.begin(), all.end());
   return all;

@@ -11,12 +11,25 @@
 #include <fstream>
 #include <thread>
 
+#include <sqlite3.h>
+
 #include "testing/postgres_server.h"
 
 namespace tss::eventstore {
 namespace {
 
-using S = eventstore::Status;
+using core::Event;
+using core::EventChange;
+using core::EventStore;
+using core::KeyState;
+using core::ProtocolType;
+using S = core::EventStatus;
+
+core::SessionId RunIdOf(uint8_t tag) {
+  core::SessionId id{};
+  id[0] = tag;
+  return id;
+}
 
 testing::PostgresServer* g_postgres = nullptr;
 std::string g_postgres_error;
@@ -59,14 +72,14 @@ class EventStoreTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(*s) : nullptr;
   }
-  Event Make(const std::string& id, uint64_t block, const std::string& type = "SIGN",
+  Event Make(const std::string& id, uint64_t block, ProtocolType type = ProtocolType::kSign,
              uint64_t expiry = 0) {
     Event e;
     e.event_id = id;
     e.block_number = block;
-    e.protocol_type = type;
+    e.protocol = type;
     e.expiry_height = expiry;
-    e.event_data = R"({"key_id":"k1"})";
+    e.key_id = "k1";
     return e;
   }
   std::string path_;
@@ -78,96 +91,120 @@ class EventStoreTest : public ::testing::TestWithParam<std::string> {
 
 TEST_P(EventStoreTest, CreateAndGet) {
   REQUIRE_STORE();
-  ASSERT_TRUE(store_->CreateEvent(Make("e1", 10)).ok());
-  auto e = store_->GetEvent("e1");
+  ASSERT_TRUE(store_->Create(Make("e1", 10)).ok());
+  auto e = store_->Get("e1");
   ASSERT_TRUE(e.ok() && e->has_value());
   EXPECT_EQ((*e)->block_number, 10u);
   EXPECT_EQ((*e)->status, S::kPending);
-  EXPECT_EQ((*e)->event_data, R"({"key_id":"k1"})");
+  EXPECT_EQ((*e)->key_id, "k1");
+  EXPECT_EQ((*e)->protocol, ProtocolType::kSign);
+  EXPECT_TRUE((*e)->defect.empty());
   EXPECT_GT((*e)->created_at, 0);
-  EXPECT_EQ(store_->CreateEvent(Make("e1", 11)).code(), ErrorCode::kAlreadyExists);
-  EXPECT_FALSE(store_->GetEvent("nope")->has_value());
-  EXPECT_FALSE(store_->CreateEvent(Make("bad", 1, "TRANSFER")).ok());
+  EXPECT_EQ(store_->Create(Make("e1", 11)).code(), ErrorCode::kAlreadyExists);
+  EXPECT_FALSE(store_->Get("nope")->has_value());
+  // What is written reads back unchanged, hash and chain path included.
+  Event full = Make("e2", 10);
+  full.message_hash = Bytes(32, 0xab);
+  full.chain_path = "m/0/1";
+  ASSERT_TRUE(store_->Create(full).ok());
+  auto back = store_->Get("e2");
+  ASSERT_TRUE(back.ok() && back->has_value());
+  EXPECT_EQ((*back)->message_hash, full.message_hash);
+  EXPECT_EQ((*back)->chain_path, "m/0/1");
 }
 
 TEST_P(EventStoreTest, PendingAreDueEventsOldestFirst) {
   REQUIRE_STORE();
-  ASSERT_TRUE(store_->CreateEvent(Make("late", 30)).ok());
-  ASSERT_TRUE(store_->CreateEvent(Make("early", 10)).ok());
-  ASSERT_TRUE(store_->CreateEvent(Make("future", 100)).ok());
-  auto p = store_->GetPendingEvents(50, 10);
+  ASSERT_TRUE(store_->Create(Make("late", 30)).ok());
+  ASSERT_TRUE(store_->Create(Make("early", 10)).ok());
+  ASSERT_TRUE(store_->Create(Make("future", 100)).ok());
+  auto p = store_->Pending(50, 10);
   ASSERT_TRUE(p.ok());
   ASSERT_EQ(p->size(), 2u);
   EXPECT_EQ((*p)[0].event_id, "early");
   EXPECT_EQ((*p)[1].event_id, "late");
-  EXPECT_EQ(store_->GetPendingEvents(50, 1)->size(), 1u);
+  EXPECT_EQ(store_->Pending(50, 1)->size(), 1u);
 }
 
 TEST_P(EventStoreTest, EveryTransitionOfTheSeed) {
   REQUIRE_STORE();
-  ASSERT_TRUE(store_->CreateEvent(Make("e", 1)).ok());
+  ASSERT_TRUE(store_->Create(Make("e", 1)).ok());
   // PENDING -> IN_PROGRESS counts an attempt.
-  EXPECT_TRUE(*store_->UpdateStatus("e", S::kPending, S::kInProgress));
-  EXPECT_EQ((*store_->GetEvent("e"))->attempts, 1);
+  EXPECT_TRUE(*store_->Move("e", S::kPending, S::kInProgress));
+  EXPECT_EQ((*store_->Get("e"))->attempts, 1);
   // IN_PROGRESS -> PENDING on expiry, at a later block.
-  EXPECT_TRUE(*store_->UpdateStatusAndBlockHeight("e", S::kInProgress, S::kPending, 42));
-  auto e = *store_->GetEvent("e");
+  EXPECT_TRUE(*store_->Move("e", S::kInProgress, S::kPending, EventChange::RetryAt(42)));
+  auto e = *store_->Get("e");
   EXPECT_EQ(e->status, S::kPending);
   EXPECT_EQ(e->block_number, 42u);
   // IN_PROGRESS -> SUCCESS with a result.
-  EXPECT_TRUE(*store_->UpdateStatus("e", S::kPending, S::kInProgress));
-  EXPECT_TRUE(*store_->UpdateStatus("e", S::kInProgress, S::kSuccess, R"({"r":"00"})"));
-  e = *store_->GetEvent("e");
+  EXPECT_TRUE(*store_->Move("e", S::kPending, S::kInProgress));
+  EXPECT_TRUE(*store_->Move("e", S::kInProgress, S::kSuccess, EventChange::WithResult(R"({"r":"00"})")));
+  e = *store_->Get("e");
   EXPECT_EQ(e->status, S::kSuccess);
   EXPECT_EQ(e->result, R"({"r":"00"})");
   EXPECT_EQ(e->attempts, 2);
   // IN_PROGRESS -> FAILED with the error.
-  ASSERT_TRUE(store_->CreateEvent(Make("f", 1)).ok());
-  EXPECT_TRUE(*store_->UpdateStatus("f", S::kPending, S::kInProgress));
-  EXPECT_TRUE(*store_->UpdateStatus("f", S::kInProgress, S::kFailed, "",
-                                    "culprit validator-02: bad proof"));
-  EXPECT_EQ((*store_->GetEvent("f"))->error, "culprit validator-02: bad proof");
+  ASSERT_TRUE(store_->Create(Make("f", 1)).ok());
+  EXPECT_TRUE(*store_->Move("f", S::kPending, S::kInProgress));
+  EXPECT_TRUE(*store_->Move("f", S::kInProgress, S::kFailed,
+                            EventChange::WithError("culprit validator-02: bad proof")));
+  EXPECT_EQ((*store_->Get("f"))->error, "culprit validator-02: bad proof");
   // PENDING -> EXPIRED past the expiry height only.
-  ASSERT_TRUE(store_->CreateEvent(Make("x", 1, "SIGN", 100)).ok());
-  ASSERT_TRUE(store_->CreateEvent(Make("y", 1, "SIGN", 0)).ok());
-  EXPECT_EQ(*store_->ExpirePendingEvents(100), 0u);
-  EXPECT_EQ(*store_->ExpirePendingEvents(101), 1u);
-  EXPECT_EQ((*store_->GetEvent("x"))->status, S::kExpired);
-  EXPECT_EQ((*store_->GetEvent("y"))->status, S::kPending);
-  EXPECT_EQ(store_->GetEventsByStatus(S::kExpired, 10)->size(), 1u);
+  ASSERT_TRUE(store_->Create(Make("x", 1, ProtocolType::kSign, 100)).ok());
+  ASSERT_TRUE(store_->Create(Make("y", 1, ProtocolType::kSign, 0)).ok());
+  EXPECT_EQ(*store_->ExpirePending(100), 0u);
+  EXPECT_EQ(*store_->ExpirePending(101), 1u);
+  EXPECT_EQ((*store_->Get("x"))->status, S::kExpired);
+  EXPECT_EQ((*store_->Get("y"))->status, S::kPending);
+  EXPECT_EQ(store_->WithStatus(S::kExpired, 10)->size(), 1u);
+}
+
+// One move writes everything it is given: a retry's block and an error together.
+TEST_P(EventStoreTest, AMoveWritesEveryFieldItIsGiven) {
+  REQUIRE_STORE();
+  ASSERT_TRUE(store_->Create(Make("e", 1)).ok());
+  ASSERT_TRUE(*store_->Move("e", S::kPending, S::kInProgress));
+  EventChange change = EventChange::RetryAt(5'000'000'000);
+  change.error = "expired";
+  ASSERT_TRUE(*store_->Move("e", S::kInProgress, S::kPending, change));
+  auto e = *store_->Get("e");
+  EXPECT_EQ(e->block_number, 5'000'000'000u);  // beyond 32 bits, on both back ends
+  EXPECT_EQ(e->error, "expired");
+  EXPECT_EQ(e->result, "");
 }
 
 TEST_P(EventStoreTest, CompareAndSetRefusesTheWrongFromState) {
   REQUIRE_STORE();
-  ASSERT_TRUE(store_->CreateEvent(Make("e", 1)).ok());
-  EXPECT_FALSE(*store_->UpdateStatus("e", S::kInProgress, S::kSuccess));
-  EXPECT_FALSE(*store_->UpdateStatus("missing", S::kPending, S::kInProgress));
-  EXPECT_EQ((*store_->GetEvent("e"))->status, S::kPending);
+  ASSERT_TRUE(store_->Create(Make("e", 1)).ok());
+  EXPECT_FALSE(*store_->Move("e", S::kInProgress, S::kSuccess));
+  EXPECT_FALSE(*store_->Move("missing", S::kPending, S::kInProgress));
+  EXPECT_EQ((*store_->Get("e"))->status, S::kPending);
 }
 
 TEST_P(EventStoreTest, CrashRecoveryResetsInProgress) {
   REQUIRE_STORE();
-  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(store_->CreateEvent(Make(id, 1)).ok());
-  ASSERT_TRUE(*store_->UpdateStatus("a", S::kPending, S::kInProgress));
-  ASSERT_TRUE(*store_->UpdateStatus("b", S::kPending, S::kInProgress));
-  ASSERT_TRUE(*store_->UpdateStatus("b", S::kInProgress, S::kSuccess));
-  EXPECT_EQ(*store_->ResetInProgressEventsToPending(), 1u);
-  EXPECT_EQ((*store_->GetEvent("a"))->status, S::kPending);
-  EXPECT_EQ((*store_->GetEvent("b"))->status, S::kSuccess);
+  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(store_->Create(Make(id, 1)).ok());
+  ASSERT_TRUE(*store_->Move("a", S::kPending, S::kInProgress));
+  ASSERT_TRUE(*store_->Move("b", S::kPending, S::kInProgress));
+  ASSERT_TRUE(*store_->Move("b", S::kInProgress, S::kSuccess));
+  EXPECT_EQ(*store_->ResetInProgressToPending(), 1u);
+  EXPECT_EQ((*store_->Get("a"))->status, S::kPending);
+  EXPECT_EQ((*store_->Get("b"))->status, S::kSuccess);
 }
 
 TEST_P(EventStoreTest, ConcurrentMovesHaveExactlyOneWinner) {
   REQUIRE_STORE();
   constexpr int kEvents = 20;
   for (int i = 0; i < kEvents; ++i)
-    ASSERT_TRUE(store_->CreateEvent(Make("c" + std::to_string(i), 1)).ok());
+    ASSERT_TRUE(store_->Create(Make("c" + std::to_string(i), 1)).ok());
   // Two independent connections race for every event, as two nodes sharing a database would.
   auto other = Open();
   ASSERT_NE(other, nullptr);
   std::atomic<int> wins{0};
   auto race = [&](EventStore* s) {
     for (int i = 0; i < kEvents; ++i) {
-      auto moved = s->UpdateStatus("c" + std::to_string(i), S::kPending, S::kInProgress);
+      auto moved = s->Move("c" + std::to_string(i), S::kPending, S::kInProgress);
       ASSERT_TRUE(moved.ok()) << moved.status().ToString();
       if (*moved) ++wins;
     }
@@ -177,40 +214,39 @@ TEST_P(EventStoreTest, ConcurrentMovesHaveExactlyOneWinner) {
   t2.join();
   EXPECT_EQ(wins.load(), kEvents);
   for (int i = 0; i < kEvents; ++i)
-    EXPECT_EQ((*store_->GetEvent("c" + std::to_string(i)))->attempts, 1);
+    EXPECT_EQ((*store_->Get("c" + std::to_string(i)))->attempts, 1);
 }
 
 TEST_P(EventStoreTest, ReopeningKeepsEverything) {
   REQUIRE_STORE();
-  ASSERT_TRUE(store_->CreateEvent(Make("keep", 5)).ok());
-  ASSERT_TRUE(*store_->UpdateStatus("keep", S::kPending, S::kInProgress));
+  ASSERT_TRUE(store_->Create(Make("keep", 5)).ok());
+  ASSERT_TRUE(*store_->Move("keep", S::kPending, S::kInProgress));
   store_.reset();
   store_ = Open();
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ((*store_->GetEvent("keep"))->status, S::kInProgress);
+  EXPECT_EQ((*store_->Get("keep"))->status, S::kInProgress);
 }
 
 // A run id is recorded once, ever: a second record of it (also after reopening, as after a
 // restart, and from a second connection at once) says it was seen.
 TEST_P(EventStoreTest, ARunIdIsRecordedOnceAndRefusedForever) {
   REQUIRE_STORE();
-  auto first = store_->RecordRun("ab01", "ev-1");
+  auto first = store_->RecordRun(RunIdOf(1), "ev-1");
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_TRUE(*first);
-  EXPECT_FALSE(*store_->RecordRun("ab01", "ev-2"));
-  EXPECT_TRUE(*store_->RecordRun("ab02", "ev-1"));
+  EXPECT_FALSE(*store_->RecordRun(RunIdOf(1), "ev-2"));
+  EXPECT_TRUE(*store_->RecordRun(RunIdOf(2), "ev-1"));
   store_.reset();
   store_ = Open();
   ASSERT_NE(store_, nullptr);
-  EXPECT_FALSE(*store_->RecordRun("ab01", "ev-1"));
+  EXPECT_FALSE(*store_->RecordRun(RunIdOf(1), "ev-1"));
   auto second = Open();
   std::atomic<int> winners{0};
-  std::thread a([&] { winners += *store_->RecordRun("ab03", "x") ? 1 : 0; });
-  std::thread b([&] { winners += *second->RecordRun("ab03", "x") ? 1 : 0; });
+  std::thread a([&] { winners += *store_->RecordRun(RunIdOf(3), "x") ? 1 : 0; });
+  std::thread b([&] { winners += *second->RecordRun(RunIdOf(3), "x") ? 1 : 0; });
   a.join();
   b.join();
   EXPECT_EQ(winners, 1);
-  EXPECT_FALSE(store_->RecordRun("", "x").ok());
 }
 
 TEST_P(EventStoreTest, KeyStatesAreUpsertedAndListed) {
@@ -235,6 +271,71 @@ TEST_P(EventStoreTest, KeyStatesAreUpsertedAndListed) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, EventStoreTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
+
+// Rows come from outside (a chain watcher, an operator's INSERT): every malformed event_data is
+// read as a defect of that one event, with a clear reason, and CheckEvent refuses it; the rest
+// of a listing is unaffected.
+TEST(EventRows, MalformedEventDataIsADefectOfThatEventOnly) {
+  const std::string path =
+      ::testing::TempDir() + "/rows-" + std::to_string(::getpid()) + ".db";
+  std::filesystem::remove(path);
+  auto store = OpenEventStore(path);  // creates the schema
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const std::string hash(64, 'a');
+  struct Case {
+    std::string protocol, data, expect;
+  };
+  const std::vector<Case> cases = {
+      {"SIGN", "not json", "not a JSON object"},
+      {"SIGN", "[1,2]", "not a JSON object"},
+      {"SIGN", R"({"key_id":5,"message_hash":")" + hash + R"("})", "key_id must be a string"},
+      {"SIGN", R"({"key_id":"k","message_hash":123})", "message_hash must be a string"},
+      {"SIGN", R"({"key_id":"k","message_hash":")" + hash + R"(","chain_path":[1]})",
+       "chain_path must be a string"},
+      {"SIGN", R"({"key_id":"k","message_hash":"zz"})", "64 hex digits"},
+      {"SIGN", R"({"key_id":"k","message_hash":"abcd"})", "64 hex digits"},
+      {"SIGN", R"({"key_id":"k"})", "needs a 32-byte message_hash"},
+      // Derivation does not exist yet: signing with the root key instead would debit the wrong
+      // account, so a derived-key request is an error of the event.
+      {"SIGN", R"({"key_id":"k","message_hash":")" + hash + R"(","chain_path":"m/44'/0"})",
+       "key derivation is not supported"},
+      {"KEYREFRESH", "{}", "needs a key_id"},
+      {"KEYREFRESH", R"({"key_id":{}})", "key_id must be a string"},
+  };
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  for (size_t i = 0; i <= cases.size(); ++i) {
+    // The last row is well-formed: it must read back whole among the bad ones.
+    const bool good = i == cases.size();
+    std::string sql = "INSERT INTO tss_events (event_id, block_number, protocol_type, status, "
+                      "event_data, created_at, updated_at) VALUES ('row" +
+                      std::to_string(i) + "', 1, '" + (good ? "KEYGEN" : cases[i].protocol) +
+                      "', 'PENDING', ?, 1, 1)";
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK);
+    const std::string data = good ? "{}" : cases[i].data;
+    sqlite3_bind_text(stmt, 1, data.c_str(), -1, SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  auto pending = (*store)->Pending(10, 100);
+  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  ASSERT_EQ(pending->size(), cases.size() + 1);
+  for (const Event& e : *pending) {
+    const size_t i = std::stoul(e.event_id.substr(3));
+    Status usable = core::CheckEvent(e);
+    if (i == cases.size()) {
+      EXPECT_TRUE(usable.ok()) << usable.ToString();
+      continue;
+    }
+    ASSERT_FALSE(usable.ok()) << cases[i].data;
+    EXPECT_NE(usable.message().find(cases[i].expect), std::string::npos)
+        << cases[i].data << " -> " << usable.message();
+    EXPECT_NE(usable.message().find(e.event_id), std::string::npos);  // names the event
+  }
+  std::filesystem::remove(path);
+}
 
 TEST(EventStoreOpen, ClearErrorsForBadDatabases) {
   std::string corrupt = ::testing::TempDir() + "/corrupt-" + std::to_string(::getpid()) + ".db";

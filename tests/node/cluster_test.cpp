@@ -14,22 +14,20 @@
 #include <optional>
 #include <thread>
 
-#include "coordinator/messages.h"
-#include "coordinator/ports.h"
+#include "core/messages.h"
+#include "core/ports.h"
 #include "crypto/hash.h"
 #include "crypto/rng.h"
 #include "eventstore/event_store.h"
-#include "keyshare/keyshare_store.h"
-#include "node/adapters.h"
-#include "node/dkls_protocol.h"
 #include "node/node.h"
-#include "node/registry_file.h"
+#include "node/parts.h"
 #include "testing/ecdsa_verify.h"
 
 namespace tss::node {
 namespace {
 
 using namespace std::chrono_literals;
+using core::EventStatus;
 
 // Delivers bytes between in-process nodes on a thread of its own, like a network would.
 class Hub {
@@ -45,7 +43,7 @@ class Hub {
   std::function<void(const std::string& from, Bytes& bytes)> tamper;
 };
 
-struct Hub::Endpoint final : PeerNetwork {
+struct Hub::Endpoint final : networking::Network {
   Endpoint(Hub& h, std::string id) : hub(h), peer(std::move(id)) {}
   Status Start() override {
     std::lock_guard lock(hub.mu);
@@ -65,12 +63,12 @@ struct Hub::Endpoint final : PeerNetwork {
     std::lock_guard lock(mu);
     allowed = peers;
   }
-  void Send(const std::string& to, Bytes message, std::function<void(Status)> done) override {
-    done(hub.Deliver(to, peer, std::move(message)));
+  void Send(const std::string& to, Bytes message, networking::SendCallback done) override {
+    Status st = hub.Deliver(to, peer, std::move(message));
+    if (done) done(st);
   }
-  void SetHandler(std::function<void(const std::string&, Bytes)> h) override {
-    handler = std::move(h);
-  }
+  void SetHandler(networking::MessageHandler h) override { handler = std::move(h); }
+  networking::NetworkStats Stats() const override { return {}; }
 
   Hub& hub;
   std::string peer;
@@ -95,7 +93,7 @@ Status Hub::Deliver(const std::string& to, const std::string& from, Bytes bytes)
 }
 
 // Blocks advance one per second of the test clock; tests can jump ahead.
-class TestBlocks final : public coordinator::BlockSource {
+class TestBlocks final : public core::BlockSource {
  public:
   uint64_t CurrentBlock() override { return base + offset.load(); }
   uint64_t base = 1'000'000;
@@ -108,7 +106,7 @@ class ClusterTest : public ::testing::Test {
     std::string address;
     std::filesystem::path home;
     std::unique_ptr<Node> node;
-    eventstore::EventStore* events = nullptr;  // owned by the node
+    core::EventStore* events = nullptr;  // owned by the node
   };
 
   void SetUp() override {
@@ -135,22 +133,16 @@ class ClusterTest : public ::testing::Test {
     c.session_expiry = expiry;
     c.retry_delay_blocks = 0;
     c.coordinator_range = 1000;
-    NodeParts parts;
-    parts.network = std::make_unique<Hub::Endpoint>(hub_, "peer-" + m.address);
-    auto store = eventstore::OpenEventStore(c.db_url);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    m.events = store->get();
-    parts.events = std::make_unique<StoreEventAccess>(std::move(*store));
-    SecureBytes pw(AsBytes("test password"));
-    parts.keys = std::make_unique<KeyShareAccess>(
-        std::make_unique<keyshare::KeyShareStore>(m.home, pw, keyshare::KdfParams{1, 8192}),
-        m.events);
-    parts.protocols = std::make_unique<DklsProtocolFactory>(crypto::SystemRandom());
-    parts.registry = std::make_unique<RegistryFile>(registry_);
-    parts.blocks = std::make_unique<BlocksRef>(blocks_);
-    parts.clock = std::make_unique<coordinator::SteadyClock>();
-    parts.rng = &crypto::SystemRandom();
-    auto node = Node::NewNode(std::move(c), std::move(parts));
+    c.password = SecureBytes(AsBytes("test password"));
+    c.kdf = keyshare::KdfParams{1, 8192};
+    // The production wiring, with the network and the blocks replaced.
+    NodeParts overrides;
+    overrides.network = std::make_unique<Hub::Endpoint>(hub_, "peer-" + m.address);
+    overrides.blocks = std::make_unique<BlocksRef>(blocks_);
+    auto parts = BuildNodeParts(c, std::move(overrides));
+    ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+    m.events = parts->events.get();
+    auto node = Node::NewNode(std::move(c), std::move(*parts));
     ASSERT_TRUE(node.ok());
     m.node = std::move(*node);
     ASSERT_TRUE(m.node->Start().ok());
@@ -176,7 +168,7 @@ class ClusterTest : public ::testing::Test {
     AwaitUntil(
         [&] {
           for (auto& m : members_)
-            if (m.node->known_validators().size() != n) return false;
+            if (m.node->validators().size() != n) return false;
           return true;
         },
         "every node to see all validators in the registry");
@@ -199,25 +191,26 @@ class ClusterTest : public ::testing::Test {
   std::string Create(const std::string& protocol, const std::string& key_id, const Bytes& hash,
                      std::optional<size_t> except = std::nullopt) {
     static int counter = 0;
-    eventstore::Event e;
+    core::Event e;
     e.event_id = "event-" + std::to_string(++counter);
     e.block_number = blocks_.CurrentBlock();
-    e.protocol_type = protocol;
-    e.event_data = EncodeEventData(key_id, hash, "");
+    e.protocol = *core::ParseProtocolType(protocol);
+    e.key_id = key_id;
+    e.message_hash = hash;
     for (size_t i = 0; i < members_.size(); ++i) {
       if (i != except) CreateIn(i, e);
     }
     return e.event_id;
   }
 
-  void CreateIn(size_t i, const eventstore::Event& e) {
+  void CreateIn(size_t i, const core::Event& e) {
     Member& m = members_[i];
     {
       if (m.events) {
-        EXPECT_TRUE(m.events->CreateEvent(e).ok());
+        EXPECT_TRUE(m.events->Create(e).ok());
       } else {
         auto s = eventstore::OpenEventStore((m.home / "tss.db").string());
-        EXPECT_TRUE(s.ok() && (*s)->CreateEvent(e).ok());
+        EXPECT_TRUE(s.ok() && (*s)->Create(e).ok());
       }
     }
   }
@@ -233,10 +226,10 @@ class ClusterTest : public ::testing::Test {
     return 0;
   }
 
-  eventstore::Event Get(size_t i, const std::string& id) {
+  core::Event Get(size_t i, const std::string& id) {
     auto s = eventstore::OpenEventStore((members_[i].home / "tss.db").string());
-    auto e = (*s)->GetEvent(id);
-    return e.ok() && e->has_value() ? **e : eventstore::Event{};
+    auto e = (*s)->Get(id);
+    return e.ok() && e->has_value() ? **e : core::Event{};
   }
 
   // Waits until every running node's copy of the event has ended; returns the first result.
@@ -248,9 +241,9 @@ class ClusterTest : public ::testing::Test {
       for (size_t i = 0; i < members_.size(); ++i) {
         if (!members_[i].node) continue;
         auto e = Get(i, id);
-        if (e.status == eventstore::Status::kFailed)
+        if (e.status == EventStatus::kFailed)
           ADD_FAILURE() << members_[i].address << ": " << e.error;
-        if (e.status != eventstore::Status::kSuccess)
+        if (e.status != EventStatus::kSuccess)
           all = false;
         else if (result.is_null())
           result = nlohmann::json::parse(e.result);
@@ -265,17 +258,17 @@ class ClusterTest : public ::testing::Test {
   }
 
   // Waits until node i's copy of the event reaches `status` (or the timeout passes).
-  eventstore::Event AwaitStatus(size_t i, const std::string& id, eventstore::Status status,
+  core::Event AwaitStatus(size_t i, const std::string& id, EventStatus status,
                                 std::chrono::seconds timeout = 60s) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    eventstore::Event e;
+    core::Event e;
     while ((e = Get(i, id)).status != status && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(50ms);
     EXPECT_EQ(e.status, status) << members_[i].address << ": " << e.error;
     return e;
   }
 
-  struct BlocksRef final : coordinator::BlockSource {
+  struct BlocksRef final : core::BlockSource {
     explicit BlocksRef(TestBlocks& b) : blocks(b) {}
     uint64_t CurrentBlock() override { return blocks.CurrentBlock(); }
     TestBlocks& blocks;
@@ -323,14 +316,14 @@ TEST_F(ClusterTest, CrashedParticipantRecoversAndEventSucceeds) {
       [&] {
         for (size_t i = 0; i < 3; ++i) {
           auto e = Get(i, id);
-          if (e.attempts >= 1 && e.status == eventstore::Status::kPending) return true;
+          if (e.attempts >= 1 && e.status == EventStatus::kPending) return true;
         }
         return false;
       },
       "an attempt without the stopped node to expire");
   for (size_t i = 0; i < 3; ++i) {
     auto e = Get(i, id);
-    EXPECT_NE(e.status, eventstore::Status::kSuccess);
+    EXPECT_NE(e.status, EventStatus::kSuccess);
   }
   StartMember(3, 2s);
   auto done = Await(id, 60s);
@@ -353,9 +346,9 @@ TEST_F(ClusterTest, GarbageFromAPeerIsDroppedAndTheNodeKeepsWorking) {
 void CorruptStepsFromValidator2(Hub& hub) {
   hub.tamper = [](const std::string& from, Bytes& bytes) {
     if (from != "peer-validator-2") return;
-    auto m = coordinator::NodeMessage::Decode(bytes);
-    if (!m.ok() || m->type != coordinator::MessageType::kStep || m->payload.empty()) return;
-    m->payload.back() ^= 0x01;
+    auto m = core::NodeMessage::Decode(bytes);
+    if (!m.ok() || m->type != core::MessageType::kStep || m->step.payload.empty()) return;
+    m->step.payload.back() ^= 0x01;
     bytes = m->Encode();
   };
 }
@@ -365,7 +358,7 @@ TEST_F(ClusterTest, TamperedKeygenMessageFailsTheEventAndNamesTheCulprit) {
   CorruptStepsFromValidator2(hub_);
   std::string id = Create("KEYGEN", "", {});
   for (size_t i : {0, 2, 3}) {
-    auto e = AwaitStatus(i, id, eventstore::Status::kFailed);
+    auto e = AwaitStatus(i, id, EventStatus::kFailed);
     EXPECT_NE(e.error.find("culprit validator-2"), std::string::npos) << e.error;
   }
   // No honest node filed a key share from the failed run.
@@ -386,7 +379,7 @@ TEST_F(ClusterTest, TamperedSignMessageFailsTheEventAndNamesTheCulprit) {
   auto hash = crypto::Sha256(AsBytes("tampered"));
   std::string id = Create("SIGN", keygen["key_id"], Bytes(hash.begin(), hash.end()));
   for (size_t i : {0, 2}) {
-    auto e = AwaitStatus(i, id, eventstore::Status::kFailed);
+    auto e = AwaitStatus(i, id, EventStatus::kFailed);
     EXPECT_NE(e.error.find("culprit validator-2"), std::string::npos) << e.error;
     EXPECT_TRUE(e.result.empty());
   }
@@ -404,20 +397,20 @@ TEST_F(ClusterTest, DeclinedAttemptIsRetriedWithoutWaitingForTheSessionExpiry) {
   {
     std::lock_guard lock(hub_.mu);  // Deliver reads it under the lock
     hub_.tamper = [&](const std::string& from, Bytes& bytes) {
-      auto m = coordinator::NodeMessage::Decode(bytes);
-      if (from == late_peer && m.ok() && m->type == coordinator::MessageType::kNack)
+      auto m = core::NodeMessage::Decode(bytes);
+      if (from == late_peer && m.ok() && m->type == core::MessageType::kNack)
         declined = true;
     };
   }
   std::string id = Create("KEYGEN", "", {}, late);
-  AwaitStatus(coordinator, id, eventstore::Status::kInProgress, 10s);
+  AwaitStatus(coordinator, id, EventStatus::kInProgress, 10s);
   AwaitUntil([&] { return declined.load(); }, "the late participant to decline the setup");
   {
     std::lock_guard lock(hub_.mu);
     hub_.tamper = nullptr;
   }
-  eventstore::Event e = Get(coordinator, id);
-  e.status = eventstore::Status::kPending;
+  core::Event e = Get(coordinator, id);
+  e.status = EventStatus::kPending;
   e.attempts = 0;
   CreateIn(late, e);
   auto keygen = Await(id, 20s);

@@ -17,30 +17,31 @@
 #include <optional>
 
 #include "coordinator/coordinator.h"
-#include "coordinator/selection.h"
+#include "core/selection.h"
 #include "crypto/hash.h"
 #include "crypto/rng.h"
 #include "dkls/key_share.h"
 #include "eventstore/event_store.h"
-#include "keyshare/keyshare_store.h"
-#include "node/adapters.h"
+#include "keyshare/key_store.h"
 #include "node/dkls_protocol.h"
+#include "node/node.h"
 #include "testing/ecdsa_verify.h"
 
 namespace tss::sessionmanager {
 namespace {
 
-using coordinator::MessageType;
-using coordinator::NodeMessage;
+using core::EventStatus;
+using core::MessageType;
+using core::NodeMessage;
 using namespace std::chrono_literals;
 
-class ManualClock final : public coordinator::Clock {
+class ManualClock final : public core::Clock {
  public:
   std::chrono::steady_clock::time_point Now() override { return now; }
   std::chrono::steady_clock::time_point now{};
 };
 
-class ManualBlocks final : public coordinator::BlockSource {
+class ManualBlocks final : public core::BlockSource {
  public:
   uint64_t CurrentBlock() override { return block; }
   uint64_t block =
@@ -52,7 +53,7 @@ struct Envelope {
   Bytes bytes;  // NodeMessage::Encode()
 };
 
-class QueueOutbox final : public coordinator::Outbox {
+class QueueOutbox final : public core::Outbox {
  public:
   QueueOutbox(std::string me, std::deque<Envelope>& queue) : me_(std::move(me)), queue_(queue) {}
   void Send(const std::string& to, const NodeMessage& message) override {
@@ -64,17 +65,17 @@ class QueueOutbox final : public coordinator::Outbox {
   std::deque<Envelope>& queue_;
 };
 
+// One validator: its real parts, and its duties wired as node::Node wires them.
 struct Validator {
   std::string address;
-  std::unique_ptr<eventstore::EventStore> store_owner;  // moved into `events`
-  eventstore::EventStore* store = nullptr;
-  std::unique_ptr<node::StoreEventAccess> events;
-  std::unique_ptr<node::KeyShareAccess> keys;
+  std::unique_ptr<core::EventStore> store;
+  std::unique_ptr<keyshare::KeyRecordStore> keys;
   std::unique_ptr<crypto::DeterministicRng> rng;
   std::unique_ptr<node::DklsProtocolFactory> protocols;
   std::unique_ptr<QueueOutbox> outbox;
-  std::unique_ptr<coordinator::Coordinator> coordinator;
-  std::unique_ptr<SessionManager> sessions;
+  std::unique_ptr<node::Duties> duties;
+  coordinator::Coordinator* coordinator = nullptr;  // duties->coordinator()
+  SessionManager* sessions = nullptr;               // duties->sessions()
 };
 
 class SessionManagerTest : public ::testing::Test {
@@ -92,39 +93,27 @@ class SessionManagerTest : public ::testing::Test {
   }
 
   void MakeValidators(size_t n) {
-    std::vector<std::string> addresses;
-    for (size_t i = 0; i < n; ++i) addresses.push_back("validator-" + std::to_string(i + 1));
+    std::vector<core::Validator> set;
+    for (size_t i = 0; i < n; ++i) {
+      const std::string address = "validator-" + std::to_string(i + 1);
+      set.push_back({address, "peer-" + address});
+    }
+    validator_set_.Replace(set);
     for (size_t i = 0; i < n; ++i) {
       auto v = std::make_unique<Validator>();
-      v->address = addresses[i];
+      v->address = set[i].address;
       auto home = root_ / v->address;
       std::filesystem::create_directories(home);
       auto store = eventstore::OpenEventStore((home / "tss.db").string());
       ASSERT_TRUE(store.ok()) << store.status().ToString();
-      v->store = store->get();
-      v->events = std::make_unique<node::StoreEventAccess>(std::move(*store));
+      v->store = std::move(*store);
       SecureBytes pw(AsBytes("password"));
-      v->keys = std::make_unique<node::KeyShareAccess>(
+      v->keys = std::make_unique<keyshare::KeyRecordStore>(
           std::make_unique<keyshare::KeyShareStore>(home, pw, keyshare::KdfParams{1, 8192}),
-          v->store);
-      v->rng = std::make_unique<crypto::DeterministicRng>(100 + i);
-      v->protocols = std::make_unique<node::DklsProtocolFactory>(*v->rng);
+          v->store.get());
       v->outbox = std::make_unique<QueueOutbox>(v->address, queue_);
-      coordinator::CoordinatorConfig cc;
-      cc.my_address = v->address;
-      cc.ack_timeout = 10s;
-      cc.retry_backoff = 1s;
-      v->coordinator = std::make_unique<coordinator::Coordinator>(
-          cc, *v->events, *v->keys, *v->outbox, blocks_, clock_, *v->rng);
-      v->coordinator->SetValidators(addresses);
-      SessionManagerConfig sc;
-      sc.my_address = v->address;
-      sc.session_expiry = 180s;
-      sc.retry_delay_blocks = 5;
-      v->sessions =
-          std::make_unique<SessionManager>(sc, *v->events, *v->keys, *v->outbox, blocks_, clock_,
-                                           *v->protocols, *v->coordinator, *v->rng);
       validators_.push_back(std::move(v));
+      Restart(*validators_.back(), 100 + i);
     }
   }
 
@@ -136,12 +125,16 @@ class SessionManagerTest : public ::testing::Test {
                std::chrono::milliseconds expiry = std::chrono::minutes(3)) {
     v.rng = std::make_unique<crypto::DeterministicRng>(seed);
     v.protocols = std::make_unique<node::DklsProtocolFactory>(*v.rng);
-    SessionManagerConfig sc;
-    sc.my_address = v.address;
-    sc.session_expiry = expiry;
-    v.sessions = std::make_unique<SessionManager>(sc, *v.events, *v.keys, *v.outbox, blocks_,
-                                                  clock_, *v.protocols, *v.coordinator, *v.rng);
-    ASSERT_TRUE(v.events->ResetInProgressToPending().ok());
+    node::NodeConfig config;
+    config.validator_address = v.address;
+    config.session_expiry = expiry;
+    config.retry_delay_blocks = 5;
+    v.duties = std::make_unique<node::Duties>(
+        config, core::NodeEnv{*v.store, *v.keys, *v.outbox, blocks_, clock_, *v.rng, *v.protocols,
+                              validator_set_});
+    v.coordinator = &v.duties->coordinator();
+    v.sessions = &v.duties->sessions();
+    ASSERT_TRUE(v.store->ResetInProgressToPending().ok());
   }
   size_t IndexOf(const std::string& address) {
     for (size_t i = 0; i < validators_.size(); ++i)
@@ -155,17 +148,24 @@ class SessionManagerTest : public ::testing::Test {
   }
 
   // The coordinator of the current block, as every validator computes it.
-  Validator& Coordinator() { return *ByAddress(*V(0).coordinator->CoordinatorAt(blocks_.block)); }
+  Validator& Coordinator() { return *ByAddress(*validator_set_.CoordinatorAt(blocks_.block)); }
+
+  core::Event MakeEvent(const std::string& id, const std::string& protocol,
+                        const std::string& key_id, const Bytes& hash) {
+    core::Event e;
+    e.event_id = id;
+    e.block_number = blocks_.block;
+    e.protocol = *core::ParseProtocolType(protocol);
+    e.key_id = key_id;
+    e.message_hash = hash;
+    return e;
+  }
 
   std::string CreateEverywhere(const std::string& protocol, const std::string& key_id,
                                const Bytes& hash, uint64_t expiry_height = 0) {
-    eventstore::Event e;
-    e.event_id = "event-" + std::to_string(++counter_);
-    e.block_number = blocks_.block;
-    e.protocol_type = protocol;
+    core::Event e = MakeEvent("event-" + std::to_string(++counter_), protocol, key_id, hash);
     e.expiry_height = expiry_height;
-    e.event_data = node::EncodeEventData(key_id, hash, "");
-    for (auto& v : validators_) EXPECT_TRUE(v->store->CreateEvent(e).ok());
+    for (auto& v : validators_) EXPECT_TRUE(v->store->Create(e).ok());
     return e.event_id;
   }
 
@@ -184,20 +184,20 @@ class SessionManagerTest : public ::testing::Test {
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     Validator* to = ByAddress(e.to);
     ASSERT_NE(to, nullptr) << e.to;
-    to->sessions->HandleIncomingMessage(e.from, *m);
+    to->duties->Dispatch(e.from, *m);
   }
 
-  eventstore::Event Get(size_t i, const std::string& id) {
-    auto e = V(i).store->GetEvent(id);
+  core::Event Get(size_t i, const std::string& id) {
+    auto e = V(i).store->Get(id);
     EXPECT_TRUE(e.ok() && e->has_value());
-    return e.ok() && e->has_value() ? **e : eventstore::Event{};
+    return e.ok() && e->has_value() ? **e : core::Event{};
   }
-  std::vector<eventstore::Status> Statuses(const std::string& id) {
-    std::vector<eventstore::Status> out;
+  std::vector<EventStatus> Statuses(const std::string& id) {
+    std::vector<EventStatus> out;
     for (size_t i = 0; i < validators_.size(); ++i) out.push_back(Get(i, id).status);
     return out;
   }
-  std::vector<eventstore::Status> All(eventstore::Status s) {
+  std::vector<EventStatus> All(EventStatus s) {
     return std::vector(validators_.size(), s);
   }
 
@@ -205,7 +205,7 @@ class SessionManagerTest : public ::testing::Test {
   nlohmann::json RunToSuccess(const std::string& id) {
     Coordinator().coordinator->Poll();
     Pump();
-    EXPECT_EQ(Statuses(id), All(eventstore::Status::kSuccess));
+    EXPECT_EQ(Statuses(id), All(EventStatus::kSuccess));
     return nlohmann::json::parse(Get(0, id).result, nullptr, false);
   }
 
@@ -223,6 +223,7 @@ class SessionManagerTest : public ::testing::Test {
   std::filesystem::path root_;
   ManualClock clock_;
   ManualBlocks blocks_;
+  core::ValidatorSet validator_set_;
   std::deque<Envelope> queue_;
   std::vector<std::unique_ptr<Validator>> validators_;
   int counter_ = 0;
@@ -235,7 +236,7 @@ NodeMessage Decoded(const Envelope& e) {
 TEST_F(SessionManagerTest, PendingInProgressSuccessForKeygenAndSign) {
   MakeValidators(4);
   std::string id = CreateEverywhere("KEYGEN", "", {});
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kPending));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kPending));
   Coordinator().coordinator->Poll();
   // Deliver the setups only: every participant acknowledges and goes IN_PROGRESS.
   size_t setups = queue_.size();
@@ -246,10 +247,10 @@ TEST_F(SessionManagerTest, PendingInProgressSuccessForKeygenAndSign) {
     EXPECT_EQ(Decoded(e).type, MessageType::kSetup);
     Deliver(e);
   }
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kInProgress));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kInProgress));
   for (size_t i = 0; i < 4; ++i) EXPECT_EQ(Get(i, id).attempts, 1);
   Pump();
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kSuccess));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kSuccess));
   auto keygen = nlohmann::json::parse(Get(0, id).result);
   for (size_t i = 1; i < 4; ++i) EXPECT_EQ(nlohmann::json::parse(Get(i, id).result), keygen);
 
@@ -279,7 +280,7 @@ TEST_F(SessionManagerTest, SetupFromAValidatorThatIsNotTheCoordinatorIsDeclined)
     if (Decoded(e).type == MessageType::kSetup) e.from = impostor;
     return Decoded(e).type == MessageType::kSetup || Decoded(e).type == MessageType::kNack;
   });
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kPending));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kPending));
   for (auto& v : validators_) EXPECT_EQ(v->sessions->drops().invalid_setup, 1u) << v->address;
 }
 
@@ -294,13 +295,13 @@ TEST_F(SessionManagerTest, SetupThatDisagreesWithOurEventIsDeclinedAndChangesNot
     NodeMessage m = Decoded(e);
     if (m.type == MessageType::kSetup) {
       m.setup.message_hash = other;
-      m.session_id = coordinator::DeriveSessionId(m.event_id, m.setup);  // a consistent forgery
+      m.session_id = core::DeriveSessionId(m.event_id, m.setup);  // a consistent forgery
       e.bytes = m.Encode();
     }
     if (m.type == MessageType::kNack) nacks.push_back(m.reason);
     return true;
   });
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kPending));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kPending));
   ASSERT_FALSE(nacks.empty());
   EXPECT_NE(nacks[0].find("message hash differs"), std::string::npos) << nacks[0];
 }
@@ -317,7 +318,7 @@ TEST_F(SessionManagerTest, SetupWithAWrongSessionIdIsDeclined) {
     }
     return true;
   });
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kPending));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kPending));
   for (auto& v : validators_) EXPECT_EQ(v->sessions->drops().invalid_setup, 1u);
 }
 
@@ -348,7 +349,7 @@ TEST_F(SessionManagerTest, StepsFromOutsidersOrForAnotherSessionAreDroppedAndThe
     return true;
   });
   ASSERT_TRUE(injected);
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kSuccess));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kSuccess));
   uint64_t bad_sender = 0, unknown = 0;
   for (auto& v : validators_) {
     bad_sender += v->sessions->drops().bad_sender;
@@ -371,7 +372,7 @@ TEST_F(SessionManagerTest, AReplayedStepIsIgnored) {
     return true;
   });
   EXPECT_EQ(replays, 3);
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kSuccess));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kSuccess));
 }
 
 TEST_F(SessionManagerTest, AStepThatBreaksTheProtocolFailsTheEventNamingTheSender) {
@@ -381,14 +382,14 @@ TEST_F(SessionManagerTest, AStepThatBreaksTheProtocolFailsTheEventNamingTheSende
   Pump([&](Envelope& e) {
     NodeMessage m = Decoded(e);
     if (m.type == MessageType::kStep && e.from == "validator-3") {
-      m.payload.resize(m.payload.size() / 2);  // truncated
+      m.step.payload.resize(m.step.payload.size() / 2);  // truncated
       e.bytes = m.Encode();
     }
     return true;
   });
   for (size_t i : {0, 1}) {
     auto e = Get(i, id);
-    EXPECT_EQ(e.status, eventstore::Status::kFailed);
+    EXPECT_EQ(e.status, EventStatus::kFailed);
     EXPECT_NE(e.error.find("culprit validator-3"), std::string::npos) << e.error;
   }
   // Nobody filed a key share from the failed run.
@@ -405,12 +406,12 @@ TEST_F(SessionManagerTest, InactiveSessionGoesBackToPendingAtALaterBlockAndIsRet
   // messages are lost.
   std::string silent = Coordinator().address == "validator-1" ? "validator-2" : "validator-1";
   Pump([&](Envelope& e) { return e.from != silent || Decoded(e).type == MessageType::kAck; });
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kInProgress));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kInProgress));
   clock_.now += 181s;
   for (auto& v : validators_) v->sessions->CheckExpiry();
   for (size_t i = 0; i < 3; ++i) {
     auto e = Get(i, id);
-    EXPECT_EQ(e.status, eventstore::Status::kPending);
+    EXPECT_EQ(e.status, EventStatus::kPending);
     EXPECT_EQ(e.block_number, blocks_.block + 5);  // seed: current block + retry delay
   }
   // Not before the retry block...
@@ -429,7 +430,7 @@ TEST_F(SessionManagerTest, PendingEventPastItsExpiryHeightExpires) {
   std::string id = CreateEverywhere("KEYGEN", "", {}, blocks_.block + 10);
   blocks_.block += 11;
   for (auto& v : validators_) v->sessions->CheckExpiry();
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kExpired));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kExpired));
   Coordinator().coordinator->Poll();
   EXPECT_TRUE(queue_.empty());  // nothing left to coordinate
 }
@@ -439,12 +440,12 @@ TEST_F(SessionManagerTest, CrashRecoveryPutsInProgressEventsBackToPending) {
   std::string id = CreateEverywhere("KEYGEN", "", {});
   Coordinator().coordinator->Poll();
   Pump([](Envelope& e) { return Decoded(e).type == MessageType::kSetup; });
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kInProgress));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kInProgress));
   // A restarted node runs ResetInProgressToPending before anything else (node.cpp, seed order).
-  auto reset = V(1).events->ResetInProgressToPending();
+  auto reset = V(1).store->ResetInProgressToPending();
   ASSERT_TRUE(reset.ok());
   EXPECT_EQ(*reset, 1u);
-  EXPECT_EQ(Get(1, id).status, eventstore::Status::kPending);
+  EXPECT_EQ(Get(1, id).status, EventStatus::kPending);
 }
 
 // An observer's only evidence is the signature a signer reports: r, s and the recovery id are
@@ -474,9 +475,9 @@ TEST_F(SessionManagerTest, ObserverRecordsOnlyAResultWhoseSignatureVerifiesWhole
     });
     ASSERT_FALSE(observer.empty());
     Validator* obs = ByAddress(observer);
-    auto e = obs->store->GetEvent(id);
+    auto e = obs->store->Get(id);
     ASSERT_TRUE(e.ok() && e->has_value());
-    EXPECT_EQ((*e)->status, eventstore::Status::kInProgress) << forge;  // nothing recorded
+    EXPECT_EQ((*e)->status, EventStatus::kInProgress) << forge;  // nothing recorded
     EXPECT_GE(obs->sessions->drops().bad_sender, static_cast<uint64_t>(forge + 1));
   }
   // Unforged, the observer records exactly what the signers did.
@@ -508,7 +509,7 @@ TEST_F(SessionManagerTest, ASetupNeverReplacesASessionThatHasBegun) {
   // A second attempt's setup from the rightful coordinator (new nonce, consistent session id).
   NodeMessage second = Decoded(*setup);
   second.setup.nonce ^= 1;
-  second.session_id = coordinator::DeriveSessionId(second.event_id, second.setup);
+  second.session_id = core::DeriveSessionId(second.event_id, second.setup);
   Deliver({coord.address, participant, second.Encode()});
   ASSERT_EQ(queue_.size(), 1u);
   NodeMessage nack = Decoded(queue_.front());
@@ -516,7 +517,7 @@ TEST_F(SessionManagerTest, ASetupNeverReplacesASessionThatHasBegun) {
   EXPECT_NE(nack.reason.find("running"), std::string::npos) << nack.reason;
   for (auto& e : steps) queue_.push_back(e);
   Pump();
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kSuccess));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kSuccess));
 }
 
 // A setup that arrives late (a retried send) must not replace the newer attempt a participant
@@ -554,7 +555,7 @@ TEST_F(SessionManagerTest, ALateSetupOfAnOlderAttemptIsDropped) {
     return true;
   });
   EXPECT_TRUE(injected);
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kSuccess));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kSuccess));
   EXPECT_EQ(ByAddress(late)->sessions->drops().unknown_session, 1u);
 }
 
@@ -572,13 +573,13 @@ TEST_F(SessionManagerTest, KeygenWithoutEveryValidatorWeSeeIsDeclined) {
       auto& p = m.setup.participants;
       p.erase(std::find_if(p.begin(), p.end(), [&](auto& a) { return a != coord.address; }));
       m.setup.threshold = 2;
-      m.session_id = coordinator::DeriveSessionId(m.event_id, m.setup);
+      m.session_id = core::DeriveSessionId(m.event_id, m.setup);
       e.bytes = m.Encode();
     }
     if (m.type == MessageType::kNack) nacks.push_back(m.reason);
     return true;
   });
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kPending));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kPending));
   ASSERT_FALSE(nacks.empty());
   EXPECT_NE(nacks[0].find("every registered validator"), std::string::npos) << nacks[0];
 }
@@ -598,7 +599,7 @@ TEST_F(SessionManagerTest, ARunIdIsNeverRunTwiceEvenAfterARestartOrARepeatedSetu
   std::vector<std::string> holders;
   for (auto& v : validators_) holders.push_back(v->address);
   for (;; ++blocks_.block) {
-    auto draw = coordinator::SignersFor(holders, holders, {}, 3, id, blocks_.block);
+    auto draw = core::SignersFor(holders, holders, {}, 3, id, blocks_.block);
     ASSERT_TRUE(draw.ok());
     if (std::count(draw->begin(), draw->end(), coord.address)) break;
   }
@@ -629,7 +630,7 @@ TEST_F(SessionManagerTest, ARunIdIsNeverRunTwiceEvenAfterARestartOrARepeatedSetu
   ASSERT_FALSE(victim.empty());
   ASSERT_FALSE(round1_from_coord.empty());
   Validator& v = *ByAddress(victim);
-  EXPECT_EQ(Get(0, id).status, eventstore::Status::kInProgress);
+  EXPECT_EQ(Get(0, id).status, EventStatus::kInProgress);
 
   // The victim restarts: sessions gone, the event back to PENDING (node.cpp's start order).
   // Its randomness repeats too (the same seed), the worst case for freshness.
@@ -673,7 +674,7 @@ TEST_F(SessionManagerTest, ARunIdIsNeverRunTwiceEvenAfterARestartOrARepeatedSetu
   // doing (different contributions to different participants), not its sender's.
   EXPECT_EQ(v.sessions->drops().unknown_session, unknown_before + round1_from_coord.size());
   EXPECT_TRUE(queue_.empty()) << "the victim answered a replayed round 1";
-  EXPECT_EQ(Get(IndexOf(victim), id).status, eventstore::Status::kInProgress);
+  EXPECT_EQ(Get(IndexOf(victim), id).status, EventStatus::kInProgress);
   EXPECT_TRUE(v.keys->Load(key_id)->culprits.empty());
 }
 
@@ -696,7 +697,7 @@ TEST_F(SessionManagerTest, ASignerSetThatIsNotTheRulesDrawIsDeclined) {
           break;
         }
       std::sort(p.begin(), p.end());
-      m.session_id = coordinator::DeriveSessionId(m.event_id, m.setup);
+      m.session_id = core::DeriveSessionId(m.event_id, m.setup);
       e.bytes = m.Encode();
       ++setups;
     }
@@ -711,7 +712,7 @@ TEST_F(SessionManagerTest, ASignerSetThatIsNotTheRulesDrawIsDeclined) {
   for (size_t i = 0; i < 4; ++i) EXPECT_EQ(Get(i, id).attempts, 0) << i;
   // Excluding a holder without cause is also checked against the rule: the draw over the
   // remaining holders must match, and an excluded validator must hold a share.
-  EXPECT_EQ(Statuses(id), All(eventstore::Status::kPending));
+  EXPECT_EQ(Statuses(id), All(EventStatus::kPending));
 }
 
 // Finding 3: chain_path was carried and hashed but no key was derived, so a request for a
@@ -720,18 +721,15 @@ TEST_F(SessionManagerTest, ASignerSetThatIsNotTheRulesDrawIsDeclined) {
 TEST_F(SessionManagerTest, ASignEventWithAChainPathFailsEverywhereUnsigned) {
   MakeValidators(3);
   std::string key_id = Keygen();
-  eventstore::Event e;
-  e.event_id = "derived";
-  e.block_number = blocks_.block;
-  e.protocol_type = "SIGN";
-  e.event_data = node::EncodeEventData(key_id, Hash("derived"), "m/44'/60'/0'/0/0");
-  for (auto& v : validators_) ASSERT_TRUE(v->store->CreateEvent(e).ok());
+  core::Event e = MakeEvent("derived", "SIGN", key_id, Hash("derived"));
+  e.chain_path = "m/44'/60'/0'/0/0";
+  for (auto& v : validators_) ASSERT_TRUE(v->store->Create(e).ok());
   Coordinator().coordinator->Poll();
   EXPECT_TRUE(queue_.empty());  // nothing coordinated
   for (auto& v : validators_) v->sessions->CheckExpiry();
   for (size_t i = 0; i < 3; ++i) {
     auto got = Get(i, "derived");
-    EXPECT_EQ(got.status, eventstore::Status::kFailed) << i;
+    EXPECT_EQ(got.status, EventStatus::kFailed) << i;
     EXPECT_NE(got.error.find("key derivation is not supported"), std::string::npos) << got.error;
     EXPECT_TRUE(got.result.empty());
   }
@@ -757,7 +755,7 @@ TEST_F(SessionManagerTest, ACheaterGetsOneAbortPerPairAndNeverASecondSession) {
       y = m.setup.participants[1];
     }
     if (m.type == MessageType::kStep && e.from == x && e.to == y && !x.empty()) {
-      m.payload.back() ^= 0x01;  // the last byte of X's m1: a KOS check value t̃
+      m.step.payload.back() ^= 0x01;  // the last byte of X's m1: a KOS check value t̃
       e.bytes = m.Encode();
     }
     return true;
@@ -765,7 +763,7 @@ TEST_F(SessionManagerTest, ACheaterGetsOneAbortPerPairAndNeverASecondSession) {
   ASSERT_FALSE(x.empty());
   Validator& vy = *ByAddress(y);
   auto failed = Get(IndexOf(y), id);
-  ASSERT_EQ(failed.status, eventstore::Status::kFailed);
+  ASSERT_EQ(failed.status, EventStatus::kFailed);
   EXPECT_NE(failed.error.find("culprit " + x), std::string::npos) << failed.error;
   // Durable: the key file has the pair burned and X recorded; tss status shows it.
   auto record = vy.keys->Load(key_id);
@@ -788,7 +786,7 @@ TEST_F(SessionManagerTest, ACheaterGetsOneAbortPerPairAndNeverASecondSession) {
     blocks_.block += 1000;  // the next coordinator
     std::string next =
         CreateEverywhere("SIGN", key_id, Hash(("after " + std::to_string(k)).c_str()));
-    for (int round = 0; round < 4 && Get(0, next).status != eventstore::Status::kSuccess; ++round) {
+    for (int round = 0; round < 4 && Get(0, next).status != EventStatus::kSuccess; ++round) {
       clock_.now += 70s;  // past any back-off
       Coordinator().coordinator->Poll();
       Pump([&](Envelope& e) {
@@ -800,7 +798,7 @@ TEST_F(SessionManagerTest, ACheaterGetsOneAbortPerPairAndNeverASecondSession) {
         return true;
       });
     }
-    EXPECT_EQ(Statuses(next), All(eventstore::Status::kSuccess)) << k;
+    EXPECT_EQ(Statuses(next), All(EventStatus::kSuccess)) << k;
   }
 
   // A keyrefresh (every holder, X included) gives fresh OT material: the record starts afresh.
@@ -843,7 +841,7 @@ TEST_F(SessionManagerTest, AnExpiredRunCannotBeRunAgainWithChainSpeedBlocks) {
   clock_.now += 6s;  // one block later, past the 5-second expiry
   blocks_.block += 1;
   v.sessions->CheckExpiry();
-  ASSERT_EQ(Get(IndexOf(victim), id).status, eventstore::Status::kPending);
+  ASSERT_EQ(Get(IndexOf(victim), id).status, EventStatus::kPending);
 
   Deliver(setup_to_victim);  // still within the 30-block skew: accepted as a new session
   ASSERT_EQ(queue_.size(), 1u);
@@ -883,7 +881,7 @@ TEST_F(SessionManagerTest, ACoordinatorSplittingARunCannotMakeHonestPartiesBlame
   ASSERT_FALSE(split.empty());
   for (size_t i = 0; i < 4; ++i) {
     auto e = Get(i, id);
-    EXPECT_NE(e.status, eventstore::Status::kFailed) << i << ": " << e.error;
+    EXPECT_NE(e.status, EventStatus::kFailed) << i << ": " << e.error;
     auto record = V(i).keys->Load(key_id);
     ASSERT_TRUE(record.ok());
     EXPECT_TRUE(record->culprits.empty()) << V(i).address;
@@ -899,52 +897,48 @@ TEST_F(SessionManagerTest, AnObserverWhoseEventArrivesLateStillRecordsTheVerifie
   std::string key_id = Keygen();
   std::vector<std::string> holders;
   for (auto& v : validators_) holders.push_back(v->address);
-  eventstore::Event e;
-  e.event_id = "late-observer";
-  e.block_number = blocks_.block;
-  e.protocol_type = "SIGN";
   Bytes hash = Hash("late observer");
-  e.event_data = node::EncodeEventData(key_id, hash, "");
-  auto draw = coordinator::SignersFor(holders, holders, {}, 3, e.event_id, blocks_.block);
+  core::Event e = MakeEvent("late-observer", "SIGN", key_id, hash);
+  auto draw = core::SignersFor(holders, holders, {}, 3, e.event_id, blocks_.block);
   ASSERT_TRUE(draw.ok());
   std::string late;
   for (const auto& h : holders)
     if (!std::count(draw->begin(), draw->end(), h)) late = h;
   for (auto& v : validators_) {
     if (v->address != late) {
-      ASSERT_TRUE(v->store->CreateEvent(e).ok());
+      ASSERT_TRUE(v->store->Create(e).ok());
     }
   }
   Coordinator().coordinator->Poll();
   Pump();
   for (auto& v : validators_) {
     if (v->address != late) {
-      EXPECT_EQ(v->store->GetEvent(e.event_id)->value().status, eventstore::Status::kSuccess);
+      EXPECT_EQ(v->store->Get(e.event_id)->value().status, EventStatus::kSuccess);
     }
   }
   // Now the command reaches the late node.
   Validator& obs = *ByAddress(late);
-  ASSERT_TRUE(obs.store->CreateEvent(e).ok());
+  ASSERT_TRUE(obs.store->Create(e).ok());
   obs.sessions->CheckExpiry();
-  auto got = obs.store->GetEvent(e.event_id);
+  auto got = obs.store->Get(e.event_id);
   ASSERT_TRUE(got.ok() && got->has_value());
-  EXPECT_EQ((*got)->status, eventstore::Status::kSuccess);
+  EXPECT_EQ((*got)->status, EventStatus::kSuccess);
   EXPECT_EQ(nlohmann::json::parse((*got)->result), nlohmann::json::parse(Get(0, e.event_id).result));
   // A signature for another hash than the late copy asks for is never recorded.
   e.event_id = "late-mismatch";
   for (auto& v : validators_) {
     if (v->address != late) {
-      ASSERT_TRUE(v->store->CreateEvent(e).ok());
+      ASSERT_TRUE(v->store->Create(e).ok());
     }
   }
   blocks_.block += 1;
   Coordinator().coordinator->Poll();
   Pump();
-  eventstore::Event other = e;
-  other.event_data = node::EncodeEventData(key_id, Hash("something else"), "");
-  ASSERT_TRUE(obs.store->CreateEvent(other).ok());
+  core::Event other = e;
+  other.message_hash = Hash("something else");
+  ASSERT_TRUE(obs.store->Create(other).ok());
   obs.sessions->CheckExpiry();
-  EXPECT_EQ(obs.store->GetEvent(e.event_id)->value().status, eventstore::Status::kPending);
+  EXPECT_EQ(obs.store->Get(e.event_id)->value().status, EventStatus::kPending);
 }
 
 }  // namespace

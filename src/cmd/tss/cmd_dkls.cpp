@@ -56,27 +56,6 @@ tss::Bytes NewSessionId() {
   return id;
 }
 
-// Uniform in [0, bound) by rejection, so no index is favoured.
-uint32_t UniformBelow(crypto::Rng& rng, uint32_t bound) {
-  const uint32_t limit = UINT32_MAX - UINT32_MAX % bound;
-  for (;;) {
-    uint32_t v = 0;
-    rng.Fill({reinterpret_cast<uint8_t*>(&v), sizeof v});
-    if (v < limit) return v % bound;
-  }
-}
-
-// t distinct indices of 1..n, chosen uniformly, ascending.
-std::vector<uint16_t> RandomSigners(uint16_t n, uint16_t t, crypto::Rng& rng) {
-  std::vector<uint16_t> all(n);
-  for (uint16_t i = 0; i < n; ++i) all[i] = static_cast<uint16_t>(i + 1);
-  for (uint16_t i = 0; i < t; ++i)  // partial Fisher–Yates
-    std::swap(all[i], all[i + UniformBelow(rng, static_cast<uint32_t>(n - i))]);
-  all.resize(t);
-  std::sort(all.begin(), all.end());
-  return all;
-}
-
 // The library has already verified the signature inside every signer; this checks it again
 // through the plain libsecp256k1 verifier and checks that the recovery id names our key.
 tss::Status CheckSignature(const crypto::Point& public_key, tss::ByteSpan hash,
@@ -147,7 +126,7 @@ int Simulate(const SimulateFlags& f) {
                              " does not verify with libsecp256k1: " + s.message());
     rounds.push_back({std::move(signers), *sig, after_refresh, ms});
   };
-  sign(*shares, false, RandomSigners(n, t, rng));
+  sign(*shares, false, dkls::RandomSigners(n, t, rng));
 
   std::optional<double> refresh_ms;
   std::optional<crypto::Point> refreshed_public_key;  // as the refreshed shares hold it
@@ -161,8 +140,8 @@ int Simulate(const SimulateFlags& f) {
       Fail(kExitFailure, "keyrefresh changed the public key or key id");
     // Another signer set if there is one (t < n), so the refreshed shares of parties that did
     // not sign before are exercised too.
-    std::vector<uint16_t> signers = RandomSigners(n, t, rng);
-    while (t < n && signers == rounds.front().signers) signers = RandomSigners(n, t, rng);
+    std::vector<uint16_t> signers = dkls::RandomSigners(n, t, rng);
+    while (t < n && signers == rounds.front().signers) signers = dkls::RandomSigners(n, t, rng);
     sign(*refreshed, true, std::move(signers));
   }
 

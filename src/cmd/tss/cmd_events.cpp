@@ -11,9 +11,10 @@
 #include <thread>
 
 #include "cmd/tss/command.h"
+#include "core/event.h"
 #include "crypto/hash.h"
 #include "eventstore/event_store.h"
-#include "node/adapters.h"
+#include "keyshare/keyshare_store.h"
 #include "node/config.h"
 #include "node/registry_file.h"
 
@@ -24,6 +25,7 @@ using tss::cli::Fail;
 using tss::cli::kExitFailure;
 using tss::cli::kExitUsage;
 namespace es = tss::eventstore;
+namespace core = tss::core;
 
 struct CommonFlags {
   std::string registry;
@@ -34,14 +36,12 @@ struct CommonFlags {
 };
 
 std::string RegistryPath(const CommonFlags& f) {
-  if (!f.registry.empty()) return f.registry;
-  if (const char* env = std::getenv("TSS_REGISTRY")) return env;
-  return "/tmp/tss-nodes.json";
+  return f.registry.empty() ? tss::node::DefaultRegistryPath().string() : f.registry;
 }
 
 struct NodeDb {
   std::string validator;
-  std::unique_ptr<es::EventStore> store;
+  std::unique_ptr<core::EventStore> store;
 };
 
 std::vector<NodeDb> OpenAll(const CommonFlags& f) {
@@ -66,45 +66,42 @@ std::vector<NodeDb> OpenAll(const CommonFlags& f) {
   return out;
 }
 
-uint64_t CurrentBlock() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 std::string NewEventId() {
   uint8_t b[16];
   randombytes_buf(b, sizeof b);
   return tss::ToHex(b);
 }
 
-json EventJson(const es::Event& e) {
+json EventJson(const core::Event& e) {
   json j{{"event_id", e.event_id},
-         {"status", es::StatusName(e.status)},
-         {"protocol", e.protocol_type},
+         {"status", core::EventStatusName(e.status)},
+         {"protocol", core::ProtocolTypeName(e.protocol)},
          {"block_number", e.block_number},
          {"attempts", e.attempts}};
   if (!e.result.empty()) j["result"] = json::parse(e.result, nullptr, false);
   if (!e.error.empty()) j["error"] = e.error;
+  if (!e.defect.empty()) j["defect"] = e.defect;
   return j;
 }
 
-bool Terminal(es::Status s) {
-  return s == es::Status::kSuccess || s == es::Status::kFailed || s == es::Status::kExpired;
+bool Terminal(core::EventStatus s) {
+  using S = core::EventStatus;
+  return s == S::kSuccess || s == S::kFailed || s == S::kExpired;
 }
 
 // Creates the event everywhere; with --wait follows it until every node has an outcome.
-void Submit(const CommonFlags& f, const std::string& protocol, const std::string& key_id,
+void Submit(const CommonFlags& f, core::ProtocolType protocol, const std::string& key_id,
             const tss::Bytes& hash, uint64_t expiry_blocks) {
   auto nodes = OpenAll(f);
-  es::Event ev;
+  core::Event ev;
   ev.event_id = NewEventId();
-  ev.block_number = CurrentBlock();
-  ev.protocol_type = protocol;
+  ev.block_number = core::ClockBlockSource().CurrentBlock();
+  ev.protocol = protocol;
   ev.expiry_height = expiry_blocks ? ev.block_number + expiry_blocks : 0;
-  ev.event_data = tss::node::EncodeEventData(key_id, hash, "");
+  ev.key_id = key_id;
+  ev.message_hash = hash;
   for (auto& n : nodes)
-    if (auto st = n.store->CreateEvent(ev); !st.ok())
+    if (auto st = n.store->Create(ev); !st.ok())
       Fail(kExitFailure,
            "cannot create the event in " + n.validator + "'s database: " + st.message());
   if (!f.wait) {
@@ -117,16 +114,16 @@ void Submit(const CommonFlags& f, const std::string& protocol, const std::string
   auto timeout = tss::node::ParseDuration(f.timeout);
   if (!timeout.ok()) Fail(kExitUsage, "--timeout: " + timeout.status().message());
   auto deadline = std::chrono::steady_clock::now() + *timeout;
-  std::optional<es::Event> success, failure;
+  std::optional<core::Event> success, failure;
   for (;;) {
     size_t done = 0;
     for (auto& n : nodes) {
-      auto e = n.store->GetEvent(ev.event_id);
+      auto e = n.store->Get(ev.event_id);
       if (!e.ok() || !e->has_value()) continue;
       if (!Terminal((*e)->status)) continue;
       ++done;
-      if ((*e)->status == es::Status::kSuccess && !success) success = **e;
-      if ((*e)->status != es::Status::kSuccess && !failure) failure = **e;
+      if ((*e)->status == core::EventStatus::kSuccess && !success) success = **e;
+      if ((*e)->status != core::EventStatus::kSuccess && !failure) failure = **e;
     }
     if (done == nodes.size() || failure) break;
     if (std::chrono::steady_clock::now() > deadline) {
@@ -136,8 +133,8 @@ void Submit(const CommonFlags& f, const std::string& protocol, const std::string
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  const es::Event& outcome = failure ? *failure : *success;
-  json out{{"event_id", ev.event_id}, {"status", es::StatusName(outcome.status)}};
+  const core::Event& outcome = failure ? *failure : *success;
+  json out{{"event_id", ev.event_id}, {"status", core::EventStatusName(outcome.status)}};
   json result = json::parse(outcome.result.empty() ? "{}" : outcome.result, nullptr, false);
   if (result.is_object())
     for (auto& [k, v] : result.items()) out[k] = v;
@@ -149,7 +146,8 @@ void Submit(const CommonFlags& f, const std::string& protocol, const std::string
       std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
   }
   if (failure) {
-    std::cerr << "error: event " << ev.event_id << " ended " << es::StatusName(outcome.status)
+    std::cerr << "error: event " << ev.event_id << " ended "
+              << core::EventStatusName(outcome.status)
               << (outcome.error.empty() ? "" : ": " + outcome.error) << "\n";
     throw CLI::RuntimeError(kExitFailure);
   }
@@ -222,14 +220,14 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
   keygen->callback([kg] {
     if (!kg->key_id.empty() && !tss::keyshare::ValidKeyId(kg->key_id))
       Fail(kExitUsage, "--key-id may use letters, digits, '.', '_' and '-' (at most 128)");
-    Submit(kg->common, "KEYGEN", kg->key_id, {}, kg->expiry_blocks);
+    Submit(kg->common, core::ProtocolType::kKeygen, kg->key_id, {}, kg->expiry_blocks);
   });
 
   auto refresh_cmd = make("keyrefresh", "Create a keyrefresh event: fresh shares, same public key");
   auto* refresh = refresh_cmd.first;
   auto rf = refresh_cmd.second;
   refresh->add_option("--key-id", rf->key_id, "The key to refresh")->required();
-  refresh->callback([rf] { Submit(rf->common, "KEYREFRESH", rf->key_id, {}, rf->expiry_blocks); });
+  refresh->callback([rf] { Submit(rf->common, core::ProtocolType::kKeyrefresh, rf->key_id, {}, rf->expiry_blocks); });
 
   auto sign_cmd = make("sign", "Create a sign event for a 32-byte message hash");
   auto* sign = sign_cmd.first;
@@ -252,7 +250,7 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
     } else {
       Fail(kExitUsage, "give --message-hash HEX or --message TEXT");
     }
-    Submit(sg->common, "SIGN", sg->key_id, hash, sg->expiry_blocks);
+    Submit(sg->common, core::ProtocolType::kSign, sg->key_id, hash, sg->expiry_blocks);
   });
 
   auto st = std::make_shared<CommonFlags>();
@@ -272,11 +270,11 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
     for (auto& n : nodes) {
       json list = json::array();
       if (!event_id->empty()) {
-        auto e = n.store->GetEvent(*event_id);
+        auto e = n.store->Get(*event_id);
         if (!e.ok()) Fail(kExitFailure, n.validator + ": " + e.status().message());
         if (e->has_value()) list.push_back(EventJson(**e));
       } else {
-        auto events = n.store->ListEvents(50);
+        auto events = n.store->List(50);
         if (!events.ok()) Fail(kExitFailure, n.validator + ": " + events.status().message());
         for (const auto& e : *events) list.push_back(EventJson(e));
       }

@@ -29,10 +29,7 @@ tss::node::NodeConfig BuildConfig(const NodeFlags& f) {
   c.listen_multiaddr = f.listen;
   c.home = f.home;
   c.db_url = f.db;
-  if (!f.registry.empty())
-    c.registry_path = f.registry;
-  else if (const char* env = std::getenv("TSS_REGISTRY"))
-    c.registry_path = env;
+  if (!f.registry.empty()) c.registry_path = f.registry;
   auto poll = tss::node::ParseDuration(f.poll);
   if (!poll.ok()) Fail(kExitUsage, "--poll-interval: " + poll.status().message());
   auto expiry = tss::node::ParseDuration(f.expiry);

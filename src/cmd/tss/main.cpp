@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cmd/tss/command.h"
+#include "common/version.h"
 
 namespace tss::cli {
 
@@ -26,7 +27,7 @@ void Fail(int code, const std::string& message) {
 int main(int argc, char** argv) {
   CLI::App app{"tss: threshold ECDSA (DKLs23) node and tools"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "tss 0.1.0");
+  app.set_version_flag("--version", "tss " TSS_VERSION);
   for (auto& install : tss::cli::Installers()) install(app);
   try {
     app.parse(argc, argv);

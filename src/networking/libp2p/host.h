@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/version.h"
 #include "networking/libp2p/identify.h"
 #include "networking/libp2p/identity.h"
 #include "networking/libp2p/io.h"
@@ -35,7 +36,7 @@ struct HostConfig {
   size_t max_pending_inbound = 64;  // inbound connections still in their handshake
   YamuxConfig yamux;
   std::string protocol_version = "ipfs/0.1.0";
-  std::string agent_version = "tss/0.1.0";
+  std::string agent_version = "tss/" TSS_VERSION;
 };
 
 struct HostStats {

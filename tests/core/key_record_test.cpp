@@ -1,8 +1,8 @@
-#include "coordinator/key_record.h"
+#include "core/key_record.h"
 
 #include <gtest/gtest.h>
 
-namespace tss::coordinator {
+namespace tss::core {
 namespace {
 
 KeyRecord Sample() {
@@ -59,4 +59,4 @@ TEST(KeyRecord, VersionOneDecodesWithoutCulprits) {
 }
 
 }  // namespace
-}  // namespace tss::coordinator
+}  // namespace tss::core

@@ -1,10 +1,10 @@
-#include "coordinator/selection.h"
+#include "core/selection.h"
 
 #include <algorithm>
 
 #include "crypto/hash.h"
 
-namespace tss::coordinator {
+namespace tss::core {
 
 int Threshold(int n) {
   return (2 * n) / 3 + 1;
@@ -75,4 +75,4 @@ SessionId DeriveSessionId(const std::string& event_id, const SetupBody& setup) {
   return sid;
 }
 
-}  // namespace tss::coordinator
+}  // namespace tss::core

@@ -1,22 +1,27 @@
-// coordinator/messages.h — the messages nodes exchange over `/tss/2.0.0` to drive an event.
+// core/messages.h — the messages nodes exchange over `/tss/2.0.0` to drive an event.
 //
-// Owns: NodeMessage (setup, ack, nack, begin, step) and its strict, versioned wire encoding.
-// The coordinator sends setup and begin; participants answer ack/nack; protocol steps carry
-// the DKLs23 session's own messages as opaque bytes. Must not touch: sessions, storage, network.
+// Owns: NodeMessage (setup, ack, nack, begin, step, result) and its strict, versioned wire
+// encoding. The coordinator sends setup and begin; participants answer ack/nack; steps carry
+// one protocol round's message from one party. Must not touch: sessions, storage, network.
+//
+// One envelope: a step names its run by `session_id` (the run id below, which is also the id
+// the DKLs23 session runs under) and carries round, recipient and payload. It has no sender
+// field: the receiver takes the sender from the authenticated peer, once.
 //
 // Wire (all integers big-endian, strings and byte fields uvarint-length-prefixed):
-//   u8 version (=2) | u8 type | str event_id | 32 bytes session_id | type-specific body
+//   u8 version (=3) | u8 type | str event_id | 32 bytes session_id | type-specific body
 //   setup: u8 protocol | u64 block_number | u64 nonce | u16 threshold | uvarint count,
 //          str participant... | str key_id | bytes message_hash (0 or 32) | str chain_path |
 //          uvarint count, str excluded...
 //   ack:   32 bytes contribution
 //   nack:  str reason | uvarint count, str refused...
 //   begin: uvarint count, 32 bytes contribution... (one per participant, in setup order)
-//   step:  bytes payload
+//   step:  u8 round (>= 1) | u16 to (party index, 0 = every other participant) | bytes payload
 //   result: 32 bytes r | 32 bytes s | u8 v (a signature, sent by signers to the key's holders
 //          that only observed; every receiver verifies all three)
 //
-// Single-use runs. The session id names an attempt (the coordinator's setup); the protocol runs
+// Single-use runs. The session id of setup, ack, nack, begin and result names an attempt (the
+// coordinator's setup); the protocol runs
 // under RunId(session id, contributions), where every participant's contribution is 32 fresh
 // random bytes it sent in its ACK and finds again in BEGIN. No coordinator, however malicious,
 // can make an honest party run a protocol under an id it has run before.
@@ -29,12 +34,9 @@
 
 #include "common/bytes.h"
 #include "common/status.h"
+#include "core/event.h"
 
-namespace tss::coordinator {
-
-enum class ProtocolType : uint8_t { kKeygen = 1, kKeyrefresh = 2, kSign = 3 };
-const char* ProtocolTypeName(ProtocolType p);  // "KEYGEN", "KEYREFRESH", "SIGN"
-Result<ProtocolType> ParseProtocolType(std::string_view name);
+namespace tss::core {
 
 enum class MessageType : uint8_t {
   kSetup = 1,
@@ -54,7 +56,11 @@ struct SetupBody {
   uint64_t block_number = 0;  // the block at which the coordinator chose itself
   uint64_t nonce = 0;         // the coordinator's attempt nonce: every attempt gets a fresh session
   uint16_t threshold = 0;
-  std::vector<std::string> participants;  // validator addresses; order = party index - 1
+  // Validator addresses, distinct. Keygen: every registered validator, sorted, and a party's
+  // index is its position plus one; refresh: the key's holders in the key's order; sign: the
+  // drawn signers, sorted (their party indices are their positions among the key's holders,
+  // see Roster).
+  std::vector<std::string> participants;
   std::string key_id;                     // keygen: the requested key id, may be empty
   Bytes message_hash;                     // 32 bytes for sign, empty otherwise
   std::string chain_path;                 // optional, sign only
@@ -75,8 +81,19 @@ struct SignatureBody {
   bool operator==(const SignatureBody&) const = default;
 };
 
+// One protocol round's message from one party: what a step carries, and what a protocol
+// session consumes and produces.
+struct Step {
+  uint8_t round = 0;  // 1-based
+  uint16_t to = 0;    // party index; 0: every other participant
+  // May hold secrets meant for the recipient alone (keygen round 2 carries a share f_i(j)).
+  Bytes payload;
+
+  bool operator==(const Step&) const = default;
+};
+
 struct NodeMessage {
-  static constexpr uint8_t kVersion = 2;
+  static constexpr uint8_t kVersion = 3;
   // Limits that keep a hostile peer from making us allocate: far above any real use.
   static constexpr size_t kMaxEventIdLength = 128;
   static constexpr size_t kMaxParticipants = 256;
@@ -91,7 +108,7 @@ struct NodeMessage {
   std::vector<Contribution> contributions;  // kBegin only, in setup.participants order
   std::string reason;                       // kNack only
   std::vector<std::string> refused;         // kNack only: validators we will not sign with
-  Bytes payload;                            // kStep only
+  Step step;                                // kStep only
   SignatureBody signature;                  // kResult only
 
   Bytes Encode() const;
@@ -102,8 +119,8 @@ struct NodeMessage {
   bool operator==(const NodeMessage&) const = default;
 };
 
-// The id a protocol run uses: the attempt's session id bound to every participant's
-// contribution, in setup order.
+// The id a protocol run uses (and its steps carry): the attempt's session id bound to every
+// participant's contribution, in setup order.
 SessionId RunId(const SessionId& session_id, const std::vector<Contribution>& contributions);
 
-}  // namespace tss::coordinator
+}  // namespace tss::core

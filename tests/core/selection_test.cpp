@@ -1,11 +1,11 @@
-#include "coordinator/selection.h"
+#include "core/selection.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
-namespace tss::coordinator {
+namespace tss::core {
 namespace {
 
 TEST(Threshold, MatchesTheSeedTable) {
@@ -73,4 +73,4 @@ TEST(DeriveSessionId, EveryFieldMatters) {
 }
 
 }  // namespace
-}  // namespace tss::coordinator
+}  // namespace tss::core

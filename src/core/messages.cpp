@@ -1,30 +1,11 @@
-#include "coordinator/messages.h"
+#include "core/messages.h"
 
 #include <algorithm>
 #include <set>
 
 #include "crypto/hash.h"
 
-namespace tss::coordinator {
-
-const char* ProtocolTypeName(ProtocolType p) {
-  switch (p) {
-    case ProtocolType::kKeygen:
-      return "KEYGEN";
-    case ProtocolType::kKeyrefresh:
-      return "KEYREFRESH";
-    case ProtocolType::kSign:
-      return "SIGN";
-  }
-  return "UNKNOWN";
-}
-
-Result<ProtocolType> ParseProtocolType(std::string_view name) {
-  for (auto p : {ProtocolType::kKeygen, ProtocolType::kKeyrefresh, ProtocolType::kSign})
-    if (name == ProtocolTypeName(p)) return p;
-  return InvalidArgument("unknown protocol type '" + std::string(name) +
-                         "' (KEYGEN, KEYREFRESH or SIGN)");
-}
+namespace tss::core {
 
 const char* MessageTypeName(MessageType t) {
   switch (t) {
@@ -117,7 +98,9 @@ Bytes NodeMessage::Encode() const {
       for (const auto& c : contributions) w.Raw(c);
       break;
     case MessageType::kStep:
-      w.LengthPrefixed(payload);
+      w.U8(step.round);
+      w.U16(step.to);
+      w.LengthPrefixed(step.payload);
       break;
     case MessageType::kResult:
       w.Raw(signature.r);
@@ -201,8 +184,10 @@ Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
     }
     case MessageType::kStep: {
       ByteSpan p;
+      if (!r.U8(m.step.round) || !r.U16(m.step.to)) return InvalidArgument("step: truncated");
+      if (m.step.round == 0) return InvalidArgument("step: round 0");
       if (!r.LengthPrefixed(p, kMaxPayload)) return InvalidArgument("step: bad payload");
-      m.payload.assign(p.begin(), p.end());
+      m.step.payload.assign(p.begin(), p.end());
       break;
     }
     case MessageType::kResult:
@@ -216,4 +201,4 @@ Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
   return m;
 }
 
-}  // namespace tss::coordinator
+}  // namespace tss::core

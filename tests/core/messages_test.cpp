@@ -1,8 +1,8 @@
-#include "coordinator/messages.h"
+#include "core/messages.h"
 
 #include <gtest/gtest.h>
 
-namespace tss::coordinator {
+namespace tss::core {
 namespace {
 
 NodeMessage SampleSetup() {
@@ -35,7 +35,7 @@ TEST(NodeMessage, RoundTripsEveryType) {
       m.refused = {"val-c"};
     }
     if (t == MessageType::kBegin) m.contributions = {Contribution{1}, Contribution{2}};
-    if (t == MessageType::kStep) m.payload = Bytes(1000, 3);
+    if (t == MessageType::kStep) m.step = Step{2, 3, Bytes(1000, 3)};
     if (t == MessageType::kResult) {
       m.signature.r.fill(1);
       m.signature.s.fill(2);
@@ -96,6 +96,8 @@ TEST(NodeMessage, BadFieldsAreRefused) {
   Bytes enc = SampleSetup().Encode();
   enc[0] = 1;  // the version before single-use runs
   EXPECT_FALSE(NodeMessage::Decode(enc).ok());
+  enc[0] = 2;  // the version whose steps carried a second envelope
+  EXPECT_FALSE(NodeMessage::Decode(enc).ok());
   enc[0] = NodeMessage::kVersion;
   enc[1] = 7;
   EXPECT_FALSE(NodeMessage::Decode(enc).ok());
@@ -110,9 +112,15 @@ TEST(NodeMessage, BadFieldsAreRefused) {
   begin.event_id = "ev";
   begin.contributions = {Contribution{}};
   refuse(begin, "contribution count");
-  for (auto* bad : {&result, &begin}) {  // every truncation of the new bodies
+  NodeMessage step;
+  step.type = MessageType::kStep;
+  step.event_id = "ev";
+  step.step = Step{0, 1, Bytes(4, 1)};
+  refuse(step, "round 0");
+  for (auto* bad : {&result, &begin, &step}) {  // every truncation of the newer bodies
     if (bad == &begin) begin.contributions.push_back(Contribution{});
     if (bad == &result) result.signature.v = 1;
+    if (bad == &step) step.step.round = 1;
     Bytes e = bad->Encode();
     for (size_t n = 0; n < e.size(); ++n)
       EXPECT_FALSE(NodeMessage::Decode(ByteSpan(e.data(), n)).ok()) << n;
@@ -144,4 +152,4 @@ TEST(ProtocolType, Names) {
 }
 
 }  // namespace
-}  // namespace tss::coordinator
+}  // namespace tss::core

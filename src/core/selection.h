@@ -1,4 +1,4 @@
-// coordinator/selection.h — the deterministic rules every node computes identically:
+// core/selection.h — the deterministic rules every node computes identically:
 // threshold, which validator coordinates at a block, which validators sign an event, and the
 // session id of an attempt. Pure functions; no state.
 #pragma once
@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/messages.h"
+#include "core/messages.h"
 
-namespace tss::coordinator {
+namespace tss::core {
 
 // floor(2n/3) + 1: more than two thirds (seed: "Threshold Calculation").
 int Threshold(int n);
@@ -35,4 +35,4 @@ Result<std::vector<std::string>> SignersFor(const std::vector<std::string>& key_
 // derives it independently and a message from another attempt or event never matches.
 SessionId DeriveSessionId(const std::string& event_id, const SetupBody& setup);
 
-}  // namespace tss::coordinator
+}  // namespace tss::core

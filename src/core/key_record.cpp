@@ -1,6 +1,6 @@
-#include "coordinator/key_record.h"
+#include "core/key_record.h"
 
-namespace tss::coordinator {
+namespace tss::core {
 
 namespace {
 constexpr uint8_t kVersion = 2;
@@ -71,4 +71,4 @@ Result<KeyRecord> DecodeKeyRecord(ByteSpan bytes) {
   return r;
 }
 
-}  // namespace tss::coordinator
+}  // namespace tss::core

@@ -1,0 +1,175 @@
+// core/ports.h — what the coordinator and the session manager need from the rest of the node,
+// as small interfaces (the seams).
+//
+// Owns: the port interfaces — the event store, key records, outgoing messages, blocks, clock,
+// protocol sessions — and the typed outcome of a session. eventstore/ and keyshare/ implement
+// the stores, node/ the outbox and the DKLs23 sessions; tests run a whole cluster in one process
+// through them. Must not touch: any implementation.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/status.h"
+#include "core/event.h"
+#include "core/key_record.h"
+#include "core/messages.h"
+
+namespace tss::core {
+
+class Roster;
+
+// What a status move writes besides the status; every field given is written, in the same
+// compare-and-set statement.
+struct EventChange {
+  std::optional<uint64_t> block_number;  // a retry: the event moves to this later block
+  std::string result;                    // SUCCESS: JSON text
+  std::string error;                     // FAILED: why, naming the culprit
+
+  static EventChange RetryAt(uint64_t block) {
+    EventChange c;
+    c.block_number = block;
+    return c;
+  }
+  static EventChange WithResult(std::string json) {
+    EventChange c;
+    c.result = std::move(json);
+    return c;
+  }
+  static EventChange WithError(std::string why) {
+    EventChange c;
+    c.error = std::move(why);
+    return c;
+  }
+};
+
+// The database of events (eventstore/ implements it on SQLite and PostgreSQL). Every status
+// change is a compare-and-set, so two actors never both move one event. Thread-safe.
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+  // Inserts a PENDING event (status, result, error, attempts and times are the store's);
+  // kAlreadyExists if the id is taken.
+  virtual Status Create(const Event& event) = 0;
+  virtual Result<std::optional<Event>> Get(const std::string& event_id) = 0;
+  // PENDING events with block_number <= current_block, oldest block first; rows with a defect
+  // included (see CheckEvent), so that the caller can fail them.
+  virtual Result<std::vector<Event>> Pending(uint64_t current_block, size_t limit) = 0;
+  virtual Result<std::vector<Event>> WithStatus(EventStatus status, size_t limit) = 0;
+  virtual Result<std::vector<Event>> List(size_t limit) = 0;  // newest first
+  // Compare-and-set: moves the event to `to` only if it is in `from`, writing `change` with it;
+  // false when it was not in `from`. Moving to IN_PROGRESS counts an attempt.
+  virtual Result<bool> Move(const std::string& event_id, EventStatus from, EventStatus to,
+                            const EventChange& change = {}) = 0;
+  // Start-up crash recovery: every IN_PROGRESS event back to PENDING; returns how many.
+  virtual Result<size_t> ResetInProgressToPending() = 0;
+  // PENDING events with 0 < expiry_height < current_block become EXPIRED; returns how many.
+  virtual Result<size_t> ExpirePending(uint64_t current_block) = 0;
+  // Durably records that this node starts protocol run `run_id`; false when it was recorded
+  // before. A run id is refused forever after, across restarts.
+  virtual Result<bool> RecordRun(const SessionId& run_id, const std::string& event_id) = 0;
+  // Inserts or replaces the public state of `key.key_id` (tss_keys).
+  virtual Status SaveKeyState(const KeyState& key) = 0;
+  virtual Result<std::vector<KeyState>> ListKeyStates() = 0;
+};
+
+// The node's key records (keyshare/ seals them into encrypted files).
+class KeyStore {
+ public:
+  virtual ~KeyStore() = default;
+  virtual Result<KeyRecord> Load(const std::string& key_id) = 0;
+  virtual bool Exists(const std::string& key_id) = 0;
+  // replace=false refuses to overwrite an existing key id; replace=true swaps atomically. The
+  // key's public state is mirrored where operators look (tss status) once the file is written.
+  virtual Status Save(const KeyRecord& record, bool replace) = 0;
+  // Files a sign event's verified result (seed: key shares "and signatures" are saved).
+  virtual Status SaveSignature(const std::string& event_id, const std::string& result_json) = 0;
+};
+
+// Delivers a node message to a validator (possibly ourselves). Never blocks; delivery failures
+// are the network's to log — the protocol's timeouts recover from lost messages.
+class Outbox {
+ public:
+  virtual ~Outbox() = default;
+  virtual void Send(const std::string& to_address, const NodeMessage& message) = 0;
+};
+
+class BlockSource {
+ public:
+  virtual ~BlockSource() = default;
+  virtual uint64_t CurrentBlock() = 0;
+};
+
+// Block = Unix seconds, as the reference tool does (DESIGN.md §6).
+class ClockBlockSource final : public BlockSource {
+ public:
+  uint64_t CurrentBlock() override;
+};
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual std::chrono::steady_clock::time_point Now() = 0;
+};
+
+class SteadyClock final : public Clock {
+ public:
+  std::chrono::steady_clock::time_point Now() override { return std::chrono::steady_clock::now(); }
+};
+
+// What a keygen or keyrefresh produced: the new record (to be saved) and its generation.
+struct NewKey {
+  KeyRecord record;
+  uint32_t generation = 0;  // 0 after keygen, +1 per refresh
+};
+// What a finished session produced: a key, or a signature.
+using Outcome = std::variant<NewKey, SignatureBody>;
+
+// One run of a threshold protocol at this party, driven by steps.
+class ProtocolSession {
+ public:
+  virtual ~ProtocolSession() = default;
+  virtual Result<std::vector<Step>> Start() = 0;
+  // `from_party` is the authenticated sender's party index. Errors name the culprit party
+  // (Status::culprit()) when one can be blamed.
+  virtual Result<std::vector<Step>> Handle(int from_party, const Step& step) = 0;
+  virtual bool Done() const = 0;
+  virtual Result<Outcome> Finish() = 0;
+  // After a failure: the party whose pairwise OT material with us failed a check and must never
+  // be used again (it may have leaked a bit of our secret to that party). Set before the error
+  // is returned.
+  virtual std::optional<int> BurnedPeer() const = 0;
+};
+
+class ProtocolFactory {
+ public:
+  virtual ~ProtocolFactory() = default;
+  // `key` is the loaded key for keyrefresh and sign, null for keygen; we are `roster.me()`.
+  // `run_id` is the run's single-use id (RunId of the attempt), which the protocol binds.
+  virtual Result<std::unique_ptr<ProtocolSession>> Create(const SetupBody& setup,
+                                                          const Roster& roster,
+                                                          const SessionId& run_id,
+                                                          const KeyRecord* key) = 0;
+  // Whether Create could run this setup with our share (e.g. no burned pair among the
+  // signers), checked before we ACK.
+  virtual Status CanRun(const SetupBody& setup, const Roster& roster, const KeyRecord* key) = 0;
+  // Marks the pair between us and `party` burned in `key.share` (its OT material wiped).
+  virtual Status Burn(KeyRecord& key, int party) = 0;
+  // Checks a signature reported by a signer (an observer's only evidence) whole: r and s
+  // against the key's public key and `message_hash`, and the recovery id against the key.
+  virtual Status VerifySignature(const KeyRecord& key, ByteSpan message_hash,
+                                 const SignatureBody& signature) = 0;
+};
+
+// The result column of finished events: the same JSON whether we signed or observed.
+std::string SignatureResultJson(const KeyRecord& key, ByteSpan message_hash,
+                                const SignatureBody& signature);
+std::string KeyResultJson(const NewKey& key);
+
+}  // namespace tss::core

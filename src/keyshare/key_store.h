@@ -1,0 +1,34 @@
+// keyshare/key_store.h — the node's key records, sealed in key-share files (core::KeyStore).
+//
+// Owns: turning a KeyRecord into a sealed file and back (checking that the file holds the key
+// it is named for), and mirroring each saved key's public state to the event store's tss_keys
+// table, where `tss status --keys` reads it. Must not touch: the record's encoding (core/) or
+// the file format (keyshare_store.h).
+#pragma once
+
+#include <memory>
+
+#include "core/ports.h"
+#include "keyshare/keyshare_store.h"
+
+namespace tss::keyshare {
+
+class KeyRecordStore final : public core::KeyStore {
+ public:
+  // `states`, when given, is where each saved key's public state is mirrored (not owned).
+  explicit KeyRecordStore(std::unique_ptr<KeyShareStore> files,
+                          core::EventStore* states = nullptr)
+      : files_(std::move(files)), states_(states) {}
+  Result<core::KeyRecord> Load(const std::string& key_id) override;
+  bool Exists(const std::string& key_id) override;
+  // Seals the record into its file (atomically), then mirrors its public state.
+  Status Save(const core::KeyRecord& record, bool replace) override;
+  Status SaveSignature(const std::string& event_id, const std::string& result_json) override;
+  KeyShareStore& files() { return *files_; }
+
+ private:
+  std::unique_ptr<KeyShareStore> files_;
+  core::EventStore* states_;
+};
+
+}  // namespace tss::keyshare
