@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #if !defined(NDEBUG) || defined(TSS_DCHECK_ALWAYS_ON)
+inline constexpr bool kTssDchecksOn = true;
 #define TSS_DCHECK(cond)                                                                   \
   do {                                                                                     \
     if (!(cond)) {                                                                         \
@@ -17,6 +18,7 @@
     }                                                                                      \
   } while (0)
 #else
+inline constexpr bool kTssDchecksOn = false;
 #define TSS_DCHECK(cond) \
   do {                   \
   } while (0 && (cond))

@@ -101,9 +101,9 @@ Status Node::Start() {
   }
   RefreshRegistry();
   // 4. Coordinator polling; 5. session expiry checker; and keeping the registry view fresh.
-  // The registry is re-read before every poll, and each second when polls are rarer: a coordinator
-  // acting on a stale validator set would start a keygen without the newest validators, and
-  // a stale allowed set refuses their messages.
+  // The registry is re-read before every poll, and by a timer of its own each second when polls
+  // are rarer than that: a coordinator acting on a stale validator set would start a keygen
+  // without the newest validators, and a stale allowed set refuses their messages.
   loop_.Every(config_.poll_interval, [this] {
     RefreshRegistry();
     duties_->coordinator().Poll();

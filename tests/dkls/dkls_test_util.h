@@ -26,10 +26,6 @@ inline crypto::Digest HashOf(const std::string& message) {
 }
 
 using dkls::RandomSigners;
-  all.resize(t);
-  std::sort(all.begin(), all.end());
-  return all;
-}
 
 inline std::vector<const KeyShare*> Pick(const std::vector<KeyShare>& shares,
                                          const std::vector<uint16_t>& signers) {
