@@ -10,12 +10,12 @@
 
 #if !defined(NDEBUG) || defined(TSS_DCHECK_ALWAYS_ON)
 inline constexpr bool kTssDchecksOn = true;
-#define TSS_DCHECK(cond)                                                                   \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
+#define TSS_DCHECK(cond)                                                                 \
+  do {                                                                                   \
+    if (!(cond)) {                                                                       \
       std::fprintf(stderr, "%s:%d: TSS_DCHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                        \
-    }                                                                                      \
+      std::abort();                                                                      \
+    }                                                                                    \
   } while (0)
 #else
 inline constexpr bool kTssDchecksOn = false;

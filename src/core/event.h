@@ -39,9 +39,9 @@ struct Event {
   // protocol this version does not know); empty for a well-formed row. Rows come from outside
   // (the CLI, a chain watcher, an operator's INSERT), so a bad one is data, not an exception.
   std::string defect;
-  std::string result;  // JSON, on SUCCESS
-  std::string error;   // on FAILED
-  int64_t attempts = 0;  // times the event went IN_PROGRESS
+  std::string result;      // JSON, on SUCCESS
+  std::string error;       // on FAILED
+  int64_t attempts = 0;    // times the event went IN_PROGRESS
   int64_t created_at = 0;  // Unix milliseconds
   int64_t updated_at = 0;
 };

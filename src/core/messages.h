@@ -61,9 +61,9 @@ struct SetupBody {
   // drawn signers, sorted (their party indices are their positions among the key's holders,
   // see Roster).
   std::vector<std::string> participants;
-  std::string key_id;                     // keygen: the requested key id, may be empty
-  Bytes message_hash;                     // 32 bytes for sign, empty otherwise
-  std::string chain_path;                 // optional, sign only
+  std::string key_id;      // keygen: the requested key id, may be empty
+  Bytes message_hash;      // 32 bytes for sign, empty otherwise
+  std::string chain_path;  // optional, sign only
   // Sign only: key holders the coordinator leaves out of the draw (a validator blamed for a
   // failed check, or one a holder refuses to sign with). Sorted, distinct.
   std::vector<std::string> excluded;

@@ -29,7 +29,7 @@ class Roster {
   int me() const { return me_; }  // our party index; 0 when we only observe
   bool observer() const { return me_ == 0; }
   std::optional<int> PartyOf(const std::string& address) const;  // members only
-  const std::string* AddressOf(int party) const;                  // members only
+  const std::string* AddressOf(int party) const;                 // members only
   // Party index -> address, for every member of the session.
   const std::map<int, std::string>& members() const { return members_; }
   std::vector<uint16_t> Parties() const;  // the members' indices, ascending

@@ -42,9 +42,9 @@ size_t ValidatorSet::size() const {
 
 std::optional<std::string> ValidatorSet::PeerOf(const std::string& address) const {
   std::lock_guard lock(mu_);
-  auto it = std::lower_bound(
-      sorted_.begin(), sorted_.end(), address,
-      [](const Validator& v, const std::string& a) { return v.address < a; });
+  auto it =
+      std::lower_bound(sorted_.begin(), sorted_.end(), address,
+                       [](const Validator& v, const std::string& a) { return v.address < a; });
   if (it == sorted_.end() || it->address != address) return std::nullopt;
   return it->peer_id;
 }

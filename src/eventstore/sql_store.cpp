@@ -188,15 +188,15 @@ Result<bool> SqlEventStore::Move(const std::string& event_id, EventStatus from, 
   std::lock_guard lock(mu_);
   TSS_ASSIGN_OR_RETURN(
       int64_t changed,
-      conn_->Update(
-          "UPDATE tss_events SET status = $1, updated_at = $2, attempts = attempts + $3, "
-          "block_number = CASE WHEN CAST($4 AS BIGINT) < 0 THEN block_number ELSE CAST($4 AS BIGINT) END, "
-          "result = CASE WHEN $5 = '' THEN result ELSE $5 END, "
-          "error = CASE WHEN $6 = '' THEN error ELSE $6 END "
-          "WHERE event_id = $7 AND status = $8",
-          {Name(to), NowMillis(), int64_t{to == EventStatus::kInProgress},
-           change.block_number ? static_cast<int64_t>(*change.block_number) : int64_t{-1},
-           change.result, change.error, event_id, Name(from)}));
+      conn_->Update("UPDATE tss_events SET status = $1, updated_at = $2, attempts = attempts + $3, "
+                    "block_number = CASE WHEN CAST($4 AS BIGINT) < 0 THEN block_number ELSE "
+                    "CAST($4 AS BIGINT) END, "
+                    "result = CASE WHEN $5 = '' THEN result ELSE $5 END, "
+                    "error = CASE WHEN $6 = '' THEN error ELSE $6 END "
+                    "WHERE event_id = $7 AND status = $8",
+                    {Name(to), NowMillis(), int64_t{to == EventStatus::kInProgress},
+                     change.block_number ? static_cast<int64_t>(*change.block_number) : int64_t{-1},
+                     change.result, change.error, event_id, Name(from)}));
   return changed == 1;
 }
 
@@ -220,8 +220,7 @@ Result<size_t> SqlEventStore::ExpirePending(uint64_t current_block) {
   return static_cast<size_t>(changed);
 }
 
-Result<bool> SqlEventStore::RecordRun(const core::SessionId& run_id,
-                                      const std::string& event_id) {
+Result<bool> SqlEventStore::RecordRun(const core::SessionId& run_id, const std::string& event_id) {
   std::lock_guard lock(mu_);
   TSS_ASSIGN_OR_RETURN(int64_t inserted,
                        conn_->Update("INSERT INTO tss_runs (run_id, event_id, created_at) "
@@ -277,8 +276,7 @@ Result<std::unique_ptr<core::EventStore>> OpenEventStore(const std::string& url)
   }
   auto store = std::make_unique<SqlEventStore>(std::move(conn));
   if (auto st = store->Init(); !st.ok())
-    return Status(st.code(),
-                         "cannot prepare the event table in " + url + ": " + st.message());
+    return Status(st.code(), "cannot prepare the event table in " + url + ": " + st.message());
   return std::unique_ptr<core::EventStore>(std::move(store));
 }
 

@@ -62,8 +62,7 @@ class SqliteConnection final : public SqlConnection {
   }
 
  private:
-  Status Prepare(const std::string& sql, const std::vector<SqlValue>& params,
-                        sqlite3_stmt** stmt) {
+  Status Prepare(const std::string& sql, const std::vector<SqlValue>& params, sqlite3_stmt** stmt) {
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, stmt, nullptr) != SQLITE_OK)
       return IoError(std::string("sqlite: ") + sqlite3_errmsg(db_));
     for (size_t i = 0; i < params.size(); ++i) {

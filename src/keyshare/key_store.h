@@ -16,8 +16,7 @@ namespace tss::keyshare {
 class KeyRecordStore final : public core::KeyStore {
  public:
   // `states`, when given, is where each saved key's public state is mirrored (not owned).
-  explicit KeyRecordStore(std::unique_ptr<KeyShareStore> files,
-                          core::EventStore* states = nullptr)
+  explicit KeyRecordStore(std::unique_ptr<KeyShareStore> files, core::EventStore* states = nullptr)
       : files_(std::move(files)), states_(states) {}
   Result<core::KeyRecord> Load(const std::string& key_id) override;
   bool Exists(const std::string& key_id) override;

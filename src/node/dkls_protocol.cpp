@@ -48,8 +48,8 @@ class DklsSession : public core::ProtocolSession {
     crypto::Digest digest{};
     id.ChallengeBytes("id", digest);
     if (!seen_.insert(digest).second) return std::vector<Step>{};
-    dkls::Message m = session_->Incoming(static_cast<uint16_t>(from_party), step.to, step.round,
-                                         step.payload);
+    dkls::Message m =
+        session_->Incoming(static_cast<uint16_t>(from_party), step.to, step.round, step.payload);
     auto out = session_->Handle(m);  // m wipes its payload (share evaluations) as it dies
     if (!out.ok()) return out.status();
     return ToSteps(std::move(*out));
@@ -146,8 +146,8 @@ Result<std::unique_ptr<core::ProtocolSession>> DklsProtocolFactory::Create(
   if (!key) return InvalidArgument("keyrefresh and sign need the key share");
   TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, OurShare(*key, roster));
   if (setup.protocol == ProtocolType::kSign) {
-    TSS_ASSIGN_OR_RETURN(auto s, dkls::SignSession::Create(share, roster.Parties(),
-                                                           setup.message_hash, sid, rng_));
+    TSS_ASSIGN_OR_RETURN(
+        auto s, dkls::SignSession::Create(share, roster.Parties(), setup.message_hash, sid, rng_));
     return std::unique_ptr<core::ProtocolSession>(std::make_unique<DklsSignSession>(std::move(s)));
   }
   TSS_ASSIGN_OR_RETURN(auto s, dkls::KeyrefreshSession::Create(share, sid, rng_));

@@ -33,8 +33,8 @@ Node::Node(NodeConfig config, NodeParts parts)
       validators_(config_.coordinator_range),
       outbox_(std::make_unique<LoopOutbox>(*this)) {
   duties_ = std::make_unique<Duties>(
-      config_, core::NodeEnv{*parts_.events, *parts_.keys, *outbox_, *parts_.blocks,
-                             *parts_.clock, *parts_.rng, *parts_.protocols, validators_,
+      config_, core::NodeEnv{*parts_.events, *parts_.keys, *outbox_, *parts_.blocks, *parts_.clock,
+                             *parts_.rng, *parts_.protocols, validators_,
                              [this] { return loop_.InLoopThread(); }});
 }
 

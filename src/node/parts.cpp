@@ -26,15 +26,16 @@ Result<NodeParts> BuildNodeParts(NodeConfig& config, NodeParts parts) {
     TSS_ASSIGN_OR_RETURN(parts.events, eventstore::OpenEventStore(config.db_url));
   }
   if (!parts.keys) {
-    auto files = std::make_unique<keyshare::KeyShareStore>(config.home, config.password, config.kdf);
+    auto files =
+        std::make_unique<keyshare::KeyShareStore>(config.home, config.password, config.kdf);
     // A wrong password must stop the node at start, not at its first keyrefresh or sign.
     TSS_ASSIGN_OR_RETURN(auto key_ids, files->List());
     if (!key_ids.empty()) {
       auto opened = files->Load(key_ids.front());
       if (!opened.ok())
-        return Status(opened.status().code(), "cannot open the key share " + key_ids.front() +
-                                                  " (wrong password?): " +
-                                                  opened.status().message());
+        return Status(opened.status().code(),
+                      "cannot open the key share " + key_ids.front() +
+                          " (wrong password?): " + opened.status().message());
     }
     // parts.events lives as long as the node that owns both.
     parts.keys = std::make_unique<keyshare::KeyRecordStore>(std::move(files), parts.events.get());

@@ -23,10 +23,10 @@ using core::SignatureBody;
 using core::Step;
 
 namespace {
-constexpr size_t kSweepLimit = 1024;     // pending events read per expiry pass
+constexpr size_t kSweepLimit = 1024;      // pending events read per expiry pass
 constexpr size_t kMaxLateResults = 4096;  // events with signatures but not yet in our database
 constexpr size_t kMaxLatePerEvent = 8;
-}
+}  // namespace
 
 struct SessionManager::Session {
   // A step that arrived before our begin: its run is not known yet, so it waits with the run id
@@ -363,8 +363,7 @@ void SessionManager::Finish(Session& s) {
       spdlog::info("event {}: SUCCESS", event_id);
   } else {
     const auto& signature = std::get<SignatureBody>(*outcome);
-    RecordSignature(event_id,
-                    core::SignatureResultJson(*s.key, s.setup.message_hash, signature),
+    RecordSignature(event_id, core::SignatureResultJson(*s.key, s.setup.message_hash, signature),
                     /*from_pending=*/false, "signed");
     // The key's holders that only observed learn the outcome from us, and verify it whole.
     NodeMessage result;
@@ -447,8 +446,7 @@ SessionManager::LateOutcome SessionManager::AcceptLateResult(const std::string& 
                                                              const SignatureBody& sig) {
   auto event = env_.events.Get(event_id);
   if (event.ok() && !event->has_value()) return LateOutcome::kNoEventYet;
-  if (!event.ok() || !core::CheckEvent(**event).ok() ||
-      (*event)->protocol != ProtocolType::kSign ||
+  if (!event.ok() || !core::CheckEvent(**event).ok() || (*event)->protocol != ProtocolType::kSign ||
       ((*event)->status != EventStatus::kPending && (*event)->status != EventStatus::kInProgress))
     return LateOutcome::kRefused;
   const Event& ev = **event;

@@ -74,8 +74,7 @@ class SessionManager {
   Status ValidateSetup(const std::string& from, const NodeMessage& m, const core::Event& event,
                        std::optional<core::KeyRecord>& key);
   // The signers of `setup` we will not sign with on this key (culprits we blamed).
-  std::vector<std::string> Refused(const core::SetupBody& setup,
-                                   const core::KeyRecord& key) const;
+  std::vector<std::string> Refused(const core::SetupBody& setup, const core::KeyRecord& key) const;
   // Burns the failed pair (if any) and records the culprit against the session's key, durably,
   // before the failure is reported.
   void Blame(Session& s, const Status& why, const std::string& culprit);

@@ -3,6 +3,7 @@
 #include "eventstore/event_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,8 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-#include <sqlite3.h>
 
 #include "testing/postgres_server.h"
 
@@ -139,7 +138,8 @@ TEST_P(EventStoreTest, EveryTransitionOfTheSeed) {
   EXPECT_EQ(e->block_number, 42u);
   // IN_PROGRESS -> SUCCESS with a result.
   EXPECT_TRUE(*store_->Move("e", S::kPending, S::kInProgress));
-  EXPECT_TRUE(*store_->Move("e", S::kInProgress, S::kSuccess, EventChange::WithResult(R"({"r":"00"})")));
+  EXPECT_TRUE(
+      *store_->Move("e", S::kInProgress, S::kSuccess, EventChange::WithResult(R"({"r":"00"})")));
   e = *store_->Get("e");
   EXPECT_EQ(e->status, S::kSuccess);
   EXPECT_EQ(e->result, R"({"r":"00"})");
@@ -213,8 +213,7 @@ TEST_P(EventStoreTest, ConcurrentMovesHaveExactlyOneWinner) {
   t1.join();
   t2.join();
   EXPECT_EQ(wins.load(), kEvents);
-  for (int i = 0; i < kEvents; ++i)
-    EXPECT_EQ((*store_->Get("c" + std::to_string(i)))->attempts, 1);
+  for (int i = 0; i < kEvents; ++i) EXPECT_EQ((*store_->Get("c" + std::to_string(i)))->attempts, 1);
 }
 
 TEST_P(EventStoreTest, ReopeningKeepsEverything) {
@@ -276,8 +275,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, EventStoreTest, ::testing::Values("sqlite", "
 // read as a defect of that one event, with a clear reason, and CheckEvent refuses it; the rest
 // of a listing is unaffected.
 TEST(EventRows, MalformedEventDataIsADefectOfThatEventOnly) {
-  const std::string path =
-      ::testing::TempDir() + "/rows-" + std::to_string(::getpid()) + ".db";
+  const std::string path = ::testing::TempDir() + "/rows-" + std::to_string(::getpid()) + ".db";
   std::filesystem::remove(path);
   auto store = OpenEventStore(path);  // creates the schema
   ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -307,10 +305,11 @@ TEST(EventRows, MalformedEventDataIsADefectOfThatEventOnly) {
   for (size_t i = 0; i <= cases.size(); ++i) {
     // The last row is well-formed: it must read back whole among the bad ones.
     const bool good = i == cases.size();
-    std::string sql = "INSERT INTO tss_events (event_id, block_number, protocol_type, status, "
-                      "event_data, created_at, updated_at) VALUES ('row" +
-                      std::to_string(i) + "', 1, '" + (good ? "KEYGEN" : cases[i].protocol) +
-                      "', 'PENDING', ?, 1, 1)";
+    std::string sql =
+        "INSERT INTO tss_events (event_id, block_number, protocol_type, status, "
+        "event_data, created_at, updated_at) VALUES ('row" +
+        std::to_string(i) + "', 1, '" + (good ? "KEYGEN" : cases[i].protocol) +
+        "', 'PENDING', ?, 1, 1)";
     sqlite3_stmt* stmt = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK);
     const std::string data = good ? "{}" : cases[i].data;

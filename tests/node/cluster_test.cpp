@@ -259,7 +259,7 @@ class ClusterTest : public ::testing::Test {
 
   // Waits until node i's copy of the event reaches `status` (or the timeout passes).
   core::Event AwaitStatus(size_t i, const std::string& id, EventStatus status,
-                                std::chrono::seconds timeout = 60s) {
+                          std::chrono::seconds timeout = 60s) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     core::Event e;
     while ((e = Get(i, id)).status != status && std::chrono::steady_clock::now() < deadline)
@@ -398,8 +398,7 @@ TEST_F(ClusterTest, DeclinedAttemptIsRetriedWithoutWaitingForTheSessionExpiry) {
     std::lock_guard lock(hub_.mu);  // Deliver reads it under the lock
     hub_.tamper = [&](const std::string& from, Bytes& bytes) {
       auto m = core::NodeMessage::Decode(bytes);
-      if (from == late_peer && m.ok() && m->type == core::MessageType::kNack)
-        declined = true;
+      if (from == late_peer && m.ok() && m->type == core::MessageType::kNack) declined = true;
     };
   }
   std::string id = Create("KEYGEN", "", {}, late);

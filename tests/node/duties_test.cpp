@@ -24,7 +24,8 @@ class NullOutbox final : public core::Outbox {
 TEST(Duties, EntryPointsRefuseToRunOffTheLoopThread) {
   if (!kTssDchecksOn) GTEST_SKIP() << "TSS_DCHECK is compiled out of this build";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  auto home = std::filesystem::path(::testing::TempDir()) / ("duties-" + std::to_string(::getpid()));
+  auto home =
+      std::filesystem::path(::testing::TempDir()) / ("duties-" + std::to_string(::getpid()));
   std::filesystem::create_directories(home);
   auto events = eventstore::OpenEventStore((home / "tss.db").string());
   ASSERT_TRUE(events.ok());

@@ -197,9 +197,7 @@ class SessionManagerTest : public ::testing::Test {
     for (size_t i = 0; i < validators_.size(); ++i) out.push_back(Get(i, id).status);
     return out;
   }
-  std::vector<EventStatus> All(EventStatus s) {
-    return std::vector(validators_.size(), s);
-  }
+  std::vector<EventStatus> All(EventStatus s) { return std::vector(validators_.size(), s); }
 
   // Runs an event to its end with every message delivered; returns validator-1's result JSON.
   nlohmann::json RunToSuccess(const std::string& id) {
@@ -923,7 +921,8 @@ TEST_F(SessionManagerTest, AnObserverWhoseEventArrivesLateStillRecordsTheVerifie
   auto got = obs.store->Get(e.event_id);
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ((*got)->status, EventStatus::kSuccess);
-  EXPECT_EQ(nlohmann::json::parse((*got)->result), nlohmann::json::parse(Get(0, e.event_id).result));
+  EXPECT_EQ(nlohmann::json::parse((*got)->result),
+            nlohmann::json::parse(Get(0, e.event_id).result));
   // A signature for another hash than the late copy asks for is never recorded.
   e.event_id = "late-mismatch";
   for (auto& v : validators_) {

@@ -227,7 +227,9 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
   auto* refresh = refresh_cmd.first;
   auto rf = refresh_cmd.second;
   refresh->add_option("--key-id", rf->key_id, "The key to refresh")->required();
-  refresh->callback([rf] { Submit(rf->common, core::ProtocolType::kKeyrefresh, rf->key_id, {}, rf->expiry_blocks); });
+  refresh->callback([rf] {
+    Submit(rf->common, core::ProtocolType::kKeyrefresh, rf->key_id, {}, rf->expiry_blocks);
+  });
 
   auto sign_cmd = make("sign", "Create a sign event for a 32-byte message hash");
   auto* sign = sign_cmd.first;
