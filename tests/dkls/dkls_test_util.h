@@ -42,6 +42,7 @@ inline std::vector<uint16_t> RandomSigners(uint16_t n, uint16_t t, crypto::Rng& 
 inline std::vector<const KeyShare*> Pick(const std::vector<KeyShare>& shares,
                                          const std::vector<uint16_t>& signers) {
   std::vector<const KeyShare*> out;
+  out.reserve(signers.size());
   for (uint16_t s : signers) out.push_back(&shares[s - 1]);
   return out;
 }
