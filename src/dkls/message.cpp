@@ -106,8 +106,8 @@ Result<Message> Message::Decode(ByteSpan bytes) {
   const size_t present = r.remaining();
   ByteSpan payload;
   if (!r.Raw(static_cast<size_t>(length), payload))
-    return InvalidArgument("dkls message: truncated payload (" + std::to_string(present) +
-                           " of " + std::to_string(length) + " bytes)");
+    return InvalidArgument("dkls message: truncated payload (" + std::to_string(present) + " of " +
+                           std::to_string(length) + " bytes)");
   if (!r.done()) return InvalidArgument("dkls message: trailing bytes");
   m.payload.assign(payload.begin(), payload.end());
   return m;

@@ -8,8 +8,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <functional>
+#include <ostream>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "crypto/ot/ot.h"
@@ -29,8 +34,14 @@ Bytes Hex(std::string_view hex) {
 // ---- Field encodings that must be refused, and their valid neighbours.
 
 // The group order n and the field prime p of secp256k1, big-endian.
-const Bytes kOrder = Hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
-const Bytes kPrime = Hex("fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f");
+const Bytes& Order() {
+  static const Bytes n = Hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+  return n;
+}
+const Bytes& Prime() {
+  static const Bytes p = Hex("fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f");
+  return p;
+}
 
 // `value` + `delta` as 32 big-endian bytes (no overflow past 2^256 in our uses).
 Bytes Plus(const Bytes& value, uint8_t delta) {
@@ -54,7 +65,10 @@ Bytes Cat(std::initializer_list<ByteSpan> parts) {
 Bytes EvenPoint(const Bytes& x) {
   return Cat({Bytes{0x02}, x});
 }
-const Bytes kXOne = Plus(Bytes(32, 0), 1);  // 1³ + 7 = 8 is a square mod p: (1, y) is a point
+// x = 1: 1³ + 7 = 8 is a square mod p, so (1, y) is a point.
+Bytes XOne() {
+  return Plus(Bytes(32, 0), 1);
+}
 
 struct BadField {
   std::string name;
@@ -79,21 +93,21 @@ std::vector<BadField> BadPoints(ByteSpan valid) {
       // 0³ + 7 = 7 is not a square mod p, so no point has x = 0.
       {"x = 0, not on the curve", EvenPoint(Bytes(32, 0)), curve_error},
       // The same point as x = 1 if x were reduced mod p: an encoding must be canonical.
-      {"x = p + 1, non-canonical", EvenPoint(Plus(kPrime, 1)), curve_error},
-      {"x = p", EvenPoint(kPrime), curve_error},
+      {"x = p + 1, non-canonical", EvenPoint(Plus(Prime(), 1)), curve_error},
+      {"x = p", EvenPoint(Prime()), curve_error},
       {"x = 2^256 - 1", EvenPoint(Bytes(32, 0xff)), curve_error},
   };
 }
 
 std::vector<BadField> BadScalars() {
   const std::string error = "not below the group order n";
-  return {{"n", kOrder, error},
-          {"n + 1", Plus(kOrder, 1), error},
+  return {{"n", Order(), error},
+          {"n + 1", Plus(Order(), 1), error},
           {"2^256 - 1", Bytes(32, 0xff), error}};
 }
 
 Bytes OrderMinusOne() {
-  Bytes b = kOrder;
+  Bytes b = Order();
   b.back() -= 1;  // n ends in 0x41
   return b;
 }
@@ -101,7 +115,7 @@ Bytes OrderMinusOne() {
 TEST(WireFixtures, BadFieldsAreBadForTheReasonNamed) {
   // (1, y) is a point and n − 1 a scalar, so refusing x = p + 1 and n is the range checks at
   // work, not something else.
-  EXPECT_TRUE(Point::FromBytes(EvenPoint(kXOne)).ok());
+  EXPECT_TRUE(Point::FromBytes(EvenPoint(XOne())).ok());
   auto n_minus_1 = Scalar::FromBytes(OrderMinusOne());
   ASSERT_TRUE(n_minus_1.ok());
   EXPECT_EQ(n_minus_1->ToBytes(), (-Scalar::One()).ToBytes());
@@ -211,12 +225,9 @@ Point RandomPoint() {
   return Point::BaseMul(RandomScalar());
 }
 
+// (Braced lists evaluate left to right, so each fixture is the same on every run.)
 wire::DkgRound1 ValidDkgRound1() {
-  wire::DkgRound1 m;
-  m.context = RandomArray<32>();
-  m.commitment.value = RandomArray<32>();
-  m.ot_m1 = RandomBytes(crypto::ot::SetupMessage1Size());
-  return m;
+  return {RandomArray<32>(), {RandomArray<32>()}, RandomBytes(crypto::ot::SetupMessage1Size())};
 }
 
 wire::DkgRound2 ValidDkgRound2(bool keygen) {
@@ -231,30 +242,21 @@ wire::DkgRound2 ValidDkgRound2(bool keygen) {
 }
 
 wire::DkgRound3 ValidDkgRound3() {
-  wire::DkgRound3 m;
-  m.echo = RandomArray<32>();
-  m.ot_m3 = RandomBytes(crypto::ot::SetupMessage3Size());
-  return m;
+  return {RandomArray<32>(), RandomBytes(crypto::ot::SetupMessage3Size())};
 }
 
 wire::SignRound1 ValidSignRound1() {
-  wire::SignRound1 m;
-  m.fingerprint = RandomArray<32>();
-  m.commitment.value = RandomArray<32>();
-  m.rvole_m1 = RandomBytes(crypto::ot::RvoleMessage1Size());
-  return m;
+  return {RandomArray<32>(), {RandomArray<32>()}, RandomBytes(crypto::ot::RvoleMessage1Size())};
 }
 
 wire::SignRound2 ValidSignRound2() {
-  wire::SignRound2 m;
-  m.instance_point = RandomPoint();
-  m.opening.salt = RandomArray<32>();
-  m.public_share = RandomPoint();
-  m.gamma_u = RandomPoint();
-  m.gamma_v = RandomPoint();
-  m.psi = RandomScalar();
-  m.rvole_m2 = RandomBytes(crypto::ot::RvoleMessage2Size(crypto::ot::kSignInputs));
-  return m;
+  return {RandomPoint(),        // R_i
+          {RandomArray<32>()},  // salt
+          RandomPoint(),        // pk_i
+          RandomPoint(),        // Γ^u
+          RandomPoint(),        // Γ^v
+          RandomScalar(),       // ψ
+          RandomBytes(crypto::ot::RvoleMessage2Size(crypto::ot::kSignInputs))};
 }
 
 wire::SignRound3 ValidSignRound3() {
@@ -263,70 +265,48 @@ wire::SignRound3 ValidSignRound3() {
 
 // ---- Round trips: every field comes back.
 
-TEST(WireRoundTrip, DkgRound1) {
-  const wire::DkgRound1 m = ValidDkgRound1();
-  auto back = wire::DkgRound1::Decode(m.Encode());
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->context, m.context);
-  EXPECT_EQ(back->commitment.value, m.commitment.value);
-  EXPECT_EQ(back->ot_m1, m.ot_m1);
+// Every field of each payload, for comparing a decoded copy with the original.
+auto Fields(const wire::DkgRound1& m) {
+  return std::tie(m.context, m.commitment.value, m.ot_m1);
+}
+auto Fields(const wire::DkgRound2& m) {
+  return std::make_tuple(m.coefficients, m.proof.has_value(), m.proof ? m.proof->Encode() : Bytes{},
+                         m.opening.salt, m.share, m.seed_contribution.bytes, m.ot_m2);
+}
+auto Fields(const wire::DkgRound3& m) {
+  return std::tie(m.echo, m.ot_m3);
+}
+auto Fields(const wire::SignRound1& m) {
+  return std::tie(m.fingerprint, m.commitment.value, m.rvole_m1);
+}
+auto Fields(const wire::SignRound2& m) {
+  return std::tie(m.instance_point, m.opening.salt, m.public_share, m.gamma_u, m.gamma_v, m.psi,
+                  m.rvole_m2);
+}
+auto Fields(const wire::SignRound3& m) {
+  return std::tie(m.w, m.u);
+}
+auto Fields(const Message& m) {
+  return std::tie(m.protocol, m.session, m.from, m.to, m.round, m.payload);
 }
 
-TEST(WireRoundTrip, DkgRound2KeygenAndRefresh) {
-  for (bool keygen : {true, false}) {
-    SCOPED_TRACE(keygen ? "keygen" : "keyrefresh");
-    const wire::DkgRound2 m = ValidDkgRound2(keygen);
-    auto back = wire::DkgRound2::Decode(m.Encode(), m.coefficients.size(), keygen);
-    ASSERT_TRUE(back.ok()) << back.status().ToString();
-    EXPECT_EQ(back->coefficients, m.coefficients);
-    ASSERT_EQ(back->proof.has_value(), keygen);
-    if (keygen) {
-      EXPECT_EQ(back->proof->commitment, m.proof->commitment);
-      EXPECT_EQ(back->proof->response, m.proof->response);
-    }
-    EXPECT_EQ(back->opening.salt, m.opening.salt);
-    EXPECT_EQ(back->share, m.share);
-    EXPECT_EQ(back->seed_contribution.bytes, m.seed_contribution.bytes);
-    EXPECT_EQ(back->ot_m2, m.ot_m2);
-  }
+// Decode(Encode(m)) == m, field by field; `params` are the decoder's (DkgRound2 has some).
+template <typename T, typename... Params>
+void ExpectRoundTrip(const std::string& name, const T& m, Params... params) {
+  SCOPED_TRACE(name);
+  auto back = T::Decode(m.Encode(), params...);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(Fields(*back) == Fields(m));
 }
 
-TEST(WireRoundTrip, DkgRound3) {
-  const wire::DkgRound3 m = ValidDkgRound3();
-  auto back = wire::DkgRound3::Decode(m.Encode());
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->echo, m.echo);
-  EXPECT_EQ(back->ot_m3, m.ot_m3);
-}
-
-TEST(WireRoundTrip, SignRound1) {
-  const wire::SignRound1 m = ValidSignRound1();
-  auto back = wire::SignRound1::Decode(m.Encode());
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->fingerprint, m.fingerprint);
-  EXPECT_EQ(back->commitment.value, m.commitment.value);
-  EXPECT_EQ(back->rvole_m1, m.rvole_m1);
-}
-
-TEST(WireRoundTrip, SignRound2) {
-  const wire::SignRound2 m = ValidSignRound2();
-  auto back = wire::SignRound2::Decode(m.Encode());
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->instance_point, m.instance_point);
-  EXPECT_EQ(back->opening.salt, m.opening.salt);
-  EXPECT_EQ(back->public_share, m.public_share);
-  EXPECT_EQ(back->gamma_u, m.gamma_u);
-  EXPECT_EQ(back->gamma_v, m.gamma_v);
-  EXPECT_EQ(back->psi, m.psi);
-  EXPECT_EQ(back->rvole_m2, m.rvole_m2);
-}
-
-TEST(WireRoundTrip, SignRound3) {
-  const wire::SignRound3 m = ValidSignRound3();
-  auto back = wire::SignRound3::Decode(m.Encode());
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->w, m.w);
-  EXPECT_EQ(back->u, m.u);
+TEST(WireRoundTrip, EveryPayload) {
+  ExpectRoundTrip("DkgRound1", ValidDkgRound1());
+  ExpectRoundTrip("DkgRound2 keygen", ValidDkgRound2(true), kT, true);
+  ExpectRoundTrip("DkgRound2 keyrefresh", ValidDkgRound2(false), kT - 1, false);
+  ExpectRoundTrip("DkgRound3", ValidDkgRound3());
+  ExpectRoundTrip("SignRound1", ValidSignRound1());
+  ExpectRoundTrip("SignRound2", ValidSignRound2());
+  ExpectRoundTrip("SignRound3", ValidSignRound3());
 }
 
 // ---- Bad encodings of every payload.
@@ -366,48 +346,34 @@ std::vector<Field> DkgRound2Layout(bool keygen) {
   return layout;
 }
 
+template <typename T>
+Format FormatOf(const std::string& name, const T& valid, std::vector<Field> layout,
+                const std::string& error_prefix) {
+  return {name, valid.Encode(), DecoderOf<T>(), std::move(layout), error_prefix};
+}
+
 std::vector<Format> Formats() {
   namespace ot = crypto::ot;
+  const Field ot_m1{"OT m1", Kind::kBytes, ot::SetupMessage1Size()};
+  const Field ot_m3{"OT m3", Kind::kBytes, ot::SetupMessage3Size()};
+  const Field rvole_m1{"RVOLE m1", Kind::kBytes, ot::RvoleMessage1Size()};
+  const Field rvole_m2{"RVOLE m2", Kind::kBytes, ot::RvoleMessage2Size(ot::kSignInputs)};
   return {
-      {"DkgRound1",
-       ValidDkgRound1().Encode(),
-       DecoderOf<wire::DkgRound1>(),
-       {Bytes32("context"),
-        Bytes32("commitment"),
-        {"OT m1", Kind::kBytes, ot::SetupMessage1Size()}},
-       "keygen round 1: "},
+      FormatOf("DkgRound1", ValidDkgRound1(), {Bytes32("context"), Bytes32("commitment"), ot_m1},
+               "keygen round 1: "),
       {"DkgRound2Keygen", ValidDkgRound2(true).Encode(), DkgRound2Decoder(kT, true),
        DkgRound2Layout(true), "keygen round 2: "},
       {"DkgRound2Keyrefresh", ValidDkgRound2(false).Encode(), DkgRound2Decoder(kT - 1, false),
        DkgRound2Layout(false), "keygen round 2: "},
-      {"DkgRound3",
-       ValidDkgRound3().Encode(),
-       DecoderOf<wire::DkgRound3>(),
-       {Bytes32("echo"), {"OT m3", Kind::kBytes, ot::SetupMessage3Size()}},
-       "keygen round 3: "},
-      {"SignRound1",
-       ValidSignRound1().Encode(),
-       DecoderOf<wire::SignRound1>(),
-       {Bytes32("fingerprint"),
-        Bytes32("commitment"),
-        {"RVOLE m1", Kind::kBytes, ot::RvoleMessage1Size()}},
-       "sign round 1: "},
-      {"SignRound2",
-       ValidSignRound2().Encode(),
-       DecoderOf<wire::SignRound2>(),
-       {PointField("R_i"),
-        Bytes32("salt"),
-        PointField("pk_i"),
-        PointField("Gamma_u"),
-        PointField("Gamma_v"),
-        ScalarField("psi"),
-        {"RVOLE m2", Kind::kBytes, ot::RvoleMessage2Size(ot::kSignInputs)}},
-       "sign round 2: "},
-      {"SignRound3",
-       ValidSignRound3().Encode(),
-       DecoderOf<wire::SignRound3>(),
-       {ScalarField("w"), ScalarField("u")},
-       "sign round 3: "},
+      FormatOf("DkgRound3", ValidDkgRound3(), {Bytes32("echo"), ot_m3}, "keygen round 3: "),
+      FormatOf("SignRound1", ValidSignRound1(),
+               {Bytes32("fingerprint"), Bytes32("commitment"), rvole_m1}, "sign round 1: "),
+      FormatOf("SignRound2", ValidSignRound2(),
+               {PointField("R_i"), Bytes32("salt"), PointField("pk_i"), PointField("Gamma_u"),
+                PointField("Gamma_v"), ScalarField("psi"), rvole_m2},
+               "sign round 2: "),
+      FormatOf("SignRound3", ValidSignRound3(), {ScalarField("w"), ScalarField("u")},
+               "sign round 3: "),
   };
 }
 
@@ -426,7 +392,7 @@ TEST_P(WireDecoder, AcceptsTheValidEncodingAndItsEdgeValues) {
 
   // Every point field at x = 1 and every scalar at 0 and at n − 1 still decodes: the refusals
   // below are for the bad values, not for anything unusual about the fixtures.
-  const Bytes point = EvenPoint(kXOne);
+  const Bytes point = EvenPoint(XOne());
   for (const Bytes& scalar : {Bytes(32, 0), OrderMinusOne()}) {
     Bytes edge = f.valid;
     size_t offset = 0;
@@ -507,17 +473,9 @@ Status DecodeMessage(ByteSpan bytes) {
 
 TEST(WireMessage, RoundTrips) {
   const Message m = ValidMessage();
-  const Bytes bytes = m.Encode();
-  EXPECT_EQ(bytes.size(), m.EncodedSize());
-  EXPECT_EQ(bytes.size(), kPayloadAt + m.payload.size());
-  auto back = Message::Decode(bytes);
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->protocol, m.protocol);
-  EXPECT_EQ(back->session, m.session);
-  EXPECT_EQ(back->from, m.from);
-  EXPECT_EQ(back->to, m.to);
-  EXPECT_EQ(back->round, m.round);
-  EXPECT_EQ(back->payload, m.payload);
+  EXPECT_EQ(m.Encode().size(), m.EncodedSize());
+  EXPECT_EQ(m.Encode().size(), kPayloadAt + m.payload.size());
+  ExpectRoundTrip("Message", m);
 }
 
 TEST(WireMessage, AcceptsEdgeValues) {
