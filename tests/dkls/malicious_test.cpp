@@ -137,13 +137,13 @@ void NextPointAt(Bytes& b, size_t at) {
   auto p = Point::FromBytes(ByteSpan(b).subspan(at, Point::kCompressedSize));
   ASSERT_TRUE(p.ok());
   auto e = Next(*p).ToBytes();
-  std::copy(e.begin(), e.end(), b.begin() + at);
+  std::copy(e.begin(), e.end(), b.begin() + static_cast<ptrdiff_t>(at));
 }
 void NextScalarAt(Bytes& b, size_t at) {
   auto s = Scalar::FromBytes(ByteSpan(b).subspan(at, 32));
   ASSERT_TRUE(s.ok());
   auto e = (*s + Scalar::One()).ToBytes();
-  std::copy(e.begin(), e.end(), b.begin() + at);
+  std::copy(e.begin(), e.end(), b.begin() + static_cast<ptrdiff_t>(at));
 }
 
 // Layouts of the OT messages inside the payloads (crypto/ot/setup.cpp, rvole.cpp, ote.cpp).
