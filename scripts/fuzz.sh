@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# Runs every fuzz target in BUILD_DIR/fuzz for SECONDS each. Usage: scripts/fuzz.sh [DIR] [SECONDS]
+# Runs every fuzz target in BUILD_DIR/fuzzers (a TSS_FUZZ=ON build) for SECONDS each.
+# Usage: scripts/fuzz.sh [BUILD_DIR] [SECONDS]   (defaults: build-fuzz, 20)
+# Each target starts from a scratch copy of fuzz/corpus/<target> (the checked-in corpus is never
+# changed); a crash or a failed check prints the end of the target's log and exits 1. With no
+# target built it says so and exits 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build-fuzz}

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test:
+#   0. lint (scripts/lint.sh; first, as it needs no build): clang-format over src/ tests/ bench/
+#      fuzz/, clang-tidy over src/ (.clang-format and .clang-tidy at the root);
 #   1. the release build's full test suite (unit, protocol, interop, end-to-end);
 #   2. the same unit and protocol tests under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. a short run of every fuzz target (clang libFuzzer).
-# Set TSS_SKIP_SANITIZE=1 or TSS_SKIP_FUZZ=1 to skip a stage locally; CI runs all of them.
+# Set TSS_SKIP_LINT=1, TSS_SKIP_SANITIZE=1 or TSS_SKIP_FUZZ=1 to skip a stage locally; CI runs
+# all of them.
 # TSS_TEST_REPEAT=N runs every test of stages 1 and 2 up to N times, stopping at its first
 # failure (ctest --repeat until-fail:N): the way to hunt flaky tests.
 set -euo pipefail
@@ -14,6 +17,11 @@ repeat=()
 if [ -n "${TSS_TEST_REPEAT:-}" ]; then
   [[ "$TSS_TEST_REPEAT" =~ ^[1-9][0-9]*$ ]] || { echo "TSS_TEST_REPEAT must be a positive count"; exit 2; }
   repeat=(--repeat "until-fail:$TSS_TEST_REPEAT")
+fi
+
+if [ "${TSS_SKIP_LINT:-0}" != 1 ]; then
+  echo "== lint"
+  scripts/lint.sh
 fi
 
 echo "== release build and tests"

@@ -104,9 +104,12 @@ class [[nodiscard]] Result {
 #define TSS_CONCAT_INNER(a, b) a##b
 #define TSS_CONCAT(a, b) TSS_CONCAT_INNER(a, b)
 // TSS_ASSIGN_OR_RETURN(auto x, ComputeX());
+// `lhs` is a declaration or an lvalue and `tmp` a name to declare: neither can be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define TSS_ASSIGN_OR_RETURN(lhs, expr) \
   TSS_ASSIGN_OR_RETURN_IMPL(TSS_CONCAT(tss_result_, __LINE__), lhs, expr)
 #define TSS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                              \
   if (!tmp.ok()) return tmp.status();             \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

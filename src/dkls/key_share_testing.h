@@ -18,7 +18,7 @@ inline Bytes EncodeVersion1(const KeyShare& share) {
   const ByteSpan b = v2.span();
   const size_t peers_at = 1 + 2 + 2 + 2 + 4 + 32 + 33 + size_t(share.n) * 33 + 32;
   const size_t entry = (b.size() - peers_at) / (share.n - 1);  // u16 | u8 state | seed | OT
-  Bytes v1(b.begin(), b.begin() + peers_at);
+  Bytes v1(b.begin(), b.begin() + static_cast<ptrdiff_t>(peers_at));
   v1[0] = 1;
   for (size_t k = 0; k + 1 < share.n; ++k) {
     const ByteSpan e = b.subspan(peers_at + k * entry, entry);

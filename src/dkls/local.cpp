@@ -59,6 +59,7 @@ namespace {
 template <typename S>
 std::vector<Session*> Pointers(std::vector<std::unique_ptr<S>>& sessions) {
   std::vector<Session*> out;
+  out.reserve(sessions.size());
   for (auto& s : sessions) out.push_back(s.get());
   return out;
 }

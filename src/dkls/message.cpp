@@ -78,16 +78,17 @@ size_t Message::EncodedSize() const {
 }
 
 Result<Message> Message::Decode(ByteSpan bytes) {
+  // The version comes first and is checked first: another version may lay out the rest
+  // differently, so nothing after it is read under the wrong rules.
   ByteReader r(bytes);
   uint8_t version = 0, protocol = 0;
-  Message m;
-  ByteSpan payload;
-  if (!r.U8(version) || !r.U8(protocol) || !r.Raw(m.session.size(), m.session.data()) ||
-      !r.U16(m.from) || !r.U16(m.to) || !r.U8(m.round) || !r.LengthPrefixed(payload, kMaxPayload))
-    return InvalidArgument("dkls message: truncated or payload longer than 1 MiB");
-  if (!r.done()) return InvalidArgument("dkls message: trailing bytes");
+  if (!r.U8(version)) return InvalidArgument("dkls message: empty");
   if (version != kMessageVersion)
     return InvalidArgument("dkls message: unsupported version " + std::to_string(version));
+  Message m;
+  if (!r.U8(protocol) || !r.Raw(m.session.size(), m.session.data()) || !r.U16(m.from) ||
+      !r.U16(m.to) || !r.U8(m.round))
+    return InvalidArgument("dkls message: truncated header");
   if (protocol < 1 || protocol > 3)
     return InvalidArgument("dkls message: unknown protocol " + std::to_string(protocol));
   m.protocol = static_cast<ProtocolKind>(protocol);
@@ -96,6 +97,18 @@ Result<Message> Message::Decode(ByteSpan bytes) {
   if (m.to > kMaxParties) return InvalidArgument("dkls message: recipient index out of range");
   if (m.from == m.to) return InvalidArgument("dkls message: addressed to its own sender");
   if (m.round == 0) return InvalidArgument("dkls message: round 0");
+  uint64_t length = 0;
+  if (!r.UVarint(length))
+    return InvalidArgument("dkls message: payload length truncated, not minimal or over 9 bytes");
+  if (length > kMaxPayload)
+    return InvalidArgument("dkls message: payload of " + std::to_string(length) +
+                           " bytes is over the 1 MiB limit");
+  const size_t present = r.remaining();
+  ByteSpan payload;
+  if (!r.Raw(static_cast<size_t>(length), payload))
+    return InvalidArgument("dkls message: truncated payload (" + std::to_string(present) + " of " +
+                           std::to_string(length) + " bytes)");
+  if (!r.done()) return InvalidArgument("dkls message: trailing bytes");
   m.payload.assign(payload.begin(), payload.end());
   return m;
 }

@@ -53,8 +53,11 @@ struct Message {
   // Wire format, version 1:
   //   u8 version=1 | u8 protocol | 32 session tag | u16 from | u16 to | u8 round |
   //   uvarint length | payload
-  // Decode refuses any other version, an unknown protocol, from = 0, from = to, round = 0,
-  // payloads over kMaxPayload, a non-minimal length and trailing bytes.
+  // Decode refuses, with an InvalidArgument saying which: any other version (checked before
+  // anything else is read), a truncated header, an unknown protocol, from = 0, from or to above
+  // kMaxParties, from = to, round = 0, a length that is not a minimal uvarint of at most 9
+  // bytes, a length over kMaxPayload (before reading the payload), fewer payload bytes than the
+  // length says, and trailing bytes.
   Bytes Encode() const;
   static Result<Message> Decode(ByteSpan bytes);
   // Size of Encode() without building it (benchmarks count bytes on the wire with it).

@@ -12,7 +12,7 @@ std::string Who(uint16_t party) {
 }  // namespace
 
 Session::Session(ProtocolKind kind, ByteSpan session_id, uint16_t me, std::vector<uint16_t> parties,
-                 int rounds, std::vector<int> broadcast_rounds)
+                 int rounds, const std::vector<int>& broadcast_rounds)
     : kind_(kind),
       tag_(SessionTag(kind, session_id)),
       me_(me),

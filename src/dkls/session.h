@@ -56,7 +56,7 @@ class Session {
   // `parties` sorted, distinct, containing `me`; `broadcast_rounds` lists the rounds whose
   // messages travel as broadcasts (the others are addressed to one party each).
   Session(ProtocolKind kind, ByteSpan session_id, uint16_t me, std::vector<uint16_t> parties,
-          int rounds, std::vector<int> broadcast_rounds);
+          int rounds, const std::vector<int>& broadcast_rounds);
 
   // The subclass's rounds. Round1() makes the messages of round 1; Process(k) consumes the
   // round-k payloads (`in[p]` is party p's, indexed by position in participants(), empty at our

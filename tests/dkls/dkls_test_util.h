@@ -30,6 +30,7 @@ using dkls::RandomSigners;
 inline std::vector<const KeyShare*> Pick(const std::vector<KeyShare>& shares,
                                          const std::vector<uint16_t>& signers) {
   std::vector<const KeyShare*> out;
+  out.reserve(signers.size());
   for (uint16_t s : signers) out.push_back(&shares[s - 1]);
   return out;
 }

@@ -137,13 +137,13 @@ void NextPointAt(Bytes& b, size_t at) {
   auto p = Point::FromBytes(ByteSpan(b).subspan(at, Point::kCompressedSize));
   ASSERT_TRUE(p.ok());
   auto e = Next(*p).ToBytes();
-  std::copy(e.begin(), e.end(), b.begin() + at);
+  std::copy(e.begin(), e.end(), b.begin() + static_cast<ptrdiff_t>(at));
 }
 void NextScalarAt(Bytes& b, size_t at) {
   auto s = Scalar::FromBytes(ByteSpan(b).subspan(at, 32));
   ASSERT_TRUE(s.ok());
   auto e = (*s + Scalar::One()).ToBytes();
-  std::copy(e.begin(), e.end(), b.begin() + at);
+  std::copy(e.begin(), e.end(), b.begin() + static_cast<ptrdiff_t>(at));
 }
 
 // Layouts of the OT messages inside the payloads (crypto/ot/setup.cpp, rvole.cpp, ote.cpp).
@@ -167,7 +167,7 @@ size_t RvoleRDigest() {
 using Attack = std::function<Interceptor(Trial& run, int round)>;
 
 // Every message the malicious party sends in `round` goes through `mutate`.
-Attack Tamper(Mutation mutate) {
+Attack Tamper(const Mutation& mutate) {
   return [mutate](Trial& run, int round) -> Interceptor {
     return [&run, mutate, round](Message& m, std::vector<Message>&) {
       if (m.from == run.malicious() && m.round == round) mutate(m, run);
@@ -177,7 +177,8 @@ Attack Tamper(Mutation mutate) {
 }
 
 // Before each of the malicious party's messages of `round`, `make` may add others.
-Attack Inject(std::function<void(const Message&, const Trial&, std::vector<Message>&)> make) {
+Attack Inject(
+    const std::function<void(const Message&, const Trial&, std::vector<Message>&)>& make) {
   return [make](Trial& run, int round) -> Interceptor {
     return [&run, make, round](Message& m, std::vector<Message>& extra) {
       if (m.from != run.malicious() || m.round != round) return true;
@@ -225,8 +226,8 @@ Attack Replay(bool payload_only) {
 // `edit` changes that opening (coefficients, proof, share), and the round-1 commitment is
 // recomputed over it, so the commitment check passes and the later checks must catch the lie.
 // Only recipients in `victims` (all when empty) are lied to.
-Attack Recommit(std::function<void(wire::DkgRound2&, uint16_t to)> edit,
-                std::vector<uint16_t> victims = {}) {
+Attack Recommit(const std::function<void(wire::DkgRound2&, uint16_t to)>& edit,
+                const std::vector<uint16_t>& victims = {}) {
   return [edit, victims](Trial& run, int) -> Interceptor {
     auto held = std::make_shared<std::map<uint16_t, Message>>();
     auto rng = std::make_shared<crypto::DeterministicRng>(5);
@@ -690,7 +691,7 @@ TEST(MaliciousKeygen, SeedContributionLieShowsInSigning) {
   EXPECT_EQ(bad.status().code(), ErrorCode::kProtocolAbort);
   EXPECT_FALSE(bad.status().culprit().has_value()) << bad.status().ToString();
   EXPECT_NE(bad.status().message().find("do not add up"), std::string::npos);
-  for (auto set : std::vector<std::vector<uint16_t>>{{1, 3}, {2, 3}}) {
+  for (const auto& set : std::vector<std::vector<uint16_t>>{{1, 3}, {2, 3}}) {
     auto sig = LocalSign(Pick(shares, set), hash, Sid("seed lie 2"), rng);
     ASSERT_TRUE(sig.ok()) << sig.status().ToString();
     testing::ExpectValidSignature(shares[0].public_key, hash, *sig);
@@ -906,7 +907,7 @@ TEST(BurnedPairs, CreateRefusesEverySignerSetWithABurnedPeer) {
   EXPECT_EQ(mine.BurnedPeers(), std::vector<uint16_t>{3});
   crypto::DeterministicRng rng(91);
   const auto hash = HashOf("burned signer set");
-  for (std::vector<uint16_t> set : {std::vector<uint16_t>{1, 2, 3}, {3, 4, 1}, {1, 3, 4}}) {
+  for (const std::vector<uint16_t>& set : {std::vector<uint16_t>{1, 2, 3}, {3, 4, 1}, {1, 3, 4}}) {
     auto s = SignSession::Create(mine, set, hash, Sid("refused"), rng);
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(s.status().code(), ErrorCode::kPermissionDenied);

@@ -66,6 +66,7 @@ TEST(Sign, ManySignaturesPerKeyAndEverySignerSet) {
     for (const auto& set : sets) {
       const auto hash = HashOf("many " + std::to_string(k));
       std::vector<const KeyShare*> signers;
+      signers.reserve(set.size());
       for (uint16_t s : set) signers.push_back(&shares[s - 1]);
       auto sig = LocalSign(signers, hash, Sid("many " + std::to_string(k++)), rng);
       ASSERT_TRUE(sig.ok()) << sig.status().ToString();
@@ -142,7 +143,7 @@ TEST(Keyrefresh, KeepsPublicKeyAndOldSharesCannotJoin) {
               (*fresh)[i].PublicShare(uint16_t(i + 1)));
   }
   const auto hash = HashOf("after refresh");
-  for (auto set : std::vector<std::vector<uint16_t>>{{1, 2}, {1, 3}, {2, 3}}) {
+  for (const auto& set : std::vector<std::vector<uint16_t>>{{1, 2}, {1, 3}, {2, 3}}) {
     auto sig = LocalSign(Pick(*refreshed, set), hash, Sid("after refresh"), rng);
     ASSERT_TRUE(sig.ok()) << sig.status().ToString();
     ExpectValidSignature((*fresh)[0].public_key, hash, *sig);

@@ -20,7 +20,7 @@
 #include "common/secure.h"
 #include "crypto/hash.h"
 
-typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
+using EVP_CIPHER_CTX = struct evp_cipher_ctx_st;
 
 namespace tss::crypto::ot {
 

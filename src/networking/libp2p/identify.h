@@ -17,7 +17,7 @@ namespace tss::libp2p {
 
 inline constexpr std::string_view kIdentifyProtocol = "/ipfs/id/1.0.0";
 // Identify messages carry a few addresses and protocol names (and perhaps a signed record).
-inline constexpr size_t kMaxIdentifyMessage = 64 * 1024;
+inline constexpr size_t kMaxIdentifyMessage = 64 << 10;
 
 struct IdentifyMessage {
   std::string protocol_version;

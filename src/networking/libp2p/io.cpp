@@ -2,6 +2,7 @@
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "networking/libp2p/varint.h"
 
@@ -85,6 +86,15 @@ Watchdog::Watchdog(const Executor& executor, Duration timeout, std::function<voi
     *state = State::kFired;
     fn();
   });
+}
+
+Watchdog::~Watchdog() {
+  try {
+    Cancel();
+  } catch (const boost::system::system_error&) {
+    // Asio reports a timer it could not cancel by throwing. Cancel() has already marked the
+    // state, so on_expire cannot run either way; the wait merely ends at its deadline.
+  }
 }
 
 void Watchdog::Cancel() {

@@ -69,7 +69,7 @@ class AsyncSignal {
 class Watchdog {
  public:
   Watchdog(const Executor& executor, Duration timeout, std::function<void()> on_expire);
-  ~Watchdog() { Cancel(); }
+  ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
   void Cancel();

@@ -190,10 +190,8 @@ class Libp2pNetwork final : public networking::Network {
       if (done) done(refused);
       return;
     }
-    asio::post(io_,
-               [this, p = std::move(*peer), m = std::move(message), d = std::move(done)]() mutable {
-                 Enqueue(std::move(p), std::move(m), std::move(d));
-               });
+    asio::post(io_, [this, p = std::move(*peer), m = std::move(message),
+                     d = std::move(done)]() mutable { Enqueue(p, std::move(m), std::move(d)); });
   }
 
   NetworkStats Stats() const override {
@@ -325,7 +323,7 @@ class Libp2pNetwork final : public networking::Network {
     return *it->second;
   }
 
-  void Enqueue(PeerId peer, Bytes message, SendCallback done) {
+  void Enqueue(const PeerId& peer, Bytes message, SendCallback done) {
     MirrorHostStats();
     if (stopped_) return Complete(done, Status(ErrorCode::kUnavailable, "network stopped"));
     if (peer == local_) {

@@ -25,7 +25,7 @@ class TcpStream : public ByteStream {
   Multiaddr remote_multiaddr() const { return remote_; }
 
  private:
-  static constexpr size_t kBufferSize = 8 * 1024;
+  static constexpr size_t kBufferSize = 8 << 10;
   asio::ip::tcp::socket socket_;
   Bytes buffer_;
   size_t begin_ = 0, end_ = 0;

@@ -23,10 +23,10 @@ struct YamuxConfig {
   // Receive window per stream. Above the spec's 256 KiB, the extra is granted when the stream
   // opens. Also the most a peer can make us buffer per stream.
   uint32_t receive_window = kYamuxInitialWindow;
-  size_t max_streams = 256;              // open streams per session, both directions
-  size_t max_frame_payload = 64 * 1024;  // largest data frame we send
-  size_t write_high_water = 1 << 20;     // stream writers wait while more is queued
-  size_t write_hard_limit = 16 << 20;    // queued beyond this: the peer is not reading; drop it
+  size_t max_streams = 256;             // open streams per session, both directions
+  size_t max_frame_payload = 64 << 10;  // largest data frame we send
+  size_t write_high_water = 1 << 20;    // stream writers wait while more is queued
+  size_t write_hard_limit = 16 << 20;   // queued beyond this: the peer is not reading; drop it
 };
 
 class YamuxSession;
