@@ -57,9 +57,9 @@ bool ValidKeyId(const std::string& id) {
   return true;
 }
 
-KeyShareStore::KeyShareStore(std::filesystem::path home, const SecureBytes& password,
+KeyShareStore::KeyShareStore(const std::filesystem::path& home, const SecureBytes& password,
                              KdfParams params)
-    : dir_(std::move(home) / "keyshares"), password_(password.Clone()), params_(params) {
+    : dir_(home / "keyshares"), password_(password.Clone()), params_(params) {
   if (sodium_init() < 0) std::abort();
 }
 

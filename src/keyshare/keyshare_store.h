@@ -34,7 +34,8 @@ struct KdfParams {
 class KeyShareStore {
  public:
   // `home` is the node's folder; the password is copied into wiped memory.
-  KeyShareStore(std::filesystem::path home, const SecureBytes& password, KdfParams params = {});
+  KeyShareStore(const std::filesystem::path& home, const SecureBytes& password,
+                KdfParams params = {});
 
   // Seals `plaintext` under `key_id`. replace=false refuses an existing key id (kAlreadyExists);
   // replace=true swaps the file atomically (keyrefresh).

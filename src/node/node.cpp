@@ -196,7 +196,7 @@ void Node::Send(const std::string& to, const NodeMessage& message) {
   }
   // The network resends until the peer acknowledges the message or the send deadline passes
   // (libp2p_network.h); a failure here is final, and the sessions' own timeouts take over.
-  parts_.network->Send(*peer, message.Encode(), [this, peer = *peer](Status st) {
+  parts_.network->Send(*peer, message.Encode(), [this, peer = *peer](const Status& st) {
     if (st.ok()) return;
     std::lock_guard lock(mu_);
     ++stats_.sends_failed;

@@ -71,6 +71,7 @@ tss::Status CheckSignature(const crypto::Point& public_key, tss::ByteSpan hash,
 std::vector<const dkls::KeyShare*> SharesOf(const std::vector<dkls::KeyShare>& shares,
                                             const std::vector<uint16_t>& signers) {
   std::vector<const dkls::KeyShare*> out;
+  out.reserve(signers.size());
   for (uint16_t i : signers) out.push_back(&shares[i - 1]);
   return out;
 }

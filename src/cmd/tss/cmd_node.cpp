@@ -1,7 +1,7 @@
 // `tss node`: runs one validator until SIGINT or SIGTERM.
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 

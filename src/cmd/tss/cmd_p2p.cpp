@@ -168,10 +168,11 @@ int Ping(const PingFlags& f) {
   config.dial_timeout = config.handshake_timeout = config.negotiation_timeout = timeout;
   auto host = std::make_shared<p2p::Host>(io.get_executor(), IdentityFromHex(f.key), config);
   int code = kExitFailure;
-  asio::co_spawn(io, PingTask(host, addr, f.count, timeout), [&](std::exception_ptr e, int rc) {
-    code = e ? kExitFailure : rc;
-    host->Close();
-  });
+  asio::co_spawn(io, PingTask(host, addr, f.count, timeout),
+                 [&](const std::exception_ptr& e, int rc) {
+                   code = e ? kExitFailure : rc;
+                   host->Close();
+                 });
   io.run();
   return code;
 }

@@ -24,19 +24,35 @@ void Fail(int code, const std::string& message) {
 
 }  // namespace tss::cli
 
-int main(int argc, char** argv) {
+namespace tss::cli {
+
+int Run(int argc, char** argv) {
   CLI::App app{"tss: threshold ECDSA (DKLs23) node and tools"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tss " TSS_VERSION);
-  for (auto& install : tss::cli::Installers()) install(app);
+  for (auto& install : Installers()) install(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     // CLI11 uses exit code 0 for --help, 1+ for parse errors; report bad usage as 2.
     if (e.get_exit_code() != 0 && dynamic_cast<const CLI::RuntimeError*>(&e) == nullptr)
-      return tss::cli::kExitUsage;
+      return kExitUsage;
     return code;
   }
   return 0;
+}
+
+}  // namespace tss::cli
+
+int main(int argc, char** argv) {
+  // Anything a command did not handle ends here with a message, never as std::terminate.
+  try {
+    return tss::cli::Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "error: unknown exception\n";
+  }
+  return 1;
 }
