@@ -4,6 +4,8 @@
 #include <optional>
 #include <utility>
 
+#include "common/check.h"
+
 namespace tss::networking {
 
 namespace {
@@ -34,6 +36,7 @@ Status FaultNetwork::Start() {
 }
 
 void FaultNetwork::Stop() {
+  TSS_DCHECK(std::this_thread::get_id() != timer_.get_id());  // not from a callback of ours
   {
     std::lock_guard lock(mu_);
     if (stopped_) return;
@@ -119,6 +122,7 @@ void FaultNetwork::Send(const std::string& peer_id, Bytes message, SendCallback 
     return Schedule(now + policy_.drop_completion, {Action::kCompleteDropped, std::move(out)});
   }
   if (hold && !held_.count(peer_id)) {
+    out.delayed = false;
     Schedule(now + policy_.max_hold, {Action::kReleaseHeld, {peer_id, {}, nullptr, out.seq}});
     held_.emplace(peer_id, std::move(out));
     return;

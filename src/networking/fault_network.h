@@ -14,8 +14,9 @@
 //              as the real network's does when no acknowledgement comes;
 //   duplicate  handed to the inner network twice, back to back; the caller's SendCallback
 //              completes once, with the first copy's outcome;
-//   reorder    held back, and sent right after the next message to the same peer (or after
-//              `max_hold` when none comes); only the first is counted as reordered;
+//   reorder    held back (one message per peer at a time; a held message is not also
+//              delayed), and sent right after the next message to the same peer: counted as
+//              reordered; or, when none comes within `max_hold`, sent then: held_released;
 //   delay      sent after a uniform random time in [1 ms, max_delay]. Delays keep the order of
 //              messages to one peer (a message never overtakes an earlier delayed one), so
 //              reordering is the reorder fault's alone.
