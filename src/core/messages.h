@@ -17,8 +17,8 @@
 //   nack:  str reason | uvarint count, str refused...
 //   begin: uvarint count, 32 bytes contribution... (one per participant, in setup order)
 //   step:  u8 round (>= 1) | u16 to (party index, 0 = every other participant) | bytes payload
-//   result: 32 bytes r | 32 bytes s | u8 v (a signature, sent by signers to the key's holders
-//          that only observed; every receiver verifies all three)
+//   result: 32 bytes r | 32 bytes s | u8 v (a signature, sent by each signer to the key's
+//          other holders, signers included; every receiver verifies all three)
 //
 // Single-use runs. The session id of setup, ack, nack, begin and result names an attempt (the
 // coordinator's setup); the protocol runs

@@ -365,14 +365,16 @@ void SessionManager::Finish(Session& s) {
     const auto& signature = std::get<SignatureBody>(*outcome);
     RecordSignature(event_id, core::SignatureResultJson(*s.key, s.setup.message_hash, signature),
                     /*from_pending=*/false, "signed");
-    // The key's holders that only observed learn the outcome from us, and verify it whole.
+    // Every other holder of the key learns the outcome from us, and verifies it whole: those
+    // that only observed, and signers whose run cannot end because a last-round message to
+    // them was lost (no coordinator runs the event again once its own copy is SUCCESS).
     NodeMessage result;
     result.type = MessageType::kResult;
     result.event_id = event_id;
     result.session_id = s.session_id;
     result.signature = signature;
     for (const auto& holder : s.roster.holders())
-      if (!s.roster.PartyOf(holder)) env_.outbox.Send(holder, result);
+      if (holder != config_.my_address) env_.outbox.Send(holder, result);
   }
   sessions_.erase(event_id);  // destroys s
 }
@@ -446,6 +448,8 @@ SessionManager::LateOutcome SessionManager::AcceptLateResult(const std::string& 
                                                              const SignatureBody& sig) {
   auto event = env_.events.Get(event_id);
   if (event.ok() && !event->has_value()) return LateOutcome::kNoEventYet;
+  // Every signer reports to every other holder, so the ones that finished hear it again.
+  if (event.ok() && (*event)->status == EventStatus::kSuccess) return LateOutcome::kAlreadyRecorded;
   if (!event.ok() || !core::CheckEvent(**event).ok() || (*event)->protocol != ProtocolType::kSign ||
       ((*event)->status != EventStatus::kPending && (*event)->status != EventStatus::kInProgress))
     return LateOutcome::kRefused;
@@ -482,20 +486,24 @@ void SessionManager::HandleResult(const std::string& from, const NodeMessage& m)
           if (late.signatures.size() < kMaxLatePerEvent) late.signatures.push_back(m.signature);
         }
         return;
+      case LateOutcome::kAlreadyRecorded:
+        return;
       case LateOutcome::kRefused:
         return Drop(drops_.bad_sender, from, m, "no session, and the result is not for our event");
     }
     return;
   }
-  if (!s->roster.observer() || !s->key)
-    return Drop(drops_.bad_sender, from, m, "we take part ourselves");
+  if (s->setup.protocol != ProtocolType::kSign || !s->key)
+    return Drop(drops_.bad_sender, from, m, "not a sign session");
   if (!s->roster.PartyOf(from)) return Drop(drops_.bad_sender, from, m, "sender is not a signer");
   if (Status st = env_.protocols.VerifySignature(*s->key, s->setup.message_hash, m.signature);
       !st.ok())
     return Drop(drops_.bad_sender, from, m, "result does not verify: " + st.message());
-  RecordSignature(m.event_id,
-                  core::SignatureResultJson(*s->key, s->setup.message_hash, m.signature),
-                  /*from_pending=*/false, "observed");
+  // A signer of our own run has the signature: our run is over, whether it would have ended
+  // (a message on its way) or not (a message lost). Our nonce dies with the session unused.
+  RecordSignature(
+      m.event_id, core::SignatureResultJson(*s->key, s->setup.message_hash, m.signature),
+      /*from_pending=*/false, s->roster.observer() ? "observed" : "reported by a signer");
   sessions_.erase(m.event_id);
 }
 

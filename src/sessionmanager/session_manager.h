@@ -68,7 +68,7 @@ class SessionManager {
   void HandleResult(const std::string& from, const NodeMessage& m);
   // A signature for an event we have no session of (its setup reached us before the event
   // did, or was lost): recorded if our own copy of the event asks for exactly what it signs.
-  enum class LateOutcome { kRecorded, kNoEventYet, kRefused };
+  enum class LateOutcome { kRecorded, kAlreadyRecorded, kNoEventYet, kRefused };
   LateOutcome AcceptLateResult(const std::string& event_id, const core::SignatureBody& signature);
   Session* Find(const NodeMessage& m);
   Status ValidateSetup(const std::string& from, const NodeMessage& m, const core::Event& event,

@@ -940,5 +940,33 @@ TEST_F(SessionManagerTest, AnObserverWhoseEventArrivesLateStillRecordsTheVerifie
   EXPECT_EQ(obs.store->Get(e.event_id)->value().status, EventStatus::kPending);
 }
 
+// A signer whose last-round message from another signer is lost cannot finish its run, while
+// the others finish; once their copies are SUCCESS no coordinator runs the event again, so
+// without news its copy would wait in vain (and, expired, stay PENDING). The signature the
+// others report to every other holder ends its copy too, verified as an observer's is.
+TEST_F(SessionManagerTest, ASignerThatLostALastRoundMessageRecordsTheSignatureTheOthersReport) {
+  MakeValidators(4);
+  std::string key_id = Keygen();
+  Bytes hash = Hash("a last-round step lost");
+  std::string id = CreateEverywhere("SIGN", key_id, hash);
+  Coordinator().coordinator->Poll();
+  std::string starved;
+  Pump([&](Envelope& e) {
+    NodeMessage m = Decoded(e);
+    if (m.type != MessageType::kStep || m.step.round != 3 || !starved.empty()) return true;
+    starved = e.to;
+    return false;
+  });
+  ASSERT_FALSE(starved.empty());
+  EXPECT_EQ(Statuses(id), All(EventStatus::kSuccess));
+  auto signature = nlohmann::json::parse(Get(0, id).result);
+  for (size_t i = 1; i < 4; ++i) EXPECT_EQ(nlohmann::json::parse(Get(i, id).result), signature);
+  Bytes pk = *FromHex(signature["public_key"].get<std::string>());
+  Bytes r = *FromHex(signature["r"].get<std::string>());
+  EXPECT_EQ(testing::VerifyWithBoth(pk, hash, r, *FromHex(signature["s"].get<std::string>())), "");
+  // The reports that reach holders already done are no one's fault: nothing counted as dropped.
+  for (auto& v : validators_) EXPECT_EQ(v->sessions->drops().bad_sender, 0u) << v->address;
+}
+
 }  // namespace
 }  // namespace tss::sessionmanager
