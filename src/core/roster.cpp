@@ -17,7 +17,7 @@ Result<Roster> Roster::ForSetup(const SetupBody& setup, const KeyRecord* key,
   }
   if (auto mine = r.parties_.find(me); mine != r.parties_.end())
     r.me_ = mine->second;
-  else if (!r.IsHolder(me))
+  else if (std::find(r.holders_.begin(), r.holders_.end(), me) == r.holders_.end())
     return InvalidArgument("we are neither a participant nor a key holder");
   return r;
 }
@@ -36,10 +36,6 @@ std::vector<uint16_t> Roster::Parties() const {
   std::vector<uint16_t> out;
   for (const auto& [party, address] : members_) out.push_back(static_cast<uint16_t>(party));
   return out;
-}
-
-bool Roster::IsHolder(const std::string& address) const {
-  return std::count(holders_.begin(), holders_.end(), address) > 0;
 }
 
 }  // namespace tss::core

@@ -34,7 +34,6 @@ class Roster {
   const std::map<int, std::string>& members() const { return members_; }
   std::vector<uint16_t> Parties() const;  // the members' indices, ascending
   const std::vector<std::string>& holders() const { return holders_; }
-  bool IsHolder(const std::string& address) const;
 
  private:
   std::vector<std::string> holders_;

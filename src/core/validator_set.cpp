@@ -31,10 +31,6 @@ std::vector<std::string> ValidatorSet::Addresses() const {
   return out;
 }
 
-bool ValidatorSet::Contains(const std::string& address) const {
-  return PeerOf(address).has_value();
-}
-
 size_t ValidatorSet::size() const {
   std::lock_guard lock(mu_);
   return sorted_.size();

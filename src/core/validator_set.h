@@ -31,7 +31,6 @@ class ValidatorSet {
   // address keeps its last entry).
   void Replace(std::vector<Validator> validators);
   std::vector<std::string> Addresses() const;  // sorted
-  bool Contains(const std::string& address) const;
   size_t size() const;
   std::optional<std::string> PeerOf(const std::string& address) const;
   std::optional<std::string> AddressOf(const std::string& peer_id) const;

@@ -20,7 +20,4 @@ namespace tss::eventstore {
 // (created if missing, WAL mode). The schema is created if absent.
 Result<std::unique_ptr<core::EventStore>> OpenEventStore(const std::string& url_or_path);
 
-// The event_data column of an event (exposed for tests and the CLI's raw output).
-std::string EncodeEventData(const core::Event& event);
-
 }  // namespace tss::eventstore

@@ -113,8 +113,7 @@ std::string Name(EventStatus s) {
   return core::EventStatusName(s);
 }
 
-}  // namespace
-
+// The event_data column: what the event asks for, as a JSON object.
 std::string EncodeEventData(const Event& e) {
   nlohmann::json j = nlohmann::json::object();
   if (!e.key_id.empty()) j["key_id"] = e.key_id;
@@ -122,6 +121,8 @@ std::string EncodeEventData(const Event& e) {
   if (!e.chain_path.empty()) j["chain_path"] = e.chain_path;
   return j.dump();
 }
+
+}  // namespace
 
 SqlEventStore::SqlEventStore(std::unique_ptr<SqlConnection> conn) : conn_(std::move(conn)) {}
 

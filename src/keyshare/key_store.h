@@ -23,7 +23,6 @@ class KeyRecordStore final : public core::KeyStore {
   // Seals the record into its file (atomically), then mirrors its public state.
   Status Save(const core::KeyRecord& record, bool replace) override;
   Status SaveSignature(const std::string& event_id, const std::string& result_json) override;
-  KeyShareStore& files() { return *files_; }
 
  private:
   std::unique_ptr<KeyShareStore> files_;
