@@ -2,8 +2,8 @@
 # Runs every fuzz target in BUILD_DIR/fuzzers (a TSS_FUZZ=ON build) for SECONDS each.
 # Usage: scripts/fuzz.sh [BUILD_DIR] [SECONDS]   (defaults: build-fuzz, 20)
 # Each target starts from a scratch copy of fuzz/corpus/<target> (the checked-in corpus is never
-# changed); a crash or a failed check prints the end of the target's log and exits 1. With no
-# target built it says so and exits 0.
+# changed); a crash or a failed check prints the end of the target's log and exits 1. No target
+# built is a failure too: CI would otherwise pass a fuzz stage that fuzzed nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build-fuzz}
@@ -11,8 +11,8 @@ seconds=${2:-20}
 shopt -s nullglob
 targets=("$dir"/fuzzers/*)
 if [ ${#targets[@]} -eq 0 ]; then
-  echo "no fuzz targets built yet"
-  exit 0
+  echo "no fuzz targets in $dir/fuzzers: build with -DTSS_FUZZ=ON (clang) first"
+  exit 1
 fi
 for t in "${targets[@]}"; do
   [ -f "$t" ] && [ -x "$t" ] || continue
