@@ -35,6 +35,7 @@ struct NetworkStats {
   uint64_t messages_received = 0;      // delivered to the handler
   uint64_t send_failures = 0;          // sends completed with an error
   uint64_t messages_acknowledged = 0;  // sends a peer acknowledged
+  uint64_t acks_sent = 0;              // ack frames we wrote as a receiver (each covers a batch)
   uint64_t messages_resent = 0;        // messages written again after their stream was lost
   uint64_t duplicates_dropped = 0;     // received again after delivery (a resend): not delivered
   uint64_t refused_not_allowed = 0;    // /tss streams refused because the peer is not allowed

@@ -72,6 +72,34 @@ TEST(Libp2pNetwork, MessagesCrossBothWaysInOrderAndIntact) {
   EXPECT_EQ(b->Stats().duplicates_dropped, 0u);
 }
 
+// A burst is acknowledged in batches: the receiver holds its ack for `ack_delay` after the
+// stream goes quiet, so a thousand messages written back to back cost a few ack frames, not a
+// thousand (each one a write, a read and a wake-up on both sides).
+TEST(Libp2pNetwork, ABurstIsAcknowledgedInBatches) {
+  libp2p::Libp2pNetworkOptions options;
+  options.ack_delay = 200ms;  // far longer than the burst takes to write, even on a busy machine
+  Inbox inbox_b;
+  auto a = StartNetwork(1, nullptr, options);
+  auto b = StartNetwork(2, &inbox_b, options);
+  ASSERT_TRUE(a && b);
+  Introduce(*a, *b);
+  ASSERT_OK(SendWithin(*a, b->LocalPeerId(), Bytes{0}));  // connected, stream open
+
+  constexpr int kCount = 1000;
+  std::vector<std::future<Status>> sent;
+  for (int i = 0; i < kCount; ++i)
+    sent.push_back(SendAsync(*a, b->LocalPeerId(), Pattern(100, uint8_t(i))));
+  for (auto& f : sent) {  // every send still completes, acknowledged
+    ASSERT_EQ(f.wait_for(30s), std::future_status::ready);
+    ASSERT_OK(f.get());
+  }
+  ASSERT_TRUE(inbox_b.WaitFor(kCount + 1));
+  EXPECT_EQ(a->Stats().messages_acknowledged, uint64_t{kCount + 1});
+  EXPECT_EQ(b->Stats().messages_received, uint64_t{kCount + 1});
+  // ~100 KB: one ack at the 64 KiB mark, one per quiet moment; one per message without batching.
+  EXPECT_LE(b->Stats().acks_sent, uint64_t{kCount / 10}) << "acks were not batched";
+}
+
 TEST(Libp2pNetwork, LargestAllowedMessageCrossesAndEmptyOneToo) {
   libp2p::Libp2pNetworkOptions options;
   options.max_message_size = 4 << 20;

@@ -30,8 +30,8 @@ using Clock = std::chrono::steady_clock;
 
 // Earlier epochs remembered per sending peer (libp2p_network.h: a restarted sender).
 constexpr size_t kRememberedEpochs = 16;
-// A receiver acks once nothing more is buffered, and at the latest after this many bytes: a
-// sender that keeps the stream full still hears back every few dozen messages.
+// A receiver acks a quiet stream after Libp2pNetworkOptions::ack_delay, and at once after this
+// many bytes: a sender that keeps the stream full still hears back every few dozen messages.
 constexpr size_t kAckEveryBytes = 64 << 10;
 
 // The pause before the next stream after `failures` streams in a row made no progress.
@@ -200,6 +200,7 @@ class Libp2pNetwork final : public networking::Network {
     s.messages_received = messages_received_;
     s.send_failures = send_failures_;
     s.messages_acknowledged = messages_acknowledged_;
+    s.acks_sent = acks_sent_;
     s.messages_resent = messages_resent_;
     s.duplicates_dropped = duplicates_dropped_;
     s.refused_not_allowed = refused_not_allowed_;
@@ -261,10 +262,22 @@ class Libp2pNetwork final : public networking::Network {
   };
 
   // What this node knows of one sending peer (the receiving side). I/O thread only.
+  // What one inbound stream has acknowledged; shared with its delayed-ack timer.
+  struct AckState {
+    uint64_t epoch = 0;    // the sender's run this stream belongs to
+    uint64_t acked = 0;    // the last ack written on this stream
+    bool writing = false;  // an ack write is under way (acks go out one at a time)
+    std::optional<Watchdog> timer;
+  };
+
   struct Inbound {
     uint64_t epoch = 0;
     uint64_t delivered = 0;        // the highest seq of `epoch` delivered upward
     std::deque<uint64_t> retired;  // epochs it used before, oldest first
+    // The stream whose ack is being held (see Receive), so a message of ours to that peer
+    // can carry it along: both frames leave in one write.
+    std::weak_ptr<YamuxStream> held_stream;
+    std::weak_ptr<AckState> held_ack;
 
     // Switches to `e` if it is new; false for an epoch the peer has already replaced.
     bool Adopt(uint64_t e) {
@@ -372,6 +385,10 @@ class Libp2pNetwork final : public networking::Network {
         co_await box.wake.Wait();  // for acks, new messages, a broken stream or Stop()
         continue;
       }
+      if (HoldsAckFor(box.peer)) {
+        co_await FlushHeldAck(box.peer);
+        continue;  // the queue and the stream may have changed meanwhile
+      }
       if (next->written_at != Clock::time_point{}) ++messages_resent_;
       next->written_at = Clock::now();
       box.written_through = next->seq;
@@ -382,6 +399,28 @@ class Libp2pNetwork final : public networking::Network {
       if (!written.ok()) DropStream(box, stream, written, false);
     }
     box.running = false;
+  }
+
+  bool HoldsAckFor(const PeerId& peer) const {
+    auto it = inbound_.find(peer);
+    return it != inbound_.end() && !it->second.held_ack.expired();
+  }
+
+  // Writes the ack we hold for `peer`'s messages (if any) now, ahead of a message of ours to
+  // it: both are queued on the connection before its writer runs, so they share one write.
+  Task<void> FlushHeldAck(const PeerId& peer) {
+    auto it = inbound_.find(peer);
+    if (it == inbound_.end()) co_return;
+    Inbound& from = it->second;
+    auto state = from.held_ack.lock();
+    auto stream = from.held_stream.lock();
+    from.held_ack.reset();
+    from.held_stream.reset();
+    if (!state || !stream) co_return;
+    state->timer.reset();
+    Status written = co_await WriteAck(*stream, from, *state);
+    if (!written.ok()) stream->Reset();
+    co_return;
   }
 
   // Waits for `wake`, or until `until`.
@@ -531,11 +570,24 @@ class Libp2pNetwork final : public networking::Network {
                           std::shared_ptr<Connection> connection) {
     MirrorHostStats();
     inbound_streams_.insert(stream);
-    co_await Receive(*stream, connection->peer);
+    co_await Receive(stream, connection->peer);
     inbound_streams_.erase(stream);
   }
 
-  Task<void> Receive(YamuxStream& stream, const PeerId& peer) {
+  // Writes one cumulative ack for everything `from` delivered beyond what `ack` covers.
+  Task<Status> WriteAck(YamuxStream& stream, const Inbound& from, AckState& ack) {
+    if (ack.writing || from.epoch != ack.epoch || from.delivered <= ack.acked)
+      co_return Status::Ok();
+    ack.acked = from.delivered;
+    ack.writing = true;
+    ++acks_sent_;
+    Status s = co_await stream.Write(EncodeTssReply({TssReplyType::kAck, ack.acked}));
+    ack.writing = false;
+    co_return s;
+  }
+
+  Task<void> Receive(std::shared_ptr<YamuxStream> stream_ptr, const PeerId& peer) {
+    YamuxStream& stream = *stream_ptr;
     auto epoch = co_await ReadTssHello(stream);
     if (!epoch.ok()) co_return stream.Reset();
     Inbound& from = inbound_[peer];  // entries are never erased while the thread runs
@@ -544,8 +596,9 @@ class Libp2pNetwork final : public networking::Network {
                    options_.protocol, peer.ToString());
       co_return stream.Reset();
     }
-    uint64_t acked = 0;        // the last ack written on this stream
-    size_t unacked_bytes = 0;  // read on this stream since that ack
+    auto ack = std::make_shared<AckState>();
+    ack->epoch = *epoch;
+    size_t unacked_bytes = 0;  // read on this stream since the last ack
     for (;;) {
       auto header = co_await ReadTssMessageHeader(stream);
       if (!header.ok()) co_return stream.Reset();
@@ -556,8 +609,12 @@ class Libp2pNetwork final : public networking::Network {
         ++refused_oversized_;
         spdlog::warn("refused a message of {} bytes from {}: over the limit of {}", h.length,
                      peer.ToString(), options_.max_message_size);
+        ack->timer.reset();
         Bytes reply;
-        if (from.delivered > acked) reply = EncodeTssReply({TssReplyType::kAck, from.delivered});
+        if (from.delivered > ack->acked) {
+          ++acks_sent_;
+          reply = EncodeTssReply({TssReplyType::kAck, from.delivered});
+        }
         Bytes refusal = EncodeTssReply({TssReplyType::kRefused, h.seq, options_.max_message_size});
         reply.insert(reply.end(), refusal.begin(), refusal.end());
         (void)co_await stream.Write(reply);
@@ -571,19 +628,46 @@ class Libp2pNetwork final : public networking::Network {
         from.delivered = h.seq;
         Deliver(peer, std::move(*body));
       }
-      // One ack for everything read so far, once nothing more is waiting to be read (or
-      // enough has been read since the last one).
+      // One ack for everything read so far: after `ack_delay` of quiet (a burst's messages
+      // share it), or at once when enough has been read since the last one.
       unacked_bytes += static_cast<size_t>(h.length);
-      if ((stream.buffered() == 0 || unacked_bytes >= kAckEveryBytes) && from.delivered > acked) {
-        acked = from.delivered;
+      if (from.delivered <= ack->acked) continue;
+      if (unacked_bytes >= kAckEveryBytes || options_.ack_delay.count() == 0) {
         unacked_bytes = 0;
-        if (!(co_await stream.Write(EncodeTssReply({TssReplyType::kAck, acked}))).ok())
-          co_return stream.Reset();
+        ack->timer.reset();
+        if (!(co_await WriteAck(stream, from, *ack)).ok()) co_return stream.Reset();
+      } else if (stream.buffered() == 0 && !(ack->timer && !ack->timer->expired())) {
+        unacked_bytes = 0;
+        const uint64_t run = *epoch;
+        // Weak: the state owns the timer, the timer must not own the state.
+        std::weak_ptr<AckState> weak = ack;
+        ack->timer.emplace(io_.get_executor(), options_.ack_delay,
+                           [this, stream_ptr, weak, &from, run] {
+                             auto state = weak.lock();
+                             if (!state || from.epoch != run) return;
+                             asio::co_spawn(io_, FlushAck(stream_ptr, from, state), asio::detached);
+                           });
+        from.held_stream = stream_ptr;
+        from.held_ack = ack;
       }
     }
-    if (from.epoch == *epoch && from.delivered > acked)
+    ack->timer.reset();
+    // Written even while a delayed ack is under way: this one may cover more, and it is the
+    // last the sender hears on this stream.
+    if (from.epoch == *epoch && from.delivered > ack->acked) {
+      ++acks_sent_;
       (void)co_await stream.Write(EncodeTssReply({TssReplyType::kAck, from.delivered}));
+    }
     (void)co_await stream.CloseWrite();
+  }
+
+  // The delayed ack of a quiet stream (see Receive). A failed write resets the stream, which
+  // ends its Receive; the sender writes the unacknowledged messages again.
+  Task<void> FlushAck(std::shared_ptr<YamuxStream> stream, const Inbound& from,
+                      std::shared_ptr<AckState> ack) {
+    Status written = co_await WriteAck(*stream, from, *ack);
+    if (!written.ok()) stream->Reset();
+    co_return;
   }
 
   // Destroyed last: pending coroutine frames die with it, before the objects they point to.
@@ -606,7 +690,7 @@ class Libp2pNetwork final : public networking::Network {
   std::shared_ptr<const MessageHandler> handler_;
 
   std::atomic<uint64_t> messages_sent_{0}, messages_received_{0}, send_failures_{0},
-      messages_acknowledged_{0}, messages_resent_{0}, duplicates_dropped_{0},
+      messages_acknowledged_{0}, acks_sent_{0}, messages_resent_{0}, duplicates_dropped_{0},
       refused_not_allowed_{0}, refused_oversized_{0}, handshake_failures_{0},
       connections_refused_{0}, connections_{0};
 };

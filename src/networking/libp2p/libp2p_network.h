@@ -21,7 +21,9 @@
 // Why acks on a long-lived stream rather than a stream per message: the cluster sends hundreds
 // of messages a second per peer; a stream per message costs a multistream round trip before
 // each one, while pipelined writes with cumulative acks cost nothing on the sender's path and
-// one small frame per batch the receiver reads at once. The network layer, not the node,
+// one small frame per batch the receiver reads at once (a batch: what arrives before the stream
+// has been quiet for `ack_delay`), written with the receiver's own next message to us when it
+// has one. The network layer, not the node,
 // resends: only it knows which numbered message a stream lost, so a resend can never reach
 // the peer's node a second time.
 //
@@ -60,6 +62,12 @@ struct Libp2pNetworkOptions {
   // From Send() until the peer acknowledges the message, resends included.
   std::chrono::milliseconds send_timeout{10'000};
   size_t max_queued_bytes_per_peer = 64 << 20;  // unacknowledged; beyond: Send fails at once
+  // How long a receiver may hold its ack once a stream goes quiet: the messages of a burst share
+  // one ack frame instead of one each, and a message of ours to that peer within the delay
+  // carries the ack along in the same write (nodes talk both ways, so most acks ride free).
+  // 0 acks every quiet moment at once. Only a sender's completion waits for it, never a
+  // delivery, and it is far below the timeouts that judge a peer dead.
+  std::chrono::milliseconds ack_delay{20};
   size_t max_connections = 512;
   size_t max_pending_inbound = 64;
   size_t max_streams_per_connection = 256;
