@@ -36,6 +36,14 @@ struct SessionManagerConfig {
   uint64_t retry_delay_blocks = 5;                    // an expired session's event waits this long
   uint64_t max_block_skew = 30;                       // how far a setup's block may be from ours
   size_t max_early_steps = 4096;                      // steps buffered before begin arrives
+  // Coordinator failover: a setup is accepted from whoever core::CoordinatorRank lets act in
+  // our own liveness view, with the coordinator's takeover window.
+  uint64_t takeover_blocks = 3;
+  // An unbegun attempt of one coordinator is not replaced by another coordinator's setup for
+  // this long after we ACKed it: the first could still send begin with our ACK in it, and a
+  // party that moved on would split its run. After the hold that coordinator has given up
+  // (it waits ack_timeout), so the next one may have us.
+  std::chrono::milliseconds setup_hold{2'500};
 };
 
 // Why messages were dropped, for logs, `tss status` and tests.
