@@ -9,7 +9,8 @@
 // whose OT material failed a check burned durably first), and expiry (inactive session →
 // PENDING at a later block; PENDING past its expiry height → EXPIRED). Every message is checked
 // first: it must come from the validator the session expects, for the session id every participant
-// derives (a step: for the run id); anything else is dropped and counted. Must not touch:
+// derives (a step: for the run id); anything else is dropped and counted. A setup's sender must
+// be the primary or a backup that core::CoordinatorRank lets act in our own liveness view. Must not touch:
 // coordination (ACK and NACK go to the Coordinator, not here), the validator set (the node keeps
 // it), I/O. Single-threaded: every entry point runs on the node's one loop (checked).
 #pragma once
