@@ -113,6 +113,7 @@ Status Node::Start() {
   // without the newest validators, and a stale allowed set refuses their messages.
   loop_.Every(config_.poll_interval, [this] {
     RefreshRegistry();
+    duties_->sessions().ReleaseOrphans();  // events a dead coordinator left unbegun
     duties_->coordinator().Poll();
   });
   auto expiry_period = std::clamp(config_.session_expiry / 4, std::chrono::milliseconds(100),

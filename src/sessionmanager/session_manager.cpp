@@ -536,6 +536,27 @@ void SessionManager::FailUnprocessable(uint64_t block) {
   }
 }
 
+void SessionManager::ReleaseOrphans() {
+  TSS_DCHECK(env_.in_loop());
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    const Session& s = *it->second;
+    if (s.started || env_.is_live(s.coordinator)) {
+      ++it;
+      continue;
+    }
+    // An observer cannot tell whether the run began elsewhere; if it did, the signers' result
+    // still reaches us and is recorded from PENDING (AcceptLateResult).
+    spdlog::info(
+        "event {}: coordinator {} is unreachable and the session never began; the "
+        "event is free for a backup",
+        it->first, s.coordinator);
+    auto moved = env_.events.Move(it->first, EventStatus::kInProgress, EventStatus::kPending);
+    if (!moved.ok())
+      spdlog::error("event {}: could not reset: {}", it->first, moved.status().ToString());
+    it = sessions_.erase(it);
+  }
+}
+
 void SessionManager::CheckExpiry() {
   TSS_DCHECK(env_.in_loop());
   auto now = env_.clock.Now();

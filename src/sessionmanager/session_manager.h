@@ -10,9 +10,9 @@
 // PENDING at a later block; PENDING past its expiry height → EXPIRED). Every message is checked
 // first: it must come from the validator the session expects, for the session id every participant
 // derives (a step: for the run id); anything else is dropped and counted. A setup's sender must
-// be the primary or a backup that core::CoordinatorRank lets act in our own liveness view. Must not touch:
-// coordination (ACK and NACK go to the Coordinator, not here), the validator set (the node keeps
-// it), I/O. Single-threaded: every entry point runs on the node's one loop (checked).
+// be the primary or a backup that core::CoordinatorRank lets act in our own liveness view. Must not
+// touch: coordination (ACK and NACK go to the Coordinator, not here), the validator set (the node
+// keeps it), I/O. Single-threaded: every entry point runs on the node's one loop (checked).
 #pragma once
 
 #include <chrono>
@@ -66,6 +66,11 @@ class SessionManager {
   void HandleMessage(const std::string& from, const NodeMessage& message);
   // The expiry checker's pass (seed: StartExpiryChecker), run periodically by the node.
   void CheckExpiry();
+  // Drops the sessions that have not begun and whose coordinator is unreachable in our
+  // liveness view, putting their events back to PENDING at the same block: a dead coordinator
+  // sends no begin, and waiting out the session expiry would hold the event from the backups
+  // that the failover rule lets act at once. Run by the node before each coordinator poll.
+  void ReleaseOrphans();
 
   const DropCounters& drops() const { return drops_; }
 

@@ -1160,5 +1160,45 @@ TEST_F(SessionManagerTest, AMissingAckRetriesAtOnceWithoutTheSilentSigner) {
   EXPECT_EQ(stats.most_retries, 1u);
 }
 
+// The primary dies after its setups went out and before its begin: every holder's copy is
+// IN_PROGRESS with a session that will never begin. Once the primary is unreachable in their
+// view they release it (the event back to PENDING, same block), and its first backup takes the
+// event at once — not after a session expiry.
+TEST_F(SessionManagerTest, AnEventWhosePrimaryDiedBeforeBeginIsTakenByTheBackupAtOnce) {
+  MakeValidators(4);
+  std::string key_id = Keygen();
+  std::string id = CreateEverywhere("SIGN", key_id, Hash("orphaned"));
+  const auto order = OrderNow(validator_set_, blocks_.block);
+  const std::string primary = order[0], backup = order[1];
+  ByAddress(primary)->coordinator->Poll();
+  Pump([&](Envelope& e) {
+    // The setups reach the others; then the primary is gone: nothing to it or from it.
+    return Decoded(e).type == MessageType::kSetup && e.to != primary;
+  });
+  for (auto& v : validators_)
+    if (v->address != primary) {
+      EXPECT_EQ(Get(IndexOf(v->address), id).status, EventStatus::kInProgress) << v->address;
+    }
+  // Still live in their view: nothing is released.
+  for (auto& v : validators_) v->sessions->ReleaseOrphans();
+  EXPECT_EQ(Get(IndexOf(backup), id).status, EventStatus::kInProgress);
+  for (auto& v : validators_) down_[v->address].insert(primary);
+  for (auto& v : validators_)
+    if (v->address != primary) v->sessions->ReleaseOrphans();
+  for (auto& v : validators_)
+    if (v->address != primary) {
+      EXPECT_EQ(Get(IndexOf(v->address), id).status, EventStatus::kPending) << v->address;
+    }
+  for (auto& v : validators_)
+    if (v->address != primary) v->coordinator->Poll();
+  Pump([&](Envelope& e) { return e.to != primary; });
+  for (auto& v : validators_)
+    if (v->address != primary) {
+      EXPECT_EQ(Get(IndexOf(v->address), id).status, EventStatus::kSuccess) << v->address;
+    }
+  EXPECT_EQ(ByAddress(backup)->coordinator->stats().begun, 1u);
+  EXPECT_EQ(ByAddress(backup)->coordinator->stats().as_backup, 1u);
+}
+
 }  // namespace
 }  // namespace tss::sessionmanager
