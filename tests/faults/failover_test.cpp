@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <set>
@@ -218,6 +219,51 @@ TEST_F(FailoverTest, TwoCoordinatorsRacingForOneEventEndWithOneSignature) {
       static_cast<unsigned long long>(b.begun - before_backup.begun),
       static_cast<unsigned long long>(b.declined - before_backup.declined),
       static_cast<unsigned long long>(b.timed_out - before_backup.timed_out));
+}
+
+// The primary dies between its setup and its begin (cut off from everyone the moment its
+// first setup of the event is delivered, then stopped): the holders that accepted the setup
+// release their unbegun sessions once the primary is unreachable in their view, and the first
+// backup takes the event at once — long before the session expiry (2 minutes here) that would
+// otherwise hold it.
+TEST_F(FailoverTest, ACoordinatorThatDiesBetweenSetupAndBeginIsReplacedAtOnce) {
+  StartCluster(4, 120s);
+  auto keygen = Await(Create("KEYGEN", "", {}));
+  ASSERT_TRUE(keygen.is_object());
+  const std::string key_id = keygen["key_id"], public_key = keygen["public_key"];
+  const std::vector<size_t> order = Order();
+  const size_t primary = order[0], backup = order[1];
+  const std::string primary_peer = "peer-" + members_[primary].address;
+  std::atomic<bool> cut{false};
+  {
+    std::lock_guard lock(hub_.mu);  // Deliver reads it under the lock
+    hub_.tamper = [&](const std::string& from, Bytes& bytes) {
+      if (cut || from != primary_peer) return;
+      auto m = core::NodeMessage::Decode(bytes);
+      if (!m.ok() || m->type != core::MessageType::kSetup || m->event_id != "orphan") return;
+      cut = true;  // this setup arrives; nothing after it leaves or reaches the primary
+      faults_[primary]->Partition({primary_peer});  // its own id: every peer cut off
+    };
+  }
+  core::Event e;
+  e.event_id = "orphan";
+  e.block_number = blocks_.CurrentBlock();
+  e.protocol = core::ProtocolType::kSign;
+  e.key_id = key_id;
+  e.message_hash = Hash("orphan");
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < members_.size(); ++i) CreateIn(i, e);
+  AwaitUntil([&] { return cut.load(); }, "the primary's first setup");
+  {
+    std::lock_guard lock(hub_.mu);  // and so the delivery of that setup has ended
+    hub_.tamper = nullptr;
+  }
+  StopMember(primary);  // its hub endpoint goes: unreachable in every view
+  testing::ExpectValidSignature(Await(e.event_id, 30s), public_key);
+  std::printf(
+      "failover[coordinator dies between setup and begin] signed after %.0f ms\n",
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  EXPECT_EQ(Stats(backup).begun, 1u);
 }
 
 }  // namespace
