@@ -5,6 +5,14 @@
 // participants among the holders that are live in our view, sending setup, tracking ACKs and
 // sending begin, and retrying: at once without whoever declined or did not ACK, then with a
 // growing back-off.
+//
+// Liveness view: NodeEnv::is_live, the network's connection state (a stopped peer's connection
+// closes, so it reads unreachable within about 100 ms; a peer never needed counts live, and
+// every attempt's setup goes to every holder, so a peer that comes back is dialed and counted
+// again). The failover rule and why it is safe: core/selection.h (CoordinatorRank). What keeps
+// two coordinators from running one event at once is the participants' (session_manager.h:
+// one session per event, a begun run never replaced, another coordinator's unbegun attempt
+// held for setup_hold, run ids single-use).
 // Must not touch: protocol sessions (the session manager runs those, including this node's
 // own, from the setup it receives like everyone else) or event statuses (only participants
 // move their events), the validator set (the node keeps it; we read it). Single-threaded: every
