@@ -173,8 +173,11 @@ TEST_F(FailoverTest, FiveOfSevenWithTheCoordinatorAndItsFirstBackupStoppedSignsE
 // Two coordinators for one event at once: the primary and its first backup cannot reach each
 // other (a partition between the two; each sees the other unreachable), and the event is old
 // enough that the backup's takeover window has passed, so the other two validators accept
-// both. Both attempt; exactly one attempt begins; every copy ends with the same verified
-// signature; and every attempt of each is accounted for (begun, declined or timed out).
+// both. The event reaches the two coordinators' databases first, so both are attempting it
+// (declined "unknown event", retrying) when it reaches the other two: from then on both
+// compete for the same two participants. Exactly one attempt begins; every copy ends with the
+// same verified signature; and every attempt of each is accounted for (begun, declined or
+// timed out).
 TEST_F(FailoverTest, TwoCoordinatorsRacingForOneEventEndWithOneSignature) {
   StartCluster(4);
   auto keygen = Await(Create("KEYGEN", "", {}));
@@ -192,7 +195,16 @@ TEST_F(FailoverTest, TwoCoordinatorsRacingForOneEventEndWithOneSignature) {
   e.protocol = core::ProtocolType::kSign;
   e.key_id = key_id;
   e.message_hash = Hash("race");
-  for (size_t i = 0; i < members_.size(); ++i) CreateIn(i, e);
+  CreateIn(primary, e);
+  CreateIn(backup, e);
+  AwaitUntil(
+      [&] {
+        return Stats(primary).declined > before_primary.declined &&
+               Stats(backup).declined > before_backup.declined;
+      },
+      "both coordinators to have attempted the event");
+  for (size_t i = 0; i < members_.size(); ++i)
+    if (i != primary && i != backup) CreateIn(i, e);
   const auto result = Await(e.event_id, 60s);
   testing::ExpectValidSignature(result, public_key);
   for (size_t i = 0; i < members_.size(); ++i)
