@@ -9,10 +9,9 @@
 // whose OT material failed a check burned durably first), and expiry (inactive session →
 // PENDING at a later block; PENDING past its expiry height → EXPIRED). Every message is checked
 // first: it must come from the validator the session expects, for the session id every participant
-// derives (a step: for the run id); anything else is dropped and counted. A setup's sender must
-// be the primary or a backup that core::CoordinatorRank lets act in our own liveness view. Must not
-// touch: coordination (ACK and NACK go to the Coordinator, not here), the validator set (the node
-// keeps it), I/O. Single-threaded: every entry point runs on the node's one loop (checked).
+// derives (a step: for the run id); anything else is dropped and counted. Must not touch:
+// coordination (ACK and NACK go to the Coordinator, not here), the validator set (the node keeps
+// it), I/O. Single-threaded: every entry point runs on the node's one loop (checked).
 #pragma once
 
 #include <chrono>
@@ -37,8 +36,9 @@ struct SessionManagerConfig {
   uint64_t retry_delay_blocks = 5;                    // an expired session's event waits this long
   uint64_t max_block_skew = 30;                       // how far a setup's block may be from ours
   size_t max_early_steps = 4096;                      // steps buffered before begin arrives
-  // Coordinator failover: a setup is accepted from whoever core::CoordinatorRank lets act in
-  // our own liveness view, with the coordinator's takeover window.
+  // Coordinator failover: a setup's sender must be the primary at the setup's block or a backup
+  // that core::CoordinatorRank lets act in our own liveness view (NodeEnv::is_live), with the
+  // coordinators' takeover window.
   uint64_t takeover_blocks = 3;
   // An unbegun attempt of one coordinator is not replaced by another coordinator's setup for
   // this long after we ACKed it: the first could still send begin with our ACK in it, and a
