@@ -44,23 +44,53 @@ Result<SetupBody> Coordinator::BuildSetup(const Event& event, uint64_t block,
   }
   // Seed: "Sign: Exactly threshold participants are selected (deterministically based on
   // event/block)" — from the key holders that are validators now, less those we blamed and
-  // those another holder refused to sign with. Participants recompute the draw.
-  std::set<std::string> excluded(key.culprits.begin(), key.culprits.end());
+  // those another holder refused to sign with, and, while t others remain, less those that are
+  // not live in our view and those that let one of this event's attempts down. Participants
+  // recompute the draw from `excluded`; why each is excluded is ours to judge (a coordinator
+  // can already choose whom to wait for, so this gives it no new power).
+  std::set<std::string> blamed(key.culprits.begin(), key.culprits.end());
   if (auto it = refused_.find(event.key_id); it != refused_.end()) {
     auto now = env_.clock.Now();
     std::erase_if(it->second, [&](const auto& kv) { return kv.second <= now; });
-    for (const auto& [address, until] : it->second) excluded.insert(address);
+    for (const auto& [address, until] : it->second) blamed.insert(address);
   }
-  for (const auto& p : excluded)
-    if (std::count(key.participants.begin(), key.participants.end(), p))
-      setup.excluded.push_back(p);  // sorted: a std::set
-  auto signers = core::SignersFor(key.participants, validators, setup.excluded, key.threshold,
-                                  event.event_id, block);
+  std::set<std::string> down, skipped;
+  for (const auto& p : key.participants)
+    if (!env_.is_live(p)) down.insert(p);
+  if (auto it = skipped_.find(event.event_id); it != skipped_.end()) skipped = it->second;
+  // Most exclusions first; fewer when they leave less than t (a liveness view can be wrong,
+  // and a decliner may accept now): trying beats stalling.
+  Result<std::vector<std::string>> signers = InvalidArgument("no draw");
+  for (int widen = 0; widen < 3; ++widen) {
+    std::set<std::string> excluded = blamed;
+    if (widen < 2) excluded.insert(down.begin(), down.end());
+    if (widen < 1) excluded.insert(skipped.begin(), skipped.end());
+    setup.excluded.clear();
+    for (const auto& p : excluded)
+      if (std::count(key.participants.begin(), key.participants.end(), p))
+        setup.excluded.push_back(p);  // sorted: a std::set
+    signers = core::SignersFor(key.participants, validators, setup.excluded, key.threshold,
+                               event.event_id, block);
+    if (signers.ok()) break;
+  }
   if (!signers.ok())
     return InvalidArgument(signers.status().message() +
                            (setup.excluded.empty() ? "" : "; refresh the key (tss keyrefresh)"));
   setup.participants = std::move(*signers);
   return setup;
+}
+
+CoordinatorStats Coordinator::stats() const {
+  std::lock_guard lock(stats_mu_);
+  return stats_;
+}
+
+bool Coordinator::Acting(const std::vector<std::string>& order, size_t my_rank, const Event& event,
+                         uint64_t block) const {
+  if (my_rank == 0) return true;
+  return core::CoordinatorRank(order, config_.my_address, event.block_number, block,
+                               config_.takeover_blocks, env_.is_live)
+      .has_value();
 }
 
 void Coordinator::Poll() {
@@ -69,11 +99,19 @@ void Coordinator::Poll() {
   for (auto it = attempts_.begin(); it != attempts_.end();) {
     if (now - it->second.started > config_.ack_timeout) {
       spdlog::warn(
-          "event {}: only {}/{} participants acknowledged the setup in time; retrying later",
+          "event {}: only {}/{} participants acknowledged the setup in time; retrying without the "
+          "rest",
           it->first, it->second.acked.size(), it->second.participants.size());
       std::string event_id = it->first;
+      std::vector<std::string> silent;
+      for (const auto& p : it->second.participants)
+        if (!it->second.acked.count(p)) silent.push_back(p);
       it = attempts_.erase(it);
-      GiveUp(event_id);
+      {
+        std::lock_guard lock(stats_mu_);
+        ++stats_.timed_out;
+      }
+      GiveUp(event_id, silent);
     } else {
       ++it;
     }
@@ -81,7 +119,13 @@ void Coordinator::Poll() {
   std::erase_if(backoff_until_, [&](const auto& kv) { return kv.second <= now; });
 
   uint64_t block = env_.blocks.CurrentBlock();
-  if (env_.validators.CoordinatorAt(block) != config_.my_address) return;
+  // Primary or backup: every validator polls, and acts on the events the failover rule gives
+  // it (Acting). The primary's setup moves a backup's own copy to IN_PROGRESS, so a backup
+  // that holds a share stops seeing an event the primary started.
+  const std::vector<std::string> order = env_.validators.CoordinatorOrderAt(block);
+  auto mine = std::find(order.begin(), order.end(), config_.my_address);
+  if (mine == order.end()) return;
+  const size_t my_rank = static_cast<size_t>(mine - order.begin());
   const std::vector<std::string> validators = env_.validators.Addresses();
   auto pending = env_.events.Pending(block, config_.max_events_per_poll);
   if (!pending.ok()) {
@@ -93,8 +137,17 @@ void Coordinator::Poll() {
     if (attempts_.count(event.event_id) || backoff_until_.count(event.event_id)) continue;
     // Events no node can process are failed by every node's expiry sweep, not coordinated.
     if (!core::CheckEvent(event).ok()) continue;
+    if (!Acting(order, my_rank, event, block)) continue;
     stranded_.erase(event.event_id);
-    auto setup = BuildSetup(event, block, validators);
+    // A retry within the block of the previous attempt goes one block later: participants
+    // order attempts by block (a late setup of an older one must not replace a newer one), and
+    // the draw is fresh. Never across a turn boundary, where the order would change.
+    uint64_t at = block;
+    if (auto last = last_block_.find(event.event_id);
+        last != last_block_.end() && last->second >= block &&
+        env_.validators.CoordinatorOrderAt(block + 1) == order)
+      at = block + 1;
+    auto setup = BuildSetup(event, at, validators);
     if (!setup.ok()) {
       spdlog::warn("event {}: cannot coordinate: {}", event.event_id, setup.status().message());
       backoff_until_[event.event_id] = now + config_.retry_backoff;
@@ -106,8 +159,16 @@ void Coordinator::Poll() {
     msg.setup = std::move(*setup);
     msg.session_id = core::DeriveSessionId(msg.event_id, msg.setup);
     Attempt attempt{msg.session_id, event.key_id, msg.setup.participants, {}, now};
-    spdlog::info("event {}: coordinating {} with {} participants", event.event_id,
-                 ProtocolTypeName(event.protocol), msg.setup.participants.size());
+    spdlog::info("event {}: coordinating {} with {} participants{}", event.event_id,
+                 ProtocolTypeName(event.protocol), msg.setup.participants.size(),
+                 my_rank ? " as backup " + std::to_string(my_rank) : std::string());
+    {
+      std::lock_guard lock(stats_mu_);
+      ++stats_.attempts;
+      if (my_rank) ++stats_.as_backup;
+    }
+    ++tries_[event.event_id];
+    last_block_[event.event_id] = at;
     // Signers get the setup to take part; the key's other holders get it to observe, so their
     // copy of the event ends with the same verified result.
     std::vector<std::string> recipients = msg.setup.participants;
@@ -142,6 +203,14 @@ void Coordinator::OnAck(const std::string& from, const NodeMessage& message) {
   attempts_.erase(it);  // from here on the participants' sessions own the event
   stranded_.erase(message.event_id);
   failures_.erase(message.event_id);
+  skipped_.erase(message.event_id);
+  last_block_.erase(message.event_id);
+  {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.begun;
+    stats_.most_retries = std::max(stats_.most_retries, tries_[message.event_id] - 1);
+  }
+  tries_.erase(message.event_id);
   for (const auto& p : participants) env_.outbox.Send(p, begin);
 }
 
@@ -155,20 +224,29 @@ void Coordinator::OnNack(const std::string& from, const NodeMessage& message) {
   // one participants check.
   for (const auto& r : message.refused)
     if (r != from) refused_[it->second.key_id][r] = env_.clock.Now() + config_.refusal_memory;
-  Abandon(message.event_id, from + " declined: " + message.reason);
+  {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.declined;
+  }
+  Abandon(message.event_id, from + " declined: " + message.reason, {from});
 }
 
-void Coordinator::Abandon(const std::string& event_id, const std::string& why) {
-  spdlog::info("event {}: attempt abandoned ({}); retrying later", event_id, why);
+void Coordinator::Abandon(const std::string& event_id, const std::string& why,
+                          const std::vector<std::string>& skip) {
+  spdlog::info("event {}: attempt abandoned ({}); retrying", event_id, why);
   attempts_.erase(event_id);
-  GiveUp(event_id);
+  GiveUp(event_id, skip);
 }
 
-void Coordinator::GiveUp(const std::string& event_id) {
-  // Back off 1, 2, 4 … 64 × retry_backoff over consecutive failed attempts: a participant that
-  // keeps declining (still busy with a run, or done with the event already) is not hammered.
-  const int failures = std::min(++failures_[event_id], 7);
-  backoff_until_[event_id] = env_.clock.Now() + config_.retry_backoff * (1 << (failures - 1));
+void Coordinator::GiveUp(const std::string& event_id, const std::vector<std::string>& skip) {
+  skipped_[event_id].insert(skip.begin(), skip.end());
+  // The first failure retries at the next poll, without `skip`: one dead or busy signer costs
+  // one ACK timeout at most. Later ones back off 1, 2, 4 … 64 × retry_backoff: a participant
+  // that keeps declining (still busy with a run, or done with the event already) is not
+  // hammered.
+  const int failures = std::min(++failures_[event_id], 8);
+  if (failures > 1)
+    backoff_until_[event_id] = env_.clock.Now() + config_.retry_backoff * (1 << (failures - 2));
   stranded_.insert(event_id);
 }
 
@@ -194,7 +272,12 @@ void Coordinator::AddStranded(uint64_t block, std::vector<Event>& pending) {
                        !((*event)->expiry_height && (*event)->expiry_height < block);
     const bool over = !event->has_value() || ((*event)->status != EventStatus::kPending &&
                                               (*event)->status != EventStatus::kInProgress);
-    if (over) failures_.erase(*it);
+    if (over) {
+      failures_.erase(*it);
+      skipped_.erase(*it);
+      tries_.erase(*it);
+      last_block_.erase(*it);
+    }
     if (retry) pending.push_back(std::move(**event));
     // PENDING copies come back through the query; finished or vanished ones need nothing more.
     it = retry ? std::next(it) : stranded_.erase(it);

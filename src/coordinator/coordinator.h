@@ -1,7 +1,18 @@
 // coordinator/coordinator.h — the coordinator duty of a node (seed: "coordinator/").
 //
-// Owns: polling the event store for PENDING events, deciding whether this node coordinates at
-// the current block, choosing participants, sending setup, tracking ACKs and sending begin.
+// Owns: polling the event store for PENDING events, deciding whether this node coordinates an
+// event now (primary, or a backup by the failover rule, core::CoordinatorRank), choosing
+// participants among the holders that are live in our view, sending setup, tracking ACKs and
+// sending begin, and retrying: at once without whoever declined or did not ACK, then with a
+// growing back-off.
+//
+// Liveness view: NodeEnv::is_live, the network's connection state (a stopped peer's connection
+// closes, so it reads unreachable within about 100 ms; a peer never needed counts live, and
+// every attempt's setup goes to every holder, so a peer that comes back is dialed and counted
+// again). The failover rule and why it is safe: core/selection.h (CoordinatorRank). What keeps
+// two coordinators from running one event at once is the participants' (session_manager.h:
+// one session per event, a begun run never replaced, another coordinator's unbegun attempt
+// held for setup_hold, run ids single-use).
 // Must not touch: protocol sessions (the session manager runs those, including this node's
 // own, from the setup it receives like everyone else) or event statuses (only participants
 // move their events), the validator set (the node keeps it; we read it). Single-threaded: every
@@ -10,6 +21,7 @@
 
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -26,18 +38,39 @@ using core::SessionId;
 
 struct CoordinatorConfig {
   std::string my_address;
-  uint64_t coordinator_range = 1000;               // blocks per coordinator turn
-  std::chrono::milliseconds ack_timeout{10'000};   // give up on an attempt without all ACKs
-  std::chrono::milliseconds retry_backoff{1'000};  // after a NACK or timeout
+  // Give up on an attempt without all ACKs. An ACK is one local database write and one message
+  // each way (milliseconds); 2 s keeps a signer that died unnoticed from costing more than that.
+  std::chrono::milliseconds ack_timeout{2'000};
+  // After a failed attempt the next one starts at once, without the parties that declined or
+  // did not ACK; after a second and later consecutive failures it waits 1, 2, 4 … 64 × this,
+  // so an event nobody can run now is not hammered.
+  std::chrono::milliseconds retry_backoff{1'000};
+  // Failover (core::CoordinatorRank): blocks a backup of rank k waits, k × this after the
+  // event's block, before it acts while the validators ahead of it still look live.
+  uint64_t takeover_blocks = 3;
   // How long a holder's refusal to sign with another (its NACK naming a culprit) keeps that
   // validator out of our draws for the key; the holder declines again if it still refuses.
   std::chrono::milliseconds refusal_memory{600'000};
   size_t max_events_per_poll = 256;
 };
 
+// What this coordinator did, for tests and status. attempts = begun + declined + timed_out +
+// the attempts still waiting for ACKs.
+struct CoordinatorStats {
+  uint64_t attempts = 0;      // setups sent (one attempt each)
+  uint64_t as_backup = 0;     // of those, while not the primary
+  uint64_t begun = 0;         // every ACK in: begin sent
+  uint64_t declined = 0;      // abandoned on a NACK
+  uint64_t timed_out = 0;     // abandoned without every ACK in time
+  uint64_t most_retries = 0;  // the most retries one begun event took (0: first attempt began)
+};
+
 class Coordinator {
  public:
   Coordinator(CoordinatorConfig config, core::NodeEnv env);
+
+  // Any thread (the counters are copied under a lock).
+  CoordinatorStats stats() const;
 
   // One polling pass: start an attempt for every pending event this node coordinates.
   void Poll();
@@ -54,9 +87,15 @@ class Coordinator {
   };
   Result<core::SetupBody> BuildSetup(const core::Event& event, uint64_t block,
                                      const std::vector<std::string>& validators);
-  void Abandon(const std::string& event_id, const std::string& why);
-  // After an attempt ended without begin: back-off, and mark it for AddStranded.
-  void GiveUp(const std::string& event_id);
+  void Abandon(const std::string& event_id, const std::string& why,
+               const std::vector<std::string>& skip);
+  // After an attempt ended without begin: remember who let it down (`skip`, left out of the
+  // event's next draws), back off unless this is the event's first failure, and mark it for
+  // AddStranded.
+  void GiveUp(const std::string& event_id, const std::vector<std::string>& skip);
+  // Whether we coordinate `event` now: we are its primary, or the failover rule lets us act.
+  bool Acting(const std::vector<std::string>& order, size_t my_rank, const core::Event& event,
+              uint64_t block) const;
   // Appends the events whose attempt we abandoned and which are still IN_PROGRESS here.
   void AddStranded(uint64_t block, std::vector<core::Event>& pending);
 
@@ -68,6 +107,13 @@ class Coordinator {
   // back-off even though our own copy is IN_PROGRESS (see AddStranded).
   std::set<std::string> stranded_;
   std::map<std::string, int> failures_;  // consecutive attempts given up, by event id
+  // Holders that declined or did not ACK one of the event's attempts: left out of its next
+  // draws (while t others remain), so the retry does not wait on them again.
+  std::map<std::string, std::set<std::string>> skipped_;
+  std::map<std::string, uint64_t> tries_;       // attempts since the event's last begin
+  std::map<std::string, uint64_t> last_block_;  // the block of the event's last attempt
+  mutable std::mutex stats_mu_;
+  CoordinatorStats stats_;
   // Validators some holder refused to sign with, by key id, until when.
   std::map<std::string, std::map<std::string, std::chrono::steady_clock::time_point>> refused_;
 };

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "core/ports.h"
 #include "core/validator_set.h"
@@ -29,6 +30,11 @@ struct NodeEnv {
   // True on the one thread allowed to call the components' entry points (the node's event
   // loop); checked with TSS_DCHECK. Tests that drive the components by hand leave the default.
   std::function<bool()> in_loop = [] { return true; };
+  // This node's liveness view: false when `address` is known to be unreachable now (its
+  // connection closed, its last dial failed). True for ourselves and for a validator we have
+  // never needed, so nobody is written off before we tried. The node wires it to the network's
+  // connection state; tests that drive the components by hand leave every validator live.
+  std::function<bool(const std::string& address)> is_live = [](const std::string&) { return true; };
 };
 
 }  // namespace tss::core

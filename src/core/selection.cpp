@@ -15,6 +15,33 @@ size_t CoordinatorIndex(uint64_t block, uint64_t range, size_t n) {
   return static_cast<size_t>((block / range) % n);
 }
 
+std::vector<std::string> CoordinatorOrder(const std::vector<std::string>& sorted_validators,
+                                          uint64_t block, uint64_t range) {
+  std::vector<std::string> order;
+  const size_t n = sorted_validators.size();
+  order.reserve(n);
+  const size_t primary = CoordinatorIndex(block, range, n);
+  for (size_t k = 0; k < n; ++k) order.push_back(sorted_validators[(primary + k) % n]);
+  return order;
+}
+
+std::optional<size_t> CoordinatorRank(const std::vector<std::string>& order,
+                                      const std::string& candidate, uint64_t event_block,
+                                      uint64_t block, uint64_t takeover_blocks,
+                                      const std::function<bool(const std::string&)>& live) {
+  auto it = std::find(order.begin(), order.end(), candidate);
+  if (it == order.end()) return std::nullopt;
+  const size_t rank = static_cast<size_t>(it - order.begin());
+  if (rank == 0) return rank;
+  // (b) the window: saturating, so a huge rank or window never wraps into "passed".
+  const uint64_t wait = takeover_blocks > UINT64_MAX / rank ? UINT64_MAX : takeover_blocks * rank;
+  if (block >= event_block && block - event_block >= wait) return rank;
+  // (c) everyone ahead is down in this view.
+  for (size_t k = 0; k < rank; ++k)
+    if (live(order[k])) return std::nullopt;
+  return rank;
+}
+
 std::vector<std::string> SelectSignParticipants(const std::vector<std::string>& sorted_validators,
                                                 int t, const std::string& event_id,
                                                 uint64_t block) {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,35 @@ int Threshold(int n);
 
 // (block / range) % n — the index, in the address-sorted validator list, of the coordinator.
 size_t CoordinatorIndex(uint64_t block, uint64_t range, size_t n);
+
+// Coordinator failover: who may coordinate an event at a block.
+//
+// The order: rank 0 is the seed's primary, (block / range) % n in the address-sorted list, and
+// rank k is the validator k places after it (wrapping). Every node computes it identically from
+// the block alone.
+//
+// The rule (CoordinatorRank): the validator at rank k may coordinate an event that became
+// eligible at `event_block` when
+//   (a) k == 0, or
+//   (b) the takeover window has passed for it: block >= event_block + k * takeover_blocks, or
+//   (c) every validator ranked ahead of it is not live in the deciding node's view.
+// A backup acts by this rule in its own view; a participant accepts its setup by the same rule
+// in the participant's view. (b) alone would make a dead primary cost takeover_blocks seconds
+// (1 block = 1 s on ClockBlockSource) per dead rank; (c) lets a backup act at its first poll
+// once the ones ahead are known down — a stopped node's connections close, which every live
+// node sees within about a second — and (b) still bounds the wait when views disagree (a
+// participant that never connected to the dead primary counts it live). Being accepted is not
+// being alone: two coordinators may act at once when views differ or a window passes; what
+// keeps one event from running twice is the session manager's (one session per event, a begun
+// run is never replaced, run ids single-use), not this rule.
+std::vector<std::string> CoordinatorOrder(const std::vector<std::string>& sorted_validators,
+                                          uint64_t block, uint64_t range);
+// The rank of `candidate` if the rule lets it coordinate, else nullopt (also when it is not a
+// validator). `live` is the deciding node's view.
+std::optional<size_t> CoordinatorRank(const std::vector<std::string>& order,
+                                      const std::string& candidate, uint64_t event_block,
+                                      uint64_t block, uint64_t takeover_blocks,
+                                      const std::function<bool(const std::string&)>& live);
 
 // Exactly t of the (sorted, distinct) validators, chosen by a Fisher–Yates shuffle driven by
 // SHA-256(event_id, block) — every node gets the same set, and a retry at a later block gets a

@@ -58,4 +58,8 @@ std::optional<std::string> ValidatorSet::CoordinatorAt(uint64_t block) const {
   return sorted_[CoordinatorIndex(block, range_, sorted_.size())].address;
 }
 
+std::vector<std::string> ValidatorSet::CoordinatorOrderAt(uint64_t block) const {
+  return CoordinatorOrder(Addresses(), block, range_);
+}
+
 }  // namespace tss::core

@@ -36,6 +36,9 @@ class ValidatorSet {
   std::optional<std::string> AddressOf(const std::string& peer_id) const;
   // The validator that coordinates at `block`: (block / range) % n in the sorted list.
   std::optional<std::string> CoordinatorAt(uint64_t block) const;
+  // Every validator in coordinator failover order at `block`: the primary (CoordinatorAt)
+  // first, then its backups (core::CoordinatorOrder).
+  std::vector<std::string> CoordinatorOrderAt(uint64_t block) const;
 
  private:
   const uint64_t range_;

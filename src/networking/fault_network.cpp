@@ -138,6 +138,16 @@ NetworkStats FaultNetwork::Stats() const {
   return inner_->Stats();
 }
 
+PeerLiveness FaultNetwork::LivenessOf(const std::string& peer_id) const {
+  // A partition ends connections (or their pings) in a real network: a cut-off peer is
+  // unreachable, whatever the inner network still shows.
+  {
+    std::lock_guard lock(mu_);
+    if (CutOff(peer_id)) return PeerLiveness::kUnreachable;
+  }
+  return inner_->LivenessOf(peer_id);
+}
+
 void FaultNetwork::SetPolicy(const FaultPolicy& policy) {
   std::lock_guard lock(mu_);
   policy_ = policy;

@@ -98,6 +98,8 @@ class FaultNetwork final : public Network {
   void SetHandler(MessageHandler handler) override;
   void Send(const std::string& peer_id, Bytes message, SendCallback done = nullptr) override;
   NetworkStats Stats() const override;  // the inner network's
+  // Unreachable while cut off by a partition, else the inner network's.
+  PeerLiveness LivenessOf(const std::string& peer_id) const override;
 
   // Applies to messages decided from now on.
   void SetPolicy(const FaultPolicy& policy);

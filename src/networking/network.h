@@ -45,6 +45,16 @@ struct NetworkStats {
   uint64_t connections = 0;            // currently open, upgraded connections
 };
 
+// What the network knows of a peer's reachability, for the node's liveness view (which signers
+// and which coordinator to count on). Connection state, not a guess from silence: a peer whose
+// process stops closes its connections (the kernel does it for a killed one), which the network
+// sees within its mirror period.
+enum class PeerLiveness {
+  kUnknown,      // no connection yet, and no failed dial: we have never needed the peer
+  kConnected,    // an upgraded connection is open
+  kUnreachable,  // our connection to it closed, or our last dial of it failed
+};
+
 class Network {
  public:
   virtual ~Network() = default;
@@ -76,6 +86,13 @@ class Network {
   virtual void Send(const std::string& peer_id, Bytes message, SendCallback done = nullptr) = 0;
 
   virtual NetworkStats Stats() const = 0;
+
+  // The peer's reachability as the network last saw it. Never blocks. A network that tracks
+  // nothing says kUnknown, which callers must treat as "may be live" (a peer we can dial but
+  // never needed must not be written off).
+  virtual PeerLiveness LivenessOf(const std::string& /*peer_id*/) const {
+    return PeerLiveness::kUnknown;
+  }
 };
 
 // Sends and waits for the completion; for tools and tests. Must not be called from the

@@ -33,6 +33,11 @@ struct NodeConfig {
   std::chrono::milliseconds session_expiry{180'000};
   uint64_t retry_delay_blocks = 5;
   uint64_t coordinator_range = 1000;
+  // Coordinator: an attempt without every ACK after this is retried without the silent ones.
+  std::chrono::milliseconds ack_timeout{2'000};
+  // Coordinator failover: a backup of rank k acts k × this many blocks after the event's block
+  // even while the validators ahead of it look live (core::CoordinatorRank).
+  uint64_t takeover_blocks = 3;
 };
 
 // "250ms", "5s", "3m", "1h" (a bare number is seconds). Refuses zero, negatives, junk.

@@ -35,13 +35,16 @@ Node::Node(NodeConfig config, NodeParts parts)
   duties_ = std::make_unique<Duties>(
       config_, core::NodeEnv{*parts_.events, *parts_.keys, *outbox_, *parts_.blocks, *parts_.clock,
                              *parts_.rng, *parts_.protocols, validators_,
-                             [this] { return loop_.InLoopThread(); }});
+                             [this] { return loop_.InLoopThread(); },
+                             [this](const std::string& address) { return IsLive(address); }});
 }
 
 namespace {
 coordinator::CoordinatorConfig CoordinatorConfigOf(const NodeConfig& c) {
   coordinator::CoordinatorConfig cc;
   cc.my_address = c.validator_address;
+  cc.ack_timeout = c.ack_timeout;
+  cc.takeover_blocks = c.takeover_blocks;
   return cc;
 }
 sessionmanager::SessionManagerConfig SessionConfigOf(const NodeConfig& c) {
@@ -49,6 +52,10 @@ sessionmanager::SessionManagerConfig SessionConfigOf(const NodeConfig& c) {
   sc.my_address = c.validator_address;
   sc.session_expiry = c.session_expiry;
   sc.retry_delay_blocks = c.retry_delay_blocks;
+  sc.takeover_blocks = c.takeover_blocks;
+  // Another coordinator's unbegun attempt is held a little longer than that coordinator waits
+  // for ACKs, so it has given up before we answer anyone else (session_manager.h).
+  sc.setup_hold = c.ack_timeout + std::chrono::milliseconds(500);
   return sc;
 }
 }  // namespace
@@ -106,6 +113,7 @@ Status Node::Start() {
   // without the newest validators, and a stale allowed set refuses their messages.
   loop_.Every(config_.poll_interval, [this] {
     RefreshRegistry();
+    duties_->sessions().ReleaseOrphans();  // events a dead coordinator left unbegun
     duties_->coordinator().Poll();
   });
   auto expiry_period = std::clamp(config_.session_expiry / 4, std::chrono::milliseconds(100),
@@ -202,6 +210,17 @@ void Node::Send(const std::string& to, const NodeMessage& message) {
     ++stats_.sends_failed;
     spdlog::warn("send to {} failed: {}", peer, st.ToString());
   });
+}
+
+bool Node::IsLive(const std::string& address) const {
+  if (address == config_.validator_address) return true;
+  auto peer = validators_.PeerOf(address);
+  if (!peer) return false;
+  return parts_.network->LivenessOf(*peer) != networking::PeerLiveness::kUnreachable;
+}
+
+coordinator::CoordinatorStats Node::coordinator_stats() const {
+  return duties_->coordinator().stats();
 }
 
 NodeStats Node::stats() {

@@ -102,6 +102,8 @@ class Node {
   const std::string& validator_address() const { return config_.validator_address; }
   std::string peer_id() const;
   NodeStats stats();
+  // What this node's coordinator did (any thread).
+  coordinator::CoordinatorStats coordinator_stats() const;
   // The validators as the node's registry view shows them (itself included).
   const core::ValidatorSet& validators() const { return validators_; }
 
@@ -109,6 +111,9 @@ class Node {
   class LoopOutbox;
   Node(NodeConfig config, NodeParts parts);
   void RefreshRegistry();
+  // The liveness view handed to the coordinator and the session manager (core::NodeEnv):
+  // ourselves, or a registered validator whose connection the network does not report lost.
+  bool IsLive(const std::string& address) const;
   void OnNetworkMessage(const std::string& peer_id, Bytes bytes);
 
   NodeConfig config_;

@@ -108,15 +108,22 @@ SessionManager::Session* SessionManager::Find(const NodeMessage& m) {
 Status SessionManager::ValidateSetup(const std::string& from, const NodeMessage& m,
                                      const Event& event, std::optional<KeyRecord>& key) {
   const SetupBody& s = m.setup;
-  auto expected = env_.validators.CoordinatorAt(s.block_number);
-  if (!expected || *expected != from)
-    return InvalidArgument("the coordinator at block " + std::to_string(s.block_number) + " is " +
-                           expected.value_or("nobody") + ", not " + from);
   uint64_t block = env_.blocks.CurrentBlock();
   if (s.block_number + config_.max_block_skew < block ||
       s.block_number > block + config_.max_block_skew)
     return InvalidArgument("setup block " + std::to_string(s.block_number) +
                            " is too far from ours (" + std::to_string(block) + ")");
+  // The primary at the setup's block, or a backup the failover rule lets act in our own view.
+  // The window is measured on our clock (one block of slack for a coordinator slightly ahead),
+  // not on the setup's block, which its sender chose.
+  const auto order = env_.validators.CoordinatorOrderAt(s.block_number);
+  if (!core::CoordinatorRank(order, from, event.block_number, std::min(s.block_number, block + 1),
+                             config_.takeover_blocks, env_.is_live))
+    return InvalidArgument("the coordinator at block " + std::to_string(s.block_number) + " is " +
+                           (order.empty() ? std::string("nobody") : order.front()) + ", not " +
+                           from +
+                           " (no takeover: its window has not passed and the ones ahead "
+                           "of it are live here)");
   if (core::DeriveSessionId(m.event_id, s) != m.session_id)
     return InvalidArgument("session id does not match the setup");
   // Our own copy of the event decides what we agree to do: a coordinator cannot make us sign a
@@ -207,6 +214,10 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
     // Nor may an older attempt's setup, arriving late (a retried send), replace a newer one.
     if (m.setup.block_number < held.setup.block_number)
       return Drop(drops_.unknown_session, from, m, "setup of an older attempt than ours");
+    // Nor, for a while, may another coordinator's (failover): the holder of our ACK may still
+    // begin with it, and we would not be in that run (see setup_hold).
+    if (held.coordinator != from && env_.clock.Now() - held.last_activity < config_.setup_hold)
+      return Nack(from, m, "holding " + held.coordinator + "'s attempt of this event");
   }
   std::optional<KeyRecord> key;
   if (Status st = ValidateSetup(from, m, ev, key); !st.ok()) {
@@ -522,6 +533,27 @@ void SessionManager::FailUnprocessable(uint64_t block) {
     (void)env_.events.Move(e.event_id, EventStatus::kPending, EventStatus::kInProgress);
     (void)env_.events.Move(e.event_id, EventStatus::kInProgress, EventStatus::kFailed,
                            EventChange::WithError(usable.message()));
+  }
+}
+
+void SessionManager::ReleaseOrphans() {
+  TSS_DCHECK(env_.in_loop());
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    const Session& s = *it->second;
+    if (s.started || env_.is_live(s.coordinator)) {
+      ++it;
+      continue;
+    }
+    // An observer cannot tell whether the run began elsewhere; if it did, the signers' result
+    // still reaches us and is recorded from PENDING (AcceptLateResult).
+    spdlog::info(
+        "event {}: coordinator {} is unreachable and the session never began; the "
+        "event is free for a backup",
+        it->first, s.coordinator);
+    auto moved = env_.events.Move(it->first, EventStatus::kInProgress, EventStatus::kPending);
+    if (!moved.ok())
+      spdlog::error("event {}: could not reset: {}", it->first, moved.status().ToString());
+    it = sessions_.erase(it);
   }
 }
 

@@ -36,6 +36,15 @@ struct SessionManagerConfig {
   uint64_t retry_delay_blocks = 5;                    // an expired session's event waits this long
   uint64_t max_block_skew = 30;                       // how far a setup's block may be from ours
   size_t max_early_steps = 4096;                      // steps buffered before begin arrives
+  // Coordinator failover: a setup's sender must be the primary at the setup's block or a backup
+  // that core::CoordinatorRank lets act in our own liveness view (NodeEnv::is_live), with the
+  // coordinators' takeover window.
+  uint64_t takeover_blocks = 3;
+  // An unbegun attempt of one coordinator is not replaced by another coordinator's setup for
+  // this long after we ACKed it: the first could still send begin with our ACK in it, and a
+  // party that moved on would split its run. After the hold that coordinator has given up
+  // (it waits ack_timeout), so the next one may have us.
+  std::chrono::milliseconds setup_hold{2'500};
 };
 
 // Why messages were dropped, for logs, `tss status` and tests.
@@ -57,6 +66,11 @@ class SessionManager {
   void HandleMessage(const std::string& from, const NodeMessage& message);
   // The expiry checker's pass (seed: StartExpiryChecker), run periodically by the node.
   void CheckExpiry();
+  // Drops the sessions that have not begun and whose coordinator is unreachable in our
+  // liveness view, putting their events back to PENDING at the same block: a dead coordinator
+  // sends no begin, and waiting out the session expiry would hold the event from the backups
+  // that the failover rule lets act at once. Run by the node before each coordinator poll.
+  void ReleaseOrphans();
 
   const DropCounters& drops() const { return drops_; }
 

@@ -4,6 +4,8 @@
 
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 namespace tss::core {
 namespace {
@@ -70,6 +72,39 @@ TEST(DeriveSessionId, EveryFieldMatters) {
   EXPECT_NE(base, vary([](SetupBody& t) { t.message_hash[0] ^= 1; }));
   EXPECT_NE(base, vary([](SetupBody& t) { t.protocol = ProtocolType::kKeyrefresh; }));
   EXPECT_NE(base, vary([](SetupBody& t) { t.chain_path = "m/0"; }));
+}
+
+TEST(CoordinatorOrder, StartsAtThePrimaryAndWraps) {
+  const std::vector<std::string> v = {"a", "b", "c", "d"};
+  EXPECT_EQ(CoordinatorOrder(v, 0, 1000), (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_EQ(CoordinatorOrder(v, 2500, 1000), (std::vector<std::string>{"c", "d", "a", "b"}));
+  EXPECT_TRUE(CoordinatorOrder({}, 7, 1000).empty());
+}
+
+TEST(CoordinatorRank, PrimaryAlwaysBackupsByWindowOrWhenTheOnesAheadAreDown) {
+  const std::vector<std::string> order = {"p", "b1", "b2", "b3"};
+  auto all_live = [](const std::string&) { return true; };
+  auto down = [](std::set<std::string> d) {
+    return [d](const std::string& a) { return !d.count(a); };
+  };
+  // The primary, at any time; a non-validator, never.
+  EXPECT_EQ(CoordinatorRank(order, "p", 100, 100, 3, all_live), 0u);
+  EXPECT_EQ(CoordinatorRank(order, "x", 100, 999, 3, down({"p", "b1", "b2", "b3"})), std::nullopt);
+  // (b) the window: rank k after k × 3 blocks.
+  EXPECT_EQ(CoordinatorRank(order, "b1", 100, 102, 3, all_live), std::nullopt);
+  EXPECT_EQ(CoordinatorRank(order, "b1", 100, 103, 3, all_live), 1u);
+  EXPECT_EQ(CoordinatorRank(order, "b2", 100, 105, 3, all_live), std::nullopt);
+  EXPECT_EQ(CoordinatorRank(order, "b2", 100, 106, 3, all_live), 2u);
+  // A block before the event's never counts as a passed window.
+  EXPECT_EQ(CoordinatorRank(order, "b1", 100, 50, 3, all_live), std::nullopt);
+  // (c) every one ahead down in the deciding view: at once.
+  EXPECT_EQ(CoordinatorRank(order, "b1", 100, 100, 3, down({"p"})), 1u);
+  EXPECT_EQ(CoordinatorRank(order, "b2", 100, 100, 3, down({"p"})), std::nullopt);
+  EXPECT_EQ(CoordinatorRank(order, "b2", 100, 100, 3, down({"p", "b1"})), 2u);
+  EXPECT_EQ(CoordinatorRank(order, "b2", 100, 100, 3, down({"b1"})), std::nullopt);
+  // A huge window does not wrap around into "passed".
+  EXPECT_EQ(CoordinatorRank(order, "b3", 0, UINT64_MAX - 1, UINT64_MAX / 2, all_live),
+            std::nullopt);
 }
 
 }  // namespace

@@ -250,6 +250,19 @@ TEST_F(FaultNetworkTest, CuttingOurselvesOffCutsEveryPeer) {
   ExpectCutOffUntilHealed(*a_, hub_, a_inbox_, inbox_, "a");
 }
 
+// The liveness view follows a partition (a real network's connections or pings would fail),
+// and the inner network's state otherwise: the hub's endpoint of a stopped peer is unreachable.
+TEST_F(FaultNetworkTest, APartitionedPeerIsUnreachableAndAStoppedOneToo) {
+  Start({});
+  EXPECT_EQ(a_->LivenessOf("b"), PeerLiveness::kConnected);
+  a_->Partition({"b"});
+  EXPECT_EQ(a_->LivenessOf("b"), PeerLiveness::kUnreachable);
+  a_->Heal();
+  EXPECT_EQ(a_->LivenessOf("b"), PeerLiveness::kConnected);
+  b_->Stop();
+  EXPECT_EQ(a_->LivenessOf("b"), PeerLiveness::kUnreachable);
+}
+
 TEST_F(FaultNetworkTest, MessagesDelayedAcrossAPartitionAreCutOffWhenTheyWouldGo) {
   Start({.delay = 1, .max_delay = 200ms});
   SendNumbered(10);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -98,6 +99,40 @@ TEST(Libp2pNetwork, ABurstIsAcknowledgedInBatches) {
   EXPECT_EQ(b->Stats().messages_received, uint64_t{kCount + 1});
   // ~100 KB: one ack at the 64 KiB mark, one per quiet moment; one per message without batching.
   EXPECT_LE(b->Stats().acks_sent, uint64_t{kCount / 10}) << "acks were not batched";
+// The liveness view the coordinator draws signers from: a peer never needed is kUnknown (not
+// written off), a connected one kConnected, and a stopped one kUnreachable within about a
+// second (its connection closes; the network mirrors connection state every 100 ms). Once it
+// is back and dialed again, it is kConnected again.
+TEST(Libp2pNetwork, LivenessFollowsTheConnectionAndAStoppedPeerIsUnreachableWithinASecond) {
+  Inbox inbox_a, inbox_b;
+  auto a = StartNetwork(1, &inbox_a);
+  auto b = StartNetwork(2, &inbox_b);
+  ASSERT_TRUE(a && b);
+  Introduce(*a, *b);
+  const std::string b_id = b->LocalPeerId();
+  EXPECT_EQ(a->LivenessOf(b_id), networking::PeerLiveness::kUnknown);
+  ASSERT_OK(SendWithin(*a, b_id, Pattern(10, 1)));
+  ASSERT_TRUE(
+      Eventually([&] { return a->LivenessOf(b_id) == networking::PeerLiveness::kConnected; },
+                 std::chrono::seconds(2)));
+  const auto stopped = std::chrono::steady_clock::now();
+  b->Stop();
+  ASSERT_TRUE(
+      Eventually([&] { return a->LivenessOf(b_id) == networking::PeerLiveness::kUnreachable; },
+                 std::chrono::seconds(5)));
+  std::printf("liveness: stopped peer unreachable after %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now() - stopped)
+                                         .count()));
+  // Back on the same identity (a new port): dialed again, connected again.
+  Inbox inbox_b2;
+  auto b2 = StartNetwork(2, &inbox_b2);
+  ASSERT_TRUE(b2);
+  Introduce(*a, *b2);
+  ASSERT_OK(SendWithin(*a, b_id, Pattern(10, 2)));
+  EXPECT_TRUE(
+      Eventually([&] { return a->LivenessOf(b_id) == networking::PeerLiveness::kConnected; },
+                 std::chrono::seconds(2)));
 }
 
 TEST(Libp2pNetwork, LargestAllowedMessageCrossesAndEmptyOneToo) {

@@ -15,6 +15,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 #include "coordinator/coordinator.h"
 #include "core/selection.h"
@@ -130,8 +131,10 @@ class SessionManagerTest : public ::testing::Test {
     config.session_expiry = expiry;
     config.retry_delay_blocks = 5;
     v.duties = std::make_unique<node::Duties>(
-        config, core::NodeEnv{*v.store, *v.keys, *v.outbox, blocks_, clock_, *v.rng, *v.protocols,
-                              validator_set_});
+        config, core::NodeEnv{
+                    *v.store, *v.keys, *v.outbox, blocks_, clock_, *v.rng, *v.protocols,
+                    validator_set_, [] { return true; },
+                    [this, me = v.address](const std::string& a) { return !down_[me].count(a); }});
     v.coordinator = &v.duties->coordinator();
     v.sessions = &v.duties->sessions();
     ASSERT_TRUE(v.store->ResetInProgressToPending().ok());
@@ -225,6 +228,8 @@ class SessionManagerTest : public ::testing::Test {
   std::deque<Envelope> queue_;
   std::vector<std::unique_ptr<Validator>> validators_;
   int counter_ = 0;
+  // Each validator's liveness view (NodeEnv::is_live): whom it sees as down, by its address.
+  std::map<std::string, std::set<std::string>> down_;
 };
 
 NodeMessage Decoded(const Envelope& e) {
@@ -535,13 +540,9 @@ TEST_F(SessionManagerTest, ALateSetupOfAnOlderAttemptIsDropped) {
     return true;
   });
   ASSERT_TRUE(first.has_value());
-  // No ACK from `late`: the attempt times out and, after the back-off, a new one starts at a
-  // later block; the first setup turns up in the middle of it.
-  clock_.now += 11s;
-  coord.coordinator->Poll();
-  EXPECT_TRUE(queue_.empty());
-  clock_.now += 2s;
-  blocks_.block += 1;
+  // No ACK from `late`: the attempt times out and a new one starts at once, one block later
+  // (the coordinator's retry rule); the first setup turns up in the middle of it.
+  clock_.now += 3s;
   coord.coordinator->Poll();
   ASSERT_FALSE(queue_.empty());
   bool injected = false;
@@ -966,6 +967,237 @@ TEST_F(SessionManagerTest, ASignerThatLostALastRoundMessageRecordsTheSignatureTh
   EXPECT_EQ(testing::VerifyWithBoth(pk, hash, r, *FromHex(signature["s"].get<std::string>())), "");
   // The reports that reach holders already done are no one's fault: nothing counted as dropped.
   for (auto& v : validators_) EXPECT_EQ(v->sessions->drops().bad_sender, 0u) << v->address;
+}
+
+// --- Coordinator failover (core::CoordinatorRank) and signers who are alive ---------------
+
+// The failover order at the current block: primary first.
+std::vector<std::string> OrderNow(const core::ValidatorSet& set, uint64_t block) {
+  return set.CoordinatorOrderAt(block);
+}
+
+// A primary that is down in every view: its first backup acts at once, every participant
+// accepts it (the one ahead is down in their view too), and the signers are drawn among the
+// live holders, so the event completes in one attempt without the primary.
+TEST_F(SessionManagerTest, TheFirstBackupActsAtOnceWhenThePrimaryIsDownEverywhere) {
+  MakeValidators(4);
+  std::string key_id = Keygen();
+  std::string id = CreateEverywhere("SIGN", key_id, Hash("primary down"));
+  const auto order = OrderNow(validator_set_, blocks_.block);
+  const std::string primary = order[0], backup = order[1];
+  for (auto& v : validators_) down_[v->address].insert(primary);
+  ByAddress(primary)->coordinator->Poll();  // it would act, but it is "stopped": drop its setups
+  queue_.clear();
+  for (auto& v : validators_)
+    if (v->address != primary) v->coordinator->Poll();
+  std::vector<NodeMessage> setups;
+  Pump([&](Envelope& e) {
+    if (e.to == primary) return false;  // stopped
+    NodeMessage m = Decoded(e);
+    if (m.type == MessageType::kSetup) {
+      EXPECT_EQ(e.from, backup);  // only the first backup acts
+      setups.push_back(m);
+    }
+    EXPECT_NE(m.type, MessageType::kNack) << e.from << ": " << m.reason;
+    return true;
+  });
+  ASSERT_FALSE(setups.empty());
+  const auto& signers = setups[0].setup.participants;
+  EXPECT_EQ(std::count(signers.begin(), signers.end(), primary), 0);
+  EXPECT_EQ(setups[0].setup.excluded, std::vector<std::string>{primary});
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_EQ(Get(i, id).status,
+              V(i).address == primary ? EventStatus::kPending : EventStatus::kSuccess)
+        << V(i).address;
+  EXPECT_EQ(ByAddress(backup)->coordinator->stats().as_backup, 1u);
+  EXPECT_EQ(ByAddress(backup)->coordinator->stats().begun, 1u);
+}
+
+// A backup whose own view lost the primary, while the participants still see it live, is
+// refused until its takeover window has passed (k × takeover_blocks after the event's block);
+// from then on it is accepted.
+TEST_F(SessionManagerTest, ABackupIsRefusedBeforeItsWindowWhileThePrimaryIsLiveAndAcceptedAfter) {
+  MakeValidators(4);
+  std::string key_id = Keygen();
+  std::string id = CreateEverywhere("SIGN", key_id, Hash("too early"));
+  const auto order = OrderNow(validator_set_, blocks_.block);
+  const std::string primary = order[0], backup = order[1];
+  down_[backup].insert(primary);  // only the backup thinks the primary is gone
+  Validator& b = *ByAddress(backup);
+  b.coordinator->Poll();
+  std::vector<std::string> refusals;
+  Pump([&](Envelope& e) {
+    NodeMessage m = Decoded(e);
+    if (m.type == MessageType::kNack) refusals.push_back(e.from + ": " + m.reason);
+    return true;
+  });
+  // Every holder but the backup itself declined: the primary is live in their view.
+  EXPECT_EQ(refusals.size(), 3u);
+  for (const auto& r : refusals) EXPECT_NE(r.find("no takeover"), std::string::npos) << r;
+  for (auto& v : validators_)
+    if (v->address != backup) {
+      EXPECT_EQ(v->sessions->drops().invalid_setup, 1u) << v->address;
+    }
+  EXPECT_EQ(b.coordinator->stats().begun, 0u);
+
+  // The window passes (3 blocks for rank 1) with the event still not started by the primary.
+  blocks_.block += 3;
+  clock_.now += 70s;  // past any back-off of the refused attempts
+  b.coordinator->Poll();
+  Pump();
+  EXPECT_EQ(Statuses(id), All(EventStatus::kSuccess));
+  EXPECT_EQ(b.coordinator->stats().begun, 1u);
+}
+
+// A validator that is not the acting one by the rule (rank 2 while rank 1 is live in the
+// participants' view, its window not passed) is refused even when the primary is down.
+TEST_F(SessionManagerTest, AValidatorOutOfTurnIsRefusedWhenTheOneAheadOfItIsLive) {
+  MakeValidators(4);
+  std::string key_id = Keygen();
+  std::string id = CreateEverywhere("SIGN", key_id, Hash("out of turn"));
+  const auto order = OrderNow(validator_set_, blocks_.block);
+  const std::string primary = order[0], first = order[1], second = order[2];
+  for (auto& v : validators_) down_[v->address].insert(primary);
+  down_[second].insert(first);  // the second backup alone thinks the first is gone too
+  ByAddress(second)->coordinator->Poll();
+  int nacks = 0;
+  Pump([&](Envelope& e) {
+    if (e.to == primary) return false;
+    NodeMessage m = Decoded(e);
+    if (m.type == MessageType::kNack) {
+      ++nacks;
+      EXPECT_NE(m.reason.find("no takeover"), std::string::npos) << m.reason;
+    }
+    return true;
+  });
+  EXPECT_EQ(nacks, 2);  // the first backup and the last validator; not the sender itself
+  EXPECT_EQ(Get(IndexOf(first), id).status, EventStatus::kPending);
+  EXPECT_EQ(Get(IndexOf(order[3]), id).status, EventStatus::kPending);
+}
+
+// A signer that declines (here: its database does not have the event yet) costs one attempt:
+// the next poll, with no time passing, retries without it, and the others sign.
+TEST_F(SessionManagerTest, ANackRetriesAtOnceWithoutTheDecliner) {
+  MakeValidators(4);
+  std::string key_id = Keygen();
+  Validator& coord = Coordinator();
+  core::Event e = MakeEvent("nacked", "SIGN", key_id, Hash("declined"));
+  std::vector<std::string> holders;
+  for (auto& v : validators_) holders.push_back(v->address);
+  auto draw = core::SignersFor(holders, holders, {}, 3, e.event_id, blocks_.block);
+  ASSERT_TRUE(draw.ok());
+  std::string decliner;
+  for (const auto& p : *draw)
+    if (p != coord.address) decliner = p;
+  for (auto& v : validators_)
+    if (v->address != decliner) {
+      ASSERT_TRUE(v->store->Create(e).ok());
+    }
+  const auto before = coord.coordinator->stats();  // the keygen's attempt
+  coord.coordinator->Poll();
+  std::vector<NodeMessage> setups;
+  int nacks = 0;
+  auto watch = [&](Envelope& env) {
+    NodeMessage m = Decoded(env);
+    if (m.type == MessageType::kSetup && env.to == coord.address) setups.push_back(m);
+    if (m.type == MessageType::kNack) {
+      ++nacks;
+      EXPECT_EQ(env.from, decliner);
+    }
+    return true;
+  };
+  Pump(watch);
+  ASSERT_EQ(nacks, 1);
+  ASSERT_EQ(setups.size(), 1u);
+  // No clock or block movement: the retry is due at once.
+  coord.coordinator->Poll();
+  Pump(watch);
+  ASSERT_EQ(setups.size(), 2u);
+  EXPECT_EQ(setups[1].setup.excluded, std::vector<std::string>{decliner});
+  EXPECT_EQ(std::count(setups[1].setup.participants.begin(), setups[1].setup.participants.end(),
+                       decliner),
+            0);
+  for (auto& v : validators_)
+    if (v->address != decliner) {
+      EXPECT_EQ(Get(IndexOf(v->address), e.event_id).status, EventStatus::kSuccess) << v->address;
+    }
+  auto stats = coord.coordinator->stats();
+  EXPECT_EQ(stats.attempts - before.attempts, 2u);
+  EXPECT_EQ(stats.declined - before.declined, 1u);
+  EXPECT_EQ(stats.begun - before.begun, 1u);
+  EXPECT_EQ(stats.most_retries, 1u);
+}
+
+// A signer that stays silent (down, though our view still counts it live) costs one ACK
+// timeout: the poll after it retries at once without the silent one.
+TEST_F(SessionManagerTest, AMissingAckRetriesAtOnceWithoutTheSilentSigner) {
+  MakeValidators(4);
+  std::string key_id = Keygen();
+  Validator& coord = Coordinator();
+  std::string id = CreateEverywhere("SIGN", key_id, Hash("silent"));
+  const auto before = coord.coordinator->stats();  // the keygen's attempt
+  coord.coordinator->Poll();
+  std::string silent;
+  Pump([&](Envelope& e) {
+    NodeMessage m = Decoded(e);
+    if (m.type == MessageType::kSetup && silent.empty())
+      for (const auto& p : m.setup.participants)
+        if (p != coord.address) silent = p;
+    return e.to != silent;  // it hears nothing: as good as stopped
+  });
+  ASSERT_FALSE(silent.empty());
+  EXPECT_EQ(Get(IndexOf(coord.address), id).status, EventStatus::kInProgress);
+  clock_.now += 2001ms;  // the default ACK timeout
+  coord.coordinator->Poll();
+  Pump([&](Envelope& e) { return e.to != silent; });
+  for (auto& v : validators_)
+    if (v->address != silent) {
+      EXPECT_EQ(Get(IndexOf(v->address), id).status, EventStatus::kSuccess) << v->address;
+    }
+  auto stats = coord.coordinator->stats();
+  EXPECT_EQ(stats.timed_out - before.timed_out, 1u);
+  EXPECT_EQ(stats.begun - before.begun, 1u);
+  EXPECT_EQ(stats.most_retries, 1u);
+}
+
+// The primary dies after its setups went out and before its begin: every holder's copy is
+// IN_PROGRESS with a session that will never begin. Once the primary is unreachable in their
+// view they release it (the event back to PENDING, same block), and its first backup takes the
+// event at once — not after a session expiry.
+TEST_F(SessionManagerTest, AnEventWhosePrimaryDiedBeforeBeginIsTakenByTheBackupAtOnce) {
+  MakeValidators(4);
+  std::string key_id = Keygen();
+  std::string id = CreateEverywhere("SIGN", key_id, Hash("orphaned"));
+  const auto order = OrderNow(validator_set_, blocks_.block);
+  const std::string primary = order[0], backup = order[1];
+  ByAddress(primary)->coordinator->Poll();
+  Pump([&](Envelope& e) {
+    // The setups reach the others; then the primary is gone: nothing to it or from it.
+    return Decoded(e).type == MessageType::kSetup && e.to != primary;
+  });
+  for (auto& v : validators_)
+    if (v->address != primary) {
+      EXPECT_EQ(Get(IndexOf(v->address), id).status, EventStatus::kInProgress) << v->address;
+    }
+  // Still live in their view: nothing is released.
+  for (auto& v : validators_) v->sessions->ReleaseOrphans();
+  EXPECT_EQ(Get(IndexOf(backup), id).status, EventStatus::kInProgress);
+  for (auto& v : validators_) down_[v->address].insert(primary);
+  for (auto& v : validators_)
+    if (v->address != primary) v->sessions->ReleaseOrphans();
+  for (auto& v : validators_)
+    if (v->address != primary) {
+      EXPECT_EQ(Get(IndexOf(v->address), id).status, EventStatus::kPending) << v->address;
+    }
+  for (auto& v : validators_)
+    if (v->address != primary) v->coordinator->Poll();
+  Pump([&](Envelope& e) { return e.to != primary; });
+  for (auto& v : validators_)
+    if (v->address != primary) {
+      EXPECT_EQ(Get(IndexOf(v->address), id).status, EventStatus::kSuccess) << v->address;
+    }
+  EXPECT_EQ(ByAddress(backup)->coordinator->stats().begun, 1u);
+  EXPECT_EQ(ByAddress(backup)->coordinator->stats().as_backup, 1u);
 }
 
 }  // namespace

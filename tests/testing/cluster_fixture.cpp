@@ -49,7 +49,7 @@ void ClusterFixture::StartMember(size_t i, std::chrono::milliseconds session_exp
   c.home = m.home;
   c.db_url = (m.home / "tss.db").string();
   c.registry_path = registry_;
-  c.poll_interval = 50ms;
+  c.poll_interval = poll_interval_;
   c.session_expiry = session_expiry;
   c.retry_delay_blocks = 0;
   c.coordinator_range = 1000;

@@ -78,6 +78,8 @@ class ClusterFixture : public ::testing::Test {
   core::Event AwaitStatus(size_t i, const std::string& id, core::EventStatus status,
                           std::chrono::seconds timeout = std::chrono::seconds(60));
 
+  // Members started from now on poll this often (the figures use 100 ms).
+  std::chrono::milliseconds poll_interval_{50};
   std::filesystem::path root_, registry_;
   Hub hub_;
   TestBlocks blocks_;

@@ -28,6 +28,12 @@ void Hub::Endpoint::Stop() {
   hub_.endpoints.erase(peer_);
 }
 
+networking::PeerLiveness Hub::Endpoint::LivenessOf(const std::string& peer_id) const {
+  std::lock_guard lock(hub_.mu);
+  return hub_.endpoints.count(peer_id) ? networking::PeerLiveness::kConnected
+                                       : networking::PeerLiveness::kUnreachable;
+}
+
 void Hub::Endpoint::SetAllowedPeers(const std::set<std::string>& peer_ids) {
   std::lock_guard lock(mu_);
   allowed_ = peer_ids;

@@ -46,6 +46,9 @@ class Hub::Endpoint final : public networking::Network {
   void SetHandler(networking::MessageHandler handler) override { handler_ = std::move(handler); }
   void Send(const std::string& to, Bytes message, networking::SendCallback done) override;
   networking::NetworkStats Stats() const override { return {}; }
+  // A started endpoint is "connected", a stopped one unreachable: what libp2p's connection
+  // state shows of a running and a stopped node.
+  networking::PeerLiveness LivenessOf(const std::string& peer_id) const override;
 
  private:
   friend class Hub;

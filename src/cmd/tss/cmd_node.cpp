@@ -17,10 +17,10 @@ using tss::cli::kExitFailure;
 using tss::cli::kExitUsage;
 
 struct NodeFlags {
-  std::string address, private_key, private_key_file, listen = "/ip4/127.0.0.1/tcp/0", home, db,
-                                                      registry, password_file, poll = "1s",
-                                                      expiry = "3m", log_level = "info";
-  uint64_t retry_delay = 5, coordinator_range = 1000;
+  std::string address, private_key, private_key_file,
+      listen = "/ip4/127.0.0.1/tcp/0", home, db, registry, password_file, poll = "1s",
+      expiry = "3m", log_level = "info", ack_timeout = "2s";
+  uint64_t retry_delay = 5, coordinator_range = 1000, takeover_blocks = 3;
 };
 
 tss::node::NodeConfig BuildConfig(const NodeFlags& f) {
@@ -39,6 +39,10 @@ tss::node::NodeConfig BuildConfig(const NodeFlags& f) {
   c.retry_delay_blocks = f.retry_delay;
   c.coordinator_range = f.coordinator_range;
   if (c.coordinator_range == 0) Fail(kExitUsage, "--coordinator-range must be at least 1");
+  auto ack_timeout = tss::node::ParseDuration(f.ack_timeout);
+  if (!ack_timeout.ok()) Fail(kExitUsage, "--ack-timeout: " + ack_timeout.status().message());
+  c.ack_timeout = *ack_timeout;
+  c.takeover_blocks = f.takeover_blocks;
 
   // The identity key: a file or $TSS_PRIVATE_KEY in production; --private-key only for trials,
   // since anyone on the machine can read a process's arguments.
@@ -123,6 +127,13 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
                   "Blocks an expired event waits before its retry")
       ->capture_default_str();
   cmd->add_option("--coordinator-range", flags->coordinator_range, "Blocks per coordinator turn")
+      ->capture_default_str();
+  cmd->add_option("--ack-timeout", flags->ack_timeout,
+                  "How long a coordinator waits for every ACK before retrying without the silent")
+      ->capture_default_str();
+  cmd->add_option("--takeover-blocks", flags->takeover_blocks,
+                  "Blocks per rank before a backup coordinator takes over an unstarted event "
+                  "from live validators ahead of it")
       ->capture_default_str();
   cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")
       ->capture_default_str();

@@ -46,6 +46,12 @@ size_t Host::connection_count() const {
   return connections_.size();
 }
 
+std::set<PeerId> Host::ConnectedPeers() const {
+  std::set<PeerId> out;
+  for (const auto& [peer, connection] : connections_) out.insert(peer);
+  return out;
+}
+
 Status Host::Listen() {
   for (const auto& addr : config_.listen_addrs) {
     auto target = addr.AsTcp();

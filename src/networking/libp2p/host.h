@@ -95,6 +95,8 @@ class Host : public std::enable_shared_from_this<Host> {
 
   const HostStats& stats() const { return stats_; }
   size_t connection_count() const;
+  // The peers we have an upgraded connection to now.
+  std::set<PeerId> ConnectedPeers() const;
   size_t pending_inbound() const { return pending_inbound_; }
   const Executor& executor() const { return executor_; }
 

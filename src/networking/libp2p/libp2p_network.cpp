@@ -194,6 +194,16 @@ class Libp2pNetwork final : public networking::Network {
                      d = std::move(done)]() mutable { Enqueue(p, std::move(m), std::move(d)); });
   }
 
+  networking::PeerLiveness LivenessOf(const std::string& peer_id) const override {
+    auto peer = PeerId::FromString(peer_id);
+    if (!peer.ok()) return networking::PeerLiveness::kUnreachable;
+    std::lock_guard lock(mu_);
+    auto it = reachable_.find(*peer);
+    if (it == reachable_.end()) return networking::PeerLiveness::kUnknown;
+    return it->second ? networking::PeerLiveness::kConnected
+                      : networking::PeerLiveness::kUnreachable;
+  }
+
   NetworkStats Stats() const override {
     NetworkStats s;
     s.messages_sent = messages_sent_;
@@ -305,6 +315,14 @@ class Libp2pNetwork final : public networking::Network {
     handshake_failures_ = host_->stats().handshake_failures;
     connections_refused_ = host_->stats().connections_refused;
     connections_ = host_->connection_count();
+    // The liveness view: connected now, or was and is no more. A stopped peer's connection ends
+    // (its kernel closes the socket even after a SIGKILL), so it reads kUnreachable within one
+    // mirror period; a restarted one is kConnected as soon as either side dials.
+    std::set<PeerId> connected = host_->ConnectedPeers();
+    std::lock_guard lock(mu_);
+    for (auto& [peer, up] : reachable_)
+      if (up && !connected.count(peer)) up = false;
+    for (const auto& peer : connected) reachable_[peer] = true;
   }
 
   Task<void> MirrorLoop() {
@@ -433,7 +451,11 @@ class Libp2pNetwork final : public networking::Network {
   // running.
   Task<Status> OpenStream(Outbox& box) {
     auto connection = co_await host_->Connect(box.peer);
-    if (!connection.ok()) co_return connection.status();
+    if (!connection.ok()) {
+      std::lock_guard lock(mu_);
+      reachable_[box.peer] = false;  // a failed dial: not live until a connection opens
+      co_return connection.status();
+    }
     auto stream = co_await host_->NewStream(*connection, options_.protocol);
     if (!stream.ok()) {
       // A refusal ("na": we are not allowed yet, say) leaves the connection be; anything else
@@ -688,6 +710,8 @@ class Libp2pNetwork final : public networking::Network {
   std::vector<std::string> listen_;
   std::set<PeerId> allowed_;
   std::shared_ptr<const MessageHandler> handler_;
+  // Peers we had a connection to or tried to dial: true while connected (LivenessOf).
+  std::map<PeerId, bool> reachable_;
 
   std::atomic<uint64_t> messages_sent_{0}, messages_received_{0}, send_failures_{0},
       messages_acknowledged_{0}, acks_sent_{0}, messages_resent_{0}, duplicates_dropped_{0},
