@@ -99,6 +99,8 @@ TEST(Libp2pNetwork, ABurstIsAcknowledgedInBatches) {
   EXPECT_EQ(b->Stats().messages_received, uint64_t{kCount + 1});
   // ~100 KB: one ack at the 64 KiB mark, one per quiet moment; one per message without batching.
   EXPECT_LE(b->Stats().acks_sent, uint64_t{kCount / 10}) << "acks were not batched";
+}
+
 // The liveness view the coordinator draws signers from: a peer never needed is kUnknown (not
 // written off), a connected one kConnected, and a stopped one kUnreachable within about a
 // second (its connection closes; the network mirrors connection state every 100 ms). Once it
