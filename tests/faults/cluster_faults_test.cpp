@@ -232,14 +232,13 @@ TEST_F(ClusterFaultsTest, DropsDuringSigns) {
   RunDrops(/*during_key_events=*/false);
 }
 
-// (c') The same drops during keygen and keyrefresh too. Disabled: it fails, because a key
-// lifecycle event is not yet a commit (issue 12, part 1). One lost last-round step leaves the
-// other holders SUCCESS on the new key or generation while its receiver's session expires and
-// its copy goes back to PENDING, where no coordinator ever picks it up again (the coordinator's
-// own copy is SUCCESS); after a refresh, the next sign that draws that holder fails with
-// honest validators blamed ("signs with a different key share"). Run it with
-// --gtest_also_run_disabled_tests.
-TEST_F(ClusterFaultsTest, DISABLED_DropsDuringKeygenAndKeyrefresh) {
+// (c') The same drops during keygen and keyrefresh too. A lost last-round step used to leave
+// the other holders SUCCESS on the new key or generation while its receiver's session expired
+// (a split key: signs that drew that holder failed, honest validators blamed). Now a key event
+// is a commit (issue 12 part 1): a run's share is only pending until every holder confirmed it;
+// a holder whose run stalled answers "abort" and the others discard theirs and retry, and a
+// lost confirmation is asked for again until the round resolves.
+TEST_F(ClusterFaultsTest, DropsDuringKeygenAndKeyrefresh) {
   RunDrops(/*during_key_events=*/true);
 }
 

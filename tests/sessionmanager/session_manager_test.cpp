@@ -412,6 +412,16 @@ TEST_F(SessionManagerTest, InactiveSessionGoesBackToPendingAtALaterBlockAndIsRet
     EXPECT_EQ(e.status, EventStatus::kPending);
     EXPECT_EQ(e.block_number, blocks_.block + 5);  // seed: current block + retry delay
   }
+  // The expired keygen sessions told the other holders they hold nothing of the run (commit
+  // aborts); nobody holds anything of it either, so that changes nothing.
+  size_t aborts = 0;
+  Pump([&](Envelope& e) {
+    const NodeMessage m = Decoded(e);
+    aborts += m.type == MessageType::kCommit && m.commit.stage == core::CommitStage::kAbort;
+    return true;
+  });
+  EXPECT_GT(aborts, 0u);
+  EXPECT_EQ(Statuses(id), All(EventStatus::kPending));
   // Not before the retry block...
   Coordinator().coordinator->Poll();
   EXPECT_TRUE(queue_.empty());
