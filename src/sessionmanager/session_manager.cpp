@@ -728,12 +728,15 @@ void SessionManager::CountConfirmation(Commit& c, const std::string& from, const
                    /*failed=*/false);
   if (body.key_id != c.key_id || body.generation != c.generation ||
       body.fingerprint != c.fingerprint)
+    // Round 3 of the run is an echo of every commitment, from which the public sharing follows:
+    // every holder that finished it honestly computed our fingerprint. Named, not recorded
+    // against the key (the evidence is not transferable).
     return Discard(key_id,
-                   "the holders disagree on the new sharing: " + from + " confirmed key " +
-                       body.key_id + " generation " + std::to_string(body.generation) +
-                       " fingerprint " + Short(body.fingerprint) + ", we have key " + c.key_id +
-                       " generation " + std::to_string(c.generation) + " fingerprint " +
-                       Short(c.fingerprint),
+                   "culprit " + from + ": the holders disagree on the new sharing: " + from +
+                       " confirmed key " + body.key_id + " generation " +
+                       std::to_string(body.generation) + " fingerprint " + Short(body.fingerprint) +
+                       ", we have key " + c.key_id + " generation " + std::to_string(c.generation) +
+                       " fingerprint " + Short(c.fingerprint),
                    /*failed=*/true);
   c.confirmed[from] = body.stage;
   if (body.stage == CommitStage::kActive)

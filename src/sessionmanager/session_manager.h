@@ -26,9 +26,10 @@
 //      one reports it active (it saw every confirmation, so every holder stored the share), the
 //      pending share becomes the active one (a refresh moves g to `previous`), the event becomes
 //      SUCCESS with the public key, and we tell every holder commit{active}.
-//   4. discard: a holder's confirmation of another key id, generation or fingerprint (the
-//      holders disagree; the error names who disagreed with us — a fingerprint alone does not
-//      prove which side lied, so nobody is blamed durably) fails the event; a holder's abort
+//   4. discard: a holder's confirmation of another key id, generation or fingerprint fails
+//      the event, naming that holder as culprit (the run's round 3 echoes every commitment, so
+//      every holder that finished it honestly has our fingerprint; the evidence convinces us but
+//      is not transferable, so the blame is not recorded against the key); a holder's abort
 //      (it holds no share of this run and never will: its run failed, expired, or died with a
 //      restart) sends the event back to PENDING, as an expiry does, so that the coordinator
 //      runs it again. Either way the pending share is deleted unused (a keygen's whole record),

@@ -36,6 +36,7 @@ using CommitFilter = std::function<bool(NodeMessage& m)>;
 struct Filters {
   std::mutex mu;
   CommitFilter out, in;  // empty: pass everything
+  CommitFilter step_in;  // for the protocol steps this member receives
   std::atomic<int> confirms_sent{0};
 };
 
@@ -70,9 +71,12 @@ class CommitFilterNetwork final : public networking::Network {
  private:
   bool Apply(bool outgoing, Bytes& bytes) {
     auto m = NodeMessage::Decode(bytes);
-    if (!m.ok() || m->type != MessageType::kCommit) return true;
-    if (outgoing && m->commit.stage == CommitStage::kConfirm) ++filters_->confirms_sent;
+    if (!m.ok()) return true;
     std::lock_guard lock(filters_->mu);
+    if (m->type == MessageType::kStep && !outgoing && filters_->step_in)
+      return filters_->step_in(*m);
+    if (m->type != MessageType::kCommit) return true;
+    if (outgoing && m->commit.stage == CommitStage::kConfirm) ++filters_->confirms_sent;
     const CommitFilter& f = outgoing ? filters_->out : filters_->in;
     if (!f) return true;
     if (!f(*m)) return false;
@@ -101,6 +105,16 @@ class KeyCommitTest : public testing::ClusterFixture {
     filters_[i]->in = std::move(in);
   }
   void ClearFilters(size_t i) { SetFilters(i, nullptr, nullptr); }
+  void SetStepFilter(size_t i, CommitFilter in) {
+    std::lock_guard lock(filters_[i]->mu);
+    filters_[i]->step_in = std::move(in);
+  }
+  size_t ShareFiles(size_t i) {
+    size_t files = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(members_[i].home / "keyshares"))
+      files += entry.path().extension() == ".share";
+    return files;
+  }
 
   // Member i's record of the key, read from its key-share file as the node wrote it.
   core::KeyRecord Record(size_t i, const std::string& key_id) {
@@ -237,6 +251,53 @@ TEST_F(KeyCommitTest, SilentHolderActivatesNothingUntilHeard) {
   SignAndVerify(key_id, public_key);
 }
 
+// The split of issue 12: one last-round (round 3) step to one holder lost during a keyrefresh.
+// The others finish and hold generation 1 pending; the holder's run stalls and expires, it
+// tells them it holds nothing of the run, they discard, and the event runs again: generation 1
+// active everywhere, nobody blamed, signing works.
+TEST_F(KeyCommitTest, LostLastRoundStepOfARefreshSplitsNothing) {
+  StartCluster(kValidators, kExpiry);
+  auto [key_id, public_key] = KeyAndSign();
+  ASSERT_FALSE(key_id.empty());
+  const size_t victim = 2;
+  std::atomic<bool> dropped{false};
+  SetStepFilter(victim,
+                [&](NodeMessage& m) { return m.step.round != 3 || dropped.exchange(true); });
+  const std::string refresh = Create("KEYREFRESH", key_id, {});
+  auto done = Await(refresh, 90s);
+  ASSERT_TRUE(done.is_object());
+  EXPECT_TRUE(dropped.load());
+  EXPECT_EQ(done["generation"], 1);
+  for (size_t i = 0; i < kValidators; ++i) {
+    const core::KeyRecord r = Record(i, key_id);
+    EXPECT_EQ(r.generation, 1u) << i;
+    EXPECT_FALSE(r.pending) << i;
+    EXPECT_TRUE(r.culprits.empty()) << i;
+    EXPECT_GE(Get(i, refresh).attempts, 2) << i;  // the first run was given up everywhere
+  }
+  SignAndVerify(key_id, public_key);
+  SignAndVerify(key_id, public_key);
+}
+
+// The same for a keygen: the first run leaves no key anywhere, the second makes one.
+TEST_F(KeyCommitTest, LostLastRoundStepOfAKeygenLeavesNoHalfKey) {
+  StartCluster(kValidators, kExpiry);
+  const size_t victim = 1;
+  std::atomic<bool> dropped{false};
+  SetStepFilter(victim,
+                [&](NodeMessage& m) { return m.step.round != 3 || dropped.exchange(true); });
+  const std::string keygen = Create("KEYGEN", "", {});
+  auto done = Await(keygen, 90s);
+  ASSERT_TRUE(done.is_object());
+  EXPECT_TRUE(dropped.load());
+  const std::string key_id = done["key_id"], public_key = done["public_key"];
+  for (size_t i = 0; i < kValidators; ++i) {
+    EXPECT_TRUE(Record(i, key_id).Active()) << i;
+    EXPECT_EQ(ShareFiles(i), 1u) << i;
+  }
+  SignAndVerify(key_id, public_key);
+}
+
 // (d) A holder stopped after storing its pending refresh share (its confirmation went out, it
 // heard nothing back), then started again from the same home and database: it asks the holders,
 // learns the generation is active, activates it, and the key signs everywhere.
@@ -342,10 +403,7 @@ TEST_F(KeyCommitTest, KeygenThatCannotCompleteLeavesNoKeyAndRunsAgain) {
     EXPECT_TRUE(Record(i, key_id).Active()) << i;
     EXPECT_GE(Get(i, keygen).attempts, 1) << i;
     // The first run's pending key is gone: one key file, the one that became active.
-    size_t files = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(members_[i].home / "keyshares"))
-      files += entry.path().extension() == ".share";
-    EXPECT_EQ(files, 1u) << i;
+    EXPECT_EQ(ShareFiles(i), 1u) << i;
   }
   SignAndVerify(key_id, public_key);
 }
