@@ -47,6 +47,7 @@ SecureBytes EncodeKeyRecord(const KeyRecord& r) {
   for (const auto& c : r.culprits) PutField(out, AsBytes(c));
   PutU32(out, r.generation);
   out.Append(r.fingerprint);
+  PutField(out, AsBytes(r.event_id));
   PutU8(out, r.pending ? 1 : 0);
   if (r.pending) {
     PutField(out, r.pending->share.span());
@@ -101,6 +102,8 @@ Result<KeyRecord> DecodeKeyRecord(ByteSpan bytes) {
   if (version >= 3) {
     if (!in.U32(r.generation) || !in.Raw(r.fingerprint.size(), r.fingerprint.data()))
       return InvalidArgument("key record: bad generation");
+    if (!in.LengthPrefixed(field, kMaxString)) return InvalidArgument("key record: bad event id");
+    r.event_id.assign(field.begin(), field.end());
     uint8_t has = 0;
     if (!in.U8(has) || has > 1) return InvalidArgument("key record: bad pending flag");
     if (has) {

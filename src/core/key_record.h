@@ -7,7 +7,7 @@
 //   u8 version (=3) | str key_id | uvarint count, str holder... | u16 threshold
 //   | bytes public key (33) | bytes protocol share (the active one; empty while a keygen is
 //   pending) | uvarint count, str culprit...
-//   | u32 generation | 32 fingerprint                          (of the active share)
+//   | u32 generation | 32 fingerprint | str event_id            (of the active share)
 //   | u8 has_pending [ bytes share | u32 generation | 32 fingerprint | str event_id | 32 run_id ]
 //   | u8 has_previous [ bytes share | u32 generation | 32 fingerprint ]
 // Version 2 ends after the culprits, version 1 after the share; both still decode, as an active
@@ -64,6 +64,9 @@ struct KeyRecord {
   std::vector<std::string> culprits;
   uint32_t generation = 0;       // of `share`
   KeyFingerprint fingerprint{};  // of `share` (zero in records older than version 3)
+  // The keygen / keyrefresh event whose run made `share` (empty in records older than version
+  // 3): a node that stopped between activating and recording SUCCESS records it at start-up.
+  std::string event_id;
   std::optional<PendingShare> pending;
   std::optional<RetainedShare> previous;
 

@@ -628,7 +628,10 @@ void SessionManager::LoadCommits() {
       spdlog::error("key {}: cannot read its record: {}", id, record.status().ToString());
       continue;
     }
-    if (!record->pending) continue;
+    if (!record->pending) {
+      RecordActivated(*record);
+      continue;
+    }
     Commit c;
     c.key_id = id;
     c.event_id = record->pending->event_id;
@@ -643,6 +646,24 @@ void SessionManager::LoadCommits() {
         id, c.generation, c.event_id);
     commits_[id] = std::move(c);
   }
+}
+
+void SessionManager::RecordActivated(const KeyRecord& record) {
+  // A previous process activated this generation but stopped before its event said so (start-up
+  // put the event back to PENDING): the event is SUCCESS, as it is at the other holders.
+  if (!record.Active() || record.event_id.empty()) return;
+  auto event = env_.events.Get(record.event_id);
+  if (!event.ok() || !event->has_value() || (*event)->status != EventStatus::kPending) return;
+  core::NewKey result;
+  result.record.key_id = record.key_id;
+  result.record.public_key = record.public_key;
+  result.generation = record.generation;
+  (void)env_.events.Move(record.event_id, EventStatus::kPending, EventStatus::kInProgress);
+  auto moved = env_.events.Move(record.event_id, EventStatus::kInProgress, EventStatus::kSuccess,
+                                EventChange::WithResult(core::KeyResultJson(result)));
+  if (moved.ok() && *moved)
+    spdlog::info("event {}: SUCCESS (key {} generation {} was activated before a restart)",
+                 record.event_id, record.key_id, record.generation);
 }
 
 SessionManager::Commit* SessionManager::CommitOfRun(const std::string& event_id,
@@ -810,6 +831,7 @@ void SessionManager::Activate(const std::string& key_id, const std::string& how)
     record->share = std::move(record->pending->share);
     record->generation = c.generation;
     record->fingerprint = c.fingerprint;
+    record->event_id = c.event_id;
     record->pending.reset();
     if (!c.keygen) record->culprits.clear();  // fresh OT material with every pair
     saved = env_.keys.Save(*record, /*replace=*/true);

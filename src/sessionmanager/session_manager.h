@@ -45,7 +45,9 @@
 // otherwise. So a pending share resolves as soon as the holders can talk, and only a holder
 // that stays silent for good keeps it pending (and then nothing could activate it either).
 // Restart: the pending records in the key store are picked up at the first entry point and
-// resolved the same way; a restarted node answers `abort` for runs it holds nothing of.
+// resolved the same way; a restarted node answers `abort` for runs it holds nothing of. A
+// record activated just before a stop (its event not yet SUCCESS, so put back to PENDING)
+// records its event SUCCESS then too: the record names the event that made its generation.
 // Retention: an activation keeps the replaced generation as `previous` (never used to sign)
 // until every holder reported the new one active, or the next activation replaces it: at most
 // one retained generation per key. (What reports we heard is not durable: after a restart
@@ -123,6 +125,7 @@ class SessionManager {
   };
   void HandleCommit(const std::string& from, const NodeMessage& m);
   void LoadCommits();  // once: the pending records a previous process left
+  void RecordActivated(const core::KeyRecord& record);  // part of LoadCommits
   Commit* CommitOfRun(const std::string& event_id, const core::SessionId& run_id);
   void StorePending(Session& s, core::NewKey key);
   void CountConfirmation(Commit& c, const std::string& from, const core::CommitBody& body);

@@ -46,7 +46,7 @@ TEST(KeyRecord, TruncationsAndBadFieldsAreRefused) {
 
 // The version 3 trailer of a record with nothing pending or retained: generation,
 // fingerprint and two absent flags.
-constexpr size_t kV3Trailer = 4 + 32 + 1 + 1;
+constexpr size_t kV3Trailer = 4 + 32 + 1 + 1 + 1;  // with an empty event id
 
 TEST(KeyRecord, VersionOneDecodesWithoutCulprits) {
   KeyRecord r = Sample();
@@ -88,6 +88,7 @@ TEST(KeyRecord, LifecycleRoundTrips) {
   KeyRecord r = Sample();
   r.generation = 4;
   r.fingerprint.fill(0x44);
+  r.event_id = "refresh-0";
   PendingShare& p = r.pending.emplace();
   p.share = SecureBytes(Bytes(300, 5));
   p.generation = 5;
@@ -103,6 +104,7 @@ TEST(KeyRecord, LifecycleRoundTrips) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->generation, 4u);
   EXPECT_EQ(back->fingerprint, r.fingerprint);
+  EXPECT_EQ(back->event_id, "refresh-0");
   ASSERT_TRUE(back->pending);
   EXPECT_EQ(back->pending->generation, 5u);
   EXPECT_EQ(back->pending->fingerprint, p.fingerprint);

@@ -396,6 +396,24 @@ TEST_F(SessionManagerTest, AStepThatBreaksTheProtocolFailsTheEventNamingTheSende
                  !std::filesystem::is_empty(root_ / v->address / "keyshares"));
 }
 
+// A node stopped after activating a new key but before recording its event SUCCESS: start-up put
+// the event back to PENDING. The key record names the event, and the restarted node records it
+// SUCCESS, with the key, as the others did.
+TEST_F(SessionManagerTest, AnEventWhoseKeyWasActivatedBeforeARestartEndsSuccess) {
+  MakeValidators(3);
+  const std::string id = CreateEverywhere("KEYGEN", "", {});
+  auto result = RunToSuccess(id);
+  ASSERT_TRUE(result.is_object());
+  ASSERT_TRUE(*V(1).store->Move(id, EventStatus::kSuccess, EventStatus::kPending));
+  Restart(V(1), 500);
+  V(1).sessions->CheckExpiry();
+  const core::Event e = Get(1, id);
+  EXPECT_EQ(e.status, EventStatus::kSuccess);
+  auto again = nlohmann::json::parse(e.result, nullptr, false);
+  EXPECT_EQ(again["key_id"], result["key_id"]);
+  EXPECT_EQ(again["public_key"], result["public_key"]);
+}
+
 TEST_F(SessionManagerTest, InactiveSessionGoesBackToPendingAtALaterBlockAndIsRetried) {
   MakeValidators(3);
   std::string id = CreateEverywhere("KEYGEN", "", {});
