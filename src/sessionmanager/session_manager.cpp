@@ -837,9 +837,11 @@ void SessionManager::Activate(const std::string& key_id, const std::string& how)
     saved = env_.keys.Save(*record, /*replace=*/true);
   }
   if (!saved.ok()) {
-    // Still pending on disk: never used; the next process resolves it again.
+    // Still pending on disk, never used; kept here (it still blocks new runs of the key) and
+    // tried again at the next expiry pass.
     spdlog::critical("key {}: could not activate generation {}: {}", key_id, c.generation,
                      saved.ToString());
+    commits_[key_id] = std::move(c);
     return;
   }
   spdlog::info("event {}: key {} generation {} active ({})", c.event_id, key_id, c.generation, how);
@@ -935,6 +937,14 @@ void SessionManager::Discard(const std::string& key_id, const std::string& why, 
 }
 
 void SessionManager::AskPending() {
+  std::vector<std::string> ready;  // every holder confirmed, but activating failed before
+  for (const auto& [key_id, c] : commits_) {
+    bool reported_active = false;
+    for (const auto& [holder, stage] : c.confirmed)
+      reported_active |= stage == CommitStage::kActive;
+    if (reported_active || c.confirmed.size() + 1 >= c.holders.size()) ready.push_back(key_id);
+  }
+  for (const auto& key_id : ready) Activate(key_id, "every holder confirmed it (retried)");
   for (const auto& [key_id, c] : commits_)
     for (const auto& holder : c.holders)
       if (holder != config_.my_address && !c.confirmed.count(holder))
