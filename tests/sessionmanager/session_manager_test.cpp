@@ -414,6 +414,51 @@ TEST_F(SessionManagerTest, AnEventWhoseKeyWasActivatedBeforeARestartEndsSuccess)
   EXPECT_EQ(again["public_key"], result["public_key"]);
 }
 
+// Until every holder confirmed, a keygen's key does not exist: its event is not SUCCESS, nothing
+// signs with it (every holder declines), and no new keygen of the event runs. The confirmations,
+// asked for again at the next expiry pass, activate it; then it signs.
+TEST_F(SessionManagerTest, AKeyWhoseConfirmationsAreLostNeitherExistsNorSigns) {
+  MakeValidators(3);
+  const std::string id = CreateEverywhere("KEYGEN", "", {});
+  Coordinator().coordinator->Poll();
+  Pump([](Envelope& e) { return Decoded(e).type != MessageType::kCommit; });
+  EXPECT_EQ(Statuses(id), All(EventStatus::kInProgress));
+  auto ids = V(0).keys->List();
+  ASSERT_TRUE(ids.ok() && ids->size() == 1u);
+  const std::string key_id = ids->front();
+  for (auto& v : validators_) {
+    EXPECT_FALSE(v->keys->Exists(key_id));
+    auto record = v->keys->Load(key_id);
+    ASSERT_TRUE(record.ok());
+    EXPECT_FALSE(record->Active());
+    ASSERT_TRUE(record->pending);
+    EXPECT_EQ(record->pending->event_id, id);
+  }
+  const Bytes hash = Hash("not yet");
+  const std::string sign_id = CreateEverywhere("SIGN", key_id, hash);
+  Coordinator().coordinator->Poll();
+  size_t declined = 0;
+  Pump([&](Envelope& e) {
+    const NodeMessage m = Decoded(e);
+    declined += m.type == MessageType::kNack && m.reason.find("not active") != std::string::npos;
+    return m.type != MessageType::kCommit;
+  });
+  EXPECT_GT(declined, 0u);
+  EXPECT_EQ(Statuses(sign_id), All(EventStatus::kPending));
+  // The expiry pass asks the holders again; this time the answers get through.
+  for (auto& v : validators_) v->sessions->CheckExpiry();
+  Pump();
+  EXPECT_EQ(Statuses(id), All(EventStatus::kSuccess));
+  for (auto& v : validators_) EXPECT_TRUE(v->keys->Exists(key_id));
+  clock_.now += 2s;  // past the coordinator's backoff
+  auto sig = RunToSuccess(sign_id);
+  const Bytes pk =
+      *FromHex(nlohmann::json::parse(Get(0, id).result)["public_key"].get<std::string>());
+  EXPECT_EQ(testing::VerifyWithBoth(pk, hash, *FromHex(sig["r"].get<std::string>()),
+                                    *FromHex(sig["s"].get<std::string>())),
+            "");
+}
+
 TEST_F(SessionManagerTest, InactiveSessionGoesBackToPendingAtALaterBlockAndIsRetried) {
   MakeValidators(3);
   std::string id = CreateEverywhere("KEYGEN", "", {});
