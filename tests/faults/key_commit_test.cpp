@@ -18,6 +18,7 @@
 #include "core/key_record.h"
 #include "core/messages.h"
 #include "crypto/hash.h"
+#include "dkls/wire.h"
 #include "keyshare/keyshare_store.h"
 #include "testing/cluster_fixture.h"
 
@@ -36,7 +37,8 @@ using CommitFilter = std::function<bool(NodeMessage& m)>;
 struct Filters {
   std::mutex mu;
   CommitFilter out, in;  // empty: pass everything
-  CommitFilter step_in;  // for the protocol steps this member receives
+  // For the protocol steps this member receives, with the sender's peer id.
+  std::function<bool(const std::string& from, NodeMessage& m)> step_in;
   std::atomic<int> confirms_sent{0};
 };
 
@@ -56,11 +58,11 @@ class CommitFilterNetwork final : public networking::Network {
   void SetAllowedPeers(const std::set<std::string>& p) override { inner_->SetAllowedPeers(p); }
   void SetHandler(networking::MessageHandler handler) override {
     inner_->SetHandler([this, handler = std::move(handler)](const std::string& peer, Bytes bytes) {
-      if (Apply(/*outgoing=*/false, bytes)) handler(peer, std::move(bytes));
+      if (Apply(/*outgoing=*/false, peer, bytes)) handler(peer, std::move(bytes));
     });
   }
   void Send(const std::string& peer, Bytes bytes, networking::SendCallback done) override {
-    if (peer != LocalPeerId() && !Apply(/*outgoing=*/true, bytes)) {
+    if (peer != LocalPeerId() && !Apply(/*outgoing=*/true, peer, bytes)) {
       if (done) done(Status(ErrorCode::kUnavailable, "dropped by the test"));
       return;
     }
@@ -69,12 +71,15 @@ class CommitFilterNetwork final : public networking::Network {
   networking::NetworkStats Stats() const override { return inner_->Stats(); }
 
  private:
-  bool Apply(bool outgoing, Bytes& bytes) {
+  bool Apply(bool outgoing, const std::string& peer, Bytes& bytes) {
     auto m = NodeMessage::Decode(bytes);
     if (!m.ok()) return true;
     std::lock_guard lock(filters_->mu);
-    if (m->type == MessageType::kStep && !outgoing && filters_->step_in)
-      return filters_->step_in(*m);
+    if (m->type == MessageType::kStep && !outgoing && filters_->step_in) {
+      if (!filters_->step_in(peer, *m)) return false;
+      bytes = m->Encode();
+      return true;
+    }
     if (m->type != MessageType::kCommit) return true;
     if (outgoing && m->commit.stage == CommitStage::kConfirm) ++filters_->confirms_sent;
     const CommitFilter& f = outgoing ? filters_->out : filters_->in;
@@ -105,7 +110,7 @@ class KeyCommitTest : public testing::ClusterFixture {
     filters_[i]->in = std::move(in);
   }
   void ClearFilters(size_t i) { SetFilters(i, nullptr, nullptr); }
-  void SetStepFilter(size_t i, CommitFilter in) {
+  void SetStepFilter(size_t i, std::function<bool(const std::string&, NodeMessage&)> in) {
     std::lock_guard lock(filters_[i]->mu);
     filters_[i]->step_in = std::move(in);
   }
@@ -261,8 +266,9 @@ TEST_F(KeyCommitTest, LostLastRoundStepOfARefreshSplitsNothing) {
   ASSERT_FALSE(key_id.empty());
   const size_t victim = 2;
   std::atomic<bool> dropped{false};
-  SetStepFilter(victim,
-                [&](NodeMessage& m) { return m.step.round != 3 || dropped.exchange(true); });
+  SetStepFilter(victim, [&](const std::string&, NodeMessage& m) {
+    return m.step.round != 3 || dropped.exchange(true);
+  });
   const std::string refresh = Create("KEYREFRESH", key_id, {});
   auto done = Await(refresh, 90s);
   ASSERT_TRUE(done.is_object());
@@ -284,8 +290,9 @@ TEST_F(KeyCommitTest, LostLastRoundStepOfAKeygenLeavesNoHalfKey) {
   StartCluster(kValidators, kExpiry);
   const size_t victim = 1;
   std::atomic<bool> dropped{false};
-  SetStepFilter(victim,
-                [&](NodeMessage& m) { return m.step.round != 3 || dropped.exchange(true); });
+  SetStepFilter(victim, [&](const std::string&, NodeMessage& m) {
+    return m.step.round != 3 || dropped.exchange(true);
+  });
   const std::string keygen = Create("KEYGEN", "", {});
   auto done = Await(keygen, 90s);
   ASSERT_TRUE(done.is_object());
@@ -294,6 +301,47 @@ TEST_F(KeyCommitTest, LostLastRoundStepOfAKeygenLeavesNoHalfKey) {
   for (size_t i = 0; i < kValidators; ++i) {
     EXPECT_TRUE(Record(i, key_id).Active()) << i;
     EXPECT_EQ(ShareFiles(i), 1u) << i;
+  }
+  SignAndVerify(key_id, public_key);
+}
+
+// The last-round lie of tests/dkls/malicious_test.cpp, in a cluster: one holder's round-3 step to
+// one honest holder is altered during a keyrefresh. That holder's run fails naming the liar; the
+// others finish, but it tells them it holds nothing of the run, so nobody activates generation
+// 1 and nobody reports SUCCESS. Generation 0 stays active everywhere and signs.
+TEST_F(KeyCommitTest, LastRoundLieToOneHolderActivatesNothing) {
+  StartCluster(kValidators, kExpiry);
+  auto [key_id, public_key] = KeyAndSign();
+  ASSERT_FALSE(key_id.empty());
+  const size_t liar = 3, victim = 1;
+  const std::string liar_peer = "peer-" + members_[liar].address;
+  std::atomic<bool> altered{false};
+  SetStepFilter(victim, [&](const std::string& from, NodeMessage& m) {
+    if (from != liar_peer || m.step.round != 3 || altered) return true;
+    auto round3 = dkls::wire::DkgRound3::Decode(m.step.payload);
+    if (!round3.ok()) return true;
+    round3->echo[0] ^= 0x01;  // "I saw other commitments than you did", to the victim only
+    m.step.payload = round3->Encode();
+    altered = true;
+    return true;
+  });
+  const std::string refresh = Create("KEYREFRESH", key_id, {});
+  const core::Event failed = AwaitStatus(victim, refresh, EventStatus::kFailed);
+  EXPECT_TRUE(altered.load());
+  EXPECT_NE(failed.error.find("culprit " + members_[liar].address), std::string::npos)
+      << failed.error;
+  AwaitUntil(
+      [&] {
+        for (size_t i = 0; i < kValidators; ++i)
+          if (Record(i, key_id).pending) return false;
+        return true;
+      },
+      "every holder to drop the run's share");
+  for (size_t i = 0; i < kValidators; ++i) {
+    EXPECT_NE(Get(i, refresh).status, EventStatus::kSuccess) << i;
+    const core::KeyRecord r = Record(i, key_id);
+    EXPECT_TRUE(r.Active()) << i;
+    EXPECT_EQ(r.generation, 0u) << i;
   }
   SignAndVerify(key_id, public_key);
 }
