@@ -35,6 +35,8 @@ const char* CommitStageName(CommitStage s) {
       return "active";
     case CommitStage::kAbort:
       return "abort";
+    case CommitStage::kFailed:
+      return "failed";
   }
   return "unknown";
 }
@@ -220,7 +222,7 @@ Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
     case MessageType::kCommit: {
       uint8_t stage = 0, ask = 0;
       if (!r.U8(stage) || !r.U8(ask)) return InvalidArgument("commit: truncated");
-      if (stage < 1 || stage > 3)
+      if (stage < 1 || stage > 4)
         return InvalidArgument("commit: unknown stage " + std::to_string(stage));
       if (ask > 1) return InvalidArgument("commit: bad ask flag");
       m.commit.stage = static_cast<CommitStage>(stage);
@@ -228,7 +230,8 @@ Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
       if (!GetString(r, m.commit.key_id, kMaxEventIdLength) || !r.U32(m.commit.generation) ||
           !r.Raw(m.commit.fingerprint.size(), m.commit.fingerprint.data()))
         return InvalidArgument("commit: truncated");
-      if (m.commit.key_id.empty() && m.commit.stage != CommitStage::kAbort)
+      if (m.commit.key_id.empty() && m.commit.stage != CommitStage::kAbort &&
+          m.commit.stage != CommitStage::kFailed)
         return InvalidArgument("commit: a confirmation needs a key id");
       break;
     }

@@ -21,9 +21,9 @@
 //   step:  u8 round (>= 1) | u16 to (party index, 0 = every other participant) | bytes payload
 //   result: 32 bytes r | 32 bytes s | u8 v (a signature, sent by each signer to the key's
 //          other holders, signers included; every receiver verifies all three)
-//   commit: u8 stage (1 confirm, 2 active, 3 abort) | u8 ask (0 or 1) | str key_id
+//   commit: u8 stage (1 confirm, 2 active, 3 abort, 4 failed) | u8 ask (0 or 1) | str key_id
 //          | u32 generation | 32 bytes fingerprint (a keygen / keyrefresh run's confirmation
-//          round; session_id is the run id; key_id is empty only in an abort)
+//          round; session_id is the run id; key_id is empty only in an abort or failure)
 //
 // Single-use runs. The session id of setup, ack, nack, begin and result names an attempt (the
 // coordinator's setup); the protocol runs
@@ -102,15 +102,17 @@ struct Step {
 enum class CommitStage : uint8_t {
   kConfirm = 1,  // the sender holds this generation durably, pending
   kActive = 2,   // the sender activated it (so every holder had confirmed it)
-  kAbort = 3,    // the sender holds no share of this run and never will (its run failed, expired
-                 // or died with a restart)
+  kAbort = 3,    // the sender holds no share of this run and never will (its run expired, died
+                 // with a restart, or another holder gave it up): the event is retried
+  kFailed = 4,   // the same, because the run failed a protocol check or the holders disagreed:
+                 // the event fails
 };
 const char* CommitStageName(CommitStage s);
 
 struct CommitBody {
   CommitStage stage = CommitStage::kConfirm;
   bool ask = false;    // the receiver should answer with its own stage for this run
-  std::string key_id;  // empty only in an abort (a keygen that never finished has no key id)
+  std::string key_id;  // empty only in an abort or failure (a keygen that never finished has none)
   uint32_t generation = 0;
   std::array<uint8_t, 32> fingerprint{};  // dkls::KeyShare::Fingerprint of the generation
 

@@ -425,7 +425,7 @@ void SessionManager::Fail(Session& s, const Status& why) {
   Blame(s, why, culprit);
   std::string error = culprit.empty() ? why.message() : "culprit " + culprit + ": " + why.message();
   spdlog::error("event {}: protocol failed: {}", s.event_id, error);
-  SendAbort(s);
+  SendAbort(s, /*failed=*/true);
   auto moved = env_.events.Move(s.event_id, EventStatus::kInProgress, EventStatus::kFailed,
                                 EventChange::WithError(error));
   if (!moved.ok())
@@ -564,7 +564,8 @@ void SessionManager::CheckExpiry() {
                                   EventChange::RetryAt(block + config_.retry_delay_blocks));
     if (!moved.ok())
       spdlog::error("event {}: could not reset: {}", it->first, moved.status().ToString());
-    if (!it->second->committing) SendAbort(*it->second);  // a committing one keeps its share
+    if (!it->second->committing)  // a committing one keeps its share
+      SendAbort(*it->second, /*failed=*/false);
     it = sessions_.erase(it);
   }
   AskPending();
@@ -606,12 +607,28 @@ void SessionManager::SendCommit(const std::string& to, const std::string& event_
   env_.outbox.Send(to, m);
 }
 
-void SessionManager::SendAbort(const Session& s) {
+void SessionManager::SendAbort(const Session& s, bool failed) {
   if (!s.started || s.committing || s.setup.protocol == ProtocolType::kSign) return;
   if (s.roster.observer()) return;
+  const CommitStage stage = failed ? CommitStage::kFailed : CommitStage::kAbort;
   for (const auto& holder : s.roster.holders())
     if (holder != config_.my_address)
-      SendCommit(holder, s.event_id, s.run_id, CommitStage::kAbort, false, s.setup.key_id, 0, {});
+      SendCommit(holder, s.event_id, s.run_id, stage, false, s.setup.key_id, 0, {});
+}
+
+void SessionManager::EndRun(Session& s, bool failed, const std::string& why) {
+  SendAbort(s, failed);  // the other holders may not have heard it from the one that gave up
+  const std::string event_id = s.event_id;
+  spdlog::warn("event {}: run given up before it finished here: {}", event_id, why);
+  auto moved = failed ? env_.events.Move(event_id, EventStatus::kInProgress, EventStatus::kFailed,
+                                         EventChange::WithError(why))
+                      : env_.events.Move(event_id, EventStatus::kInProgress, EventStatus::kPending,
+                                         EventChange::RetryAt(env_.blocks.CurrentBlock() +
+                                                              config_.retry_delay_blocks));
+  if (!moved.ok())
+    spdlog::error("event {}: could not record the outcome: {}", event_id,
+                  moved.status().ToString());
+  sessions_.erase(event_id);  // destroys s
 }
 
 void SessionManager::LoadCommits() {
@@ -676,20 +693,6 @@ SessionManager::Commit* SessionManager::CommitOfRun(const std::string& event_id,
 void SessionManager::StorePending(Session& s, core::NewKey key) {
   const bool refresh = s.setup.protocol == ProtocolType::kKeyrefresh;
   const std::string key_id = key.record.key_id;
-  for (const auto& [from, body] : s.early_commits)
-    if (body.stage == CommitStage::kAbort) {
-      // A holder already gave this run up: it can never be confirmed by every holder, so the
-      // share is not even stored. The event is retried, as after an expiry.
-      spdlog::warn("event {}: {} gave the run up before we finished it; retrying", s.event_id,
-                   from);
-      SendAbort(s);
-      const std::string event_id = s.event_id;
-      (void)env_.events.Move(
-          event_id, EventStatus::kInProgress, EventStatus::kPending,
-          EventChange::RetryAt(env_.blocks.CurrentBlock() + config_.retry_delay_blocks));
-      sessions_.erase(event_id);
-      return;
-    }
   if (commits_.count(key_id))
     return Fail(s, InternalError("key " + key_id + " already has a pending generation"));
   KeyRecord record;
@@ -744,9 +747,15 @@ void SessionManager::CountConfirmation(Commit& c, const std::string& from, const
   if (body.stage == CommitStage::kAbort)
     return Discard(key_id,
                    "holder " + from +
-                       " holds no share of this run and never will (its run failed, expired or "
-                       "died with a restart)",
+                       " holds no share of this run and never will (its run expired or died with "
+                       "a restart, or another holder gave it up)",
                    /*failed=*/false);
+  if (body.stage == CommitStage::kFailed)
+    return Discard(key_id,
+                   "holder " + from +
+                       " reports the run failed (a protocol check, or holders that disagree; its "
+                       "own error names the culprit)",
+                   /*failed=*/true);
   if (body.key_id != c.key_id || body.generation != c.generation ||
       body.fingerprint != c.fingerprint)
     // Round 3 of the run is an echo of every commitment, from which the public sharing follows:
@@ -771,7 +780,7 @@ void SessionManager::HandleCommit(const std::string& from, const NodeMessage& m)
   if (Commit* mine = CommitOfRun(m.event_id, m.session_id)) {
     if (from == config_.my_address || !Contains(mine->holders, from))
       return Drop(drops_.bad_commit, from, m, "not a holder of key " + mine->key_id);
-    if (body.ask && body.stage != CommitStage::kAbort)  // before we act: it wants our stage
+    if (body.ask)  // before we act: it wants our stage
       SendCommit(from, mine->event_id, mine->run_id, CommitStage::kConfirm, false, mine->key_id,
                  mine->generation, mine->fingerprint);
     return CountConfirmation(*mine, from, body);
@@ -783,6 +792,15 @@ void SessionManager::HandleCommit(const std::string& from, const NodeMessage& m)
         s.setup.protocol != ProtocolType::kSign) {
       if (!s.roster.PartyOf(from) || s.roster.observer())
         return Drop(drops_.bad_commit, from, m, "not a party of this run");
+      // A holder gave the run up: it can never be confirmed by every holder, so ours ends now
+      // (nothing stored), as the giver's did.
+      if (body.stage == CommitStage::kAbort)
+        return EndRun(s, /*failed=*/false, from + " gave the run up; retrying");
+      if (body.stage == CommitStage::kFailed)
+        return EndRun(s, /*failed=*/true,
+                      "holder " + from +
+                          " reports the run failed (a protocol check, or holders that disagree; "
+                          "its own error names the culprit)");
       s.early_commits[from] = body;  // one per holder: bounded
       return;
     }
@@ -916,8 +934,8 @@ void SessionManager::Discard(const std::string& key_id, const std::string& why, 
                c.generation, c.keygen ? " (no key)" : ", the active generation stays", why);
   for (const auto& holder : c.holders)
     if (holder != config_.my_address)
-      SendCommit(holder, c.event_id, c.run_id, CommitStage::kAbort, false, key_id, c.generation,
-                 c.fingerprint);
+      SendCommit(holder, c.event_id, c.run_id, failed ? CommitStage::kFailed : CommitStage::kAbort,
+                 false, key_id, c.generation, c.fingerprint);
   auto session = sessions_.find(c.event_id);
   const bool live = session != sessions_.end() && session->second->run_id == c.run_id;
   if (failed) {

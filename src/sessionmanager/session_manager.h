@@ -29,11 +29,14 @@
 //   4. discard: a holder's confirmation of another key id, generation or fingerprint fails
 //      the event, naming that holder as culprit (the run's round 3 echoes every commitment, so
 //      every holder that finished it honestly has our fingerprint; the evidence convinces us but
-//      is not transferable, so the blame is not recorded against the key); a holder's abort
-//      (it holds no share of this run and never will: its run failed, expired, or died with a
-//      restart) sends the event back to PENDING, as an expiry does, so that the coordinator
-//      runs it again. Either way the pending share is deleted unused (a keygen's whole record),
-//      g stays active, and we tell every holder commit{abort}.
+//      is not transferable, so the blame is not recorded against the key), and so does a
+//      holder's commit{failed} (its run failed a protocol check, naming the culprit in its own
+//      error, or it saw such a disagreement); a holder's commit{abort} (it holds no share of
+//      this run and never will: its run expired or died with a restart) sends the event back
+//      to PENDING, as an expiry does, so that the coordinator runs it again. Either way the
+//      pending share is deleted unused (a keygen's whole record), g stays active, and we pass
+//      the failed / abort on to every holder. A holder whose own run has not finished when it
+//      hears either ends it at once the same way (nothing stored).
 // Missing confirmations: an unresolved pending share is never used, and blocks new keygen /
 // keyrefresh setups of its key or event (NACK) until resolved; its session expires as any
 // other (event back to PENDING). Deliberately, it is *not* discarded on a timeout alone: we
@@ -137,8 +140,11 @@ class SessionManager {
   void SendCommit(const std::string& to, const std::string& event_id, const core::SessionId& run,
                   core::CommitStage stage, bool ask, const std::string& key_id, uint32_t generation,
                   const core::KeyFingerprint& fingerprint);
-  // A started keygen / keyrefresh session that ends without a share tells the holders.
-  void SendAbort(const Session& s);
+  // A started keygen / keyrefresh session that ends without a share tells the holders: `failed`
+  // when its run failed (the event fails everywhere), otherwise the event is retried.
+  void SendAbort(const Session& s, bool failed);
+  // Ends our unfinished run of a keygen / keyrefresh that another holder gave up.
+  void EndRun(Session& s, bool failed, const std::string& why);
   // A signature for an event we have no session of (its setup reached us before the event
   // did, or was lost): recorded if our own copy of the event asks for exactly what it signs.
   enum class LateOutcome { kRecorded, kAlreadyRecorded, kNoEventYet, kRefused };

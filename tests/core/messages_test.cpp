@@ -134,8 +134,10 @@ TEST(NodeMessage, BadFieldsAreRefused) {
   commit.commit.key_id = "key";
   Bytes c = commit.Encode();
   const size_t stage_at = 2 + 1 + 2 + 32;  // version, type, event id "ev", session id
-  c[stage_at] = 4;
+  c[stage_at] = 5;
   EXPECT_FALSE(NodeMessage::Decode(c).ok());
+  c[stage_at] = 4;  // failed: may lack the key id too
+  EXPECT_TRUE(NodeMessage::Decode(c).ok());
   c[stage_at] = 0;
   EXPECT_FALSE(NodeMessage::Decode(c).ok());
   c[stage_at] = 3;
