@@ -46,7 +46,8 @@
 // (commit{confirm, ask}); a holder answers with its own confirmation, `active` when it
 // activated that run's generation, silence while its run of it is still going, and `abort`
 // otherwise. So a pending share resolves as soon as the holders can talk, and only a holder
-// that stays silent for good keeps it pending (and then nothing could activate it either).
+// that stays silent for good keeps it pending at the others (it may have activated it before
+// it fell silent; nobody can know, so nobody discards).
 // Restart: the pending records in the key store are picked up at the first entry point and
 // resolved the same way; a restarted node answers `abort` for runs it holds nothing of. A
 // record activated just before a stop (its event not yet SUCCESS, so put back to PENDING)
