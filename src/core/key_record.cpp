@@ -3,7 +3,7 @@
 namespace tss::core {
 
 namespace {
-constexpr uint8_t kVersion = 2;
+constexpr uint8_t kVersion = 3;
 constexpr size_t kMaxHolders = 256, kMaxString = 256, kMaxShare = 64 << 20;
 
 void PutVarint(SecureBytes& out, uint64_t v) {
@@ -15,12 +15,27 @@ void PutField(SecureBytes& out, ByteSpan data) {
   PutVarint(out, data.size());
   out.Append(data);
 }
+void PutU8(SecureBytes& out, uint8_t v) {
+  out.Append({&v, 1});
+}
+void PutU32(SecureBytes& out, uint32_t v) {
+  const uint8_t b[4] = {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
+                        static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+  out.Append(b);
+}
+// A generation's share, generation and fingerprint; the share may not be empty.
+bool GetGeneration(ByteReader& in, SecureBytes& share, uint32_t& generation,
+                   KeyFingerprint& fingerprint) {
+  ByteSpan field;
+  if (!in.LengthPrefixed(field, kMaxShare) || field.empty()) return false;
+  share = SecureBytes(field);
+  return in.U32(generation) && in.Raw(fingerprint.size(), fingerprint.data());
+}
 }  // namespace
 
 SecureBytes EncodeKeyRecord(const KeyRecord& r) {
   SecureBytes out;
-  const uint8_t version = kVersion;
-  out.Append({&version, 1});
+  PutU8(out, kVersion);
   PutField(out, AsBytes(r.key_id));
   PutVarint(out, r.participants.size());
   for (const auto& p : r.participants) PutField(out, AsBytes(p));
@@ -30,6 +45,23 @@ SecureBytes EncodeKeyRecord(const KeyRecord& r) {
   PutField(out, r.share.span());
   PutVarint(out, r.culprits.size());
   for (const auto& c : r.culprits) PutField(out, AsBytes(c));
+  PutU32(out, r.generation);
+  out.Append(r.fingerprint);
+  PutField(out, AsBytes(r.event_id));
+  PutU8(out, r.pending ? 1 : 0);
+  if (r.pending) {
+    PutField(out, r.pending->share.span());
+    PutU32(out, r.pending->generation);
+    out.Append(r.pending->fingerprint);
+    PutField(out, AsBytes(r.pending->event_id));
+    out.Append(r.pending->run_id);
+  }
+  PutU8(out, r.previous ? 1 : 0);
+  if (r.previous) {
+    PutField(out, r.previous->share.span());
+    PutU32(out, r.previous->generation);
+    out.Append(r.previous->fingerprint);
+  }
   return out;
 }
 
@@ -67,6 +99,33 @@ Result<KeyRecord> DecodeKeyRecord(ByteSpan bytes) {
       r.culprits.emplace_back(field.begin(), field.end());
     }
   }
+  if (version >= 3) {
+    if (!in.U32(r.generation) || !in.Raw(r.fingerprint.size(), r.fingerprint.data()))
+      return InvalidArgument("key record: bad generation");
+    if (!in.LengthPrefixed(field, kMaxString)) return InvalidArgument("key record: bad event id");
+    r.event_id.assign(field.begin(), field.end());
+    uint8_t has = 0;
+    if (!in.U8(has) || has > 1) return InvalidArgument("key record: bad pending flag");
+    if (has) {
+      PendingShare& p = r.pending.emplace();
+      if (!GetGeneration(in, p.share, p.generation, p.fingerprint))
+        return InvalidArgument("key record: bad pending share");
+      if (!in.LengthPrefixed(field, kMaxString) || field.empty())
+        return InvalidArgument("key record: bad pending event id");
+      p.event_id.assign(field.begin(), field.end());
+      if (!in.Raw(p.run_id.size(), p.run_id.data()))
+        return InvalidArgument("key record: bad pending run id");
+    }
+    if (!in.U8(has) || has > 1) return InvalidArgument("key record: bad previous flag");
+    if (has) {
+      RetainedShare& p = r.previous.emplace();
+      if (!GetGeneration(in, p.share, p.generation, p.fingerprint))
+        return InvalidArgument("key record: bad previous share");
+    }
+  }
+  // Before version 3 every record was an active key.
+  if (r.share.empty() && (version < 3 || !r.pending))
+    return InvalidArgument("key record: neither an active nor a pending share");
   if (!in.done()) return InvalidArgument("key record: trailing bytes");
   return r;
 }

@@ -21,6 +21,22 @@ const char* MessageTypeName(MessageType t) {
       return "step";
     case MessageType::kResult:
       return "result";
+    case MessageType::kCommit:
+      return "commit";
+  }
+  return "unknown";
+}
+
+const char* CommitStageName(CommitStage s) {
+  switch (s) {
+    case CommitStage::kConfirm:
+      return "confirm";
+    case CommitStage::kActive:
+      return "active";
+    case CommitStage::kAbort:
+      return "abort";
+    case CommitStage::kFailed:
+      return "failed";
   }
   return "unknown";
 }
@@ -107,6 +123,13 @@ Bytes NodeMessage::Encode() const {
       w.Raw(signature.s);
       w.U8(signature.v);
       break;
+    case MessageType::kCommit:
+      w.U8(static_cast<uint8_t>(commit.stage));
+      w.U8(commit.ask ? 1 : 0);
+      PutString(w, commit.key_id);
+      w.U32(commit.generation);
+      w.Raw(commit.fingerprint);
+      break;
   }
   return w.Take();
 }
@@ -118,7 +141,7 @@ Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
   if (!r.U8(version) || !r.U8(type)) return InvalidArgument("node message: truncated header");
   if (version != kVersion)
     return InvalidArgument("node message: unsupported version " + std::to_string(version));
-  if (type < 1 || type > 6)
+  if (type < 1 || type > 7)
     return InvalidArgument("node message: unknown type " + std::to_string(type));
   m.type = static_cast<MessageType>(type);
   if (!GetString(r, m.event_id, kMaxEventIdLength) || m.event_id.empty())
@@ -196,6 +219,22 @@ Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
         return InvalidArgument("result: truncated signature");
       if (m.signature.v > 3) return InvalidArgument("result: recovery id out of range");
       break;
+    case MessageType::kCommit: {
+      uint8_t stage = 0, ask = 0;
+      if (!r.U8(stage) || !r.U8(ask)) return InvalidArgument("commit: truncated");
+      if (stage < 1 || stage > 4)
+        return InvalidArgument("commit: unknown stage " + std::to_string(stage));
+      if (ask > 1) return InvalidArgument("commit: bad ask flag");
+      m.commit.stage = static_cast<CommitStage>(stage);
+      m.commit.ask = ask == 1;
+      if (!GetString(r, m.commit.key_id, kMaxEventIdLength) || !r.U32(m.commit.generation) ||
+          !r.Raw(m.commit.fingerprint.size(), m.commit.fingerprint.data()))
+        return InvalidArgument("commit: truncated");
+      if (m.commit.key_id.empty() && m.commit.stage != CommitStage::kAbort &&
+          m.commit.stage != CommitStage::kFailed)
+        return InvalidArgument("commit: a confirmation needs a key id");
+      break;
+    }
   }
   if (!r.done()) return InvalidArgument("node message: trailing bytes");
   return m;

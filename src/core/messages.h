@@ -1,8 +1,10 @@
 // core/messages.h — the messages nodes exchange over `/tss/2.0.0` to drive an event.
 //
-// Owns: NodeMessage (setup, ack, nack, begin, step, result) and its strict, versioned wire
-// encoding. The coordinator sends setup and begin; participants answer ack/nack; steps carry
-// one protocol round's message from one party. Must not touch: sessions, storage, network.
+// Owns: NodeMessage (setup, ack, nack, begin, step, result, commit) and its strict, versioned
+// wire encoding. The coordinator sends setup and begin; participants answer ack/nack; steps
+// carry one protocol round's message from one party; commit messages are the confirmation round
+// that ends a keygen or keyrefresh (sessionmanager/session_manager.h has its rules). Must not
+// touch: sessions, storage, network.
 //
 // One envelope: a step names its run by `session_id` (the run id below, which is also the id
 // the DKLs23 session runs under) and carries round, recipient and payload. It has no sender
@@ -19,6 +21,9 @@
 //   step:  u8 round (>= 1) | u16 to (party index, 0 = every other participant) | bytes payload
 //   result: 32 bytes r | 32 bytes s | u8 v (a signature, sent by each signer to the key's
 //          other holders, signers included; every receiver verifies all three)
+//   commit: u8 stage (1 confirm, 2 active, 3 abort, 4 failed) | u8 ask (0 or 1) | str key_id
+//          | u32 generation | 32 bytes fingerprint (a keygen / keyrefresh run's confirmation
+//          round; session_id is the run id; key_id is empty only in an abort or failure)
 //
 // Single-use runs. The session id of setup, ack, nack, begin and result names an attempt (the
 // coordinator's setup); the protocol runs
@@ -44,7 +49,8 @@ enum class MessageType : uint8_t {
   kNack = 3,
   kBegin = 4,
   kStep = 5,
-  kResult = 6
+  kResult = 6,
+  kCommit = 7
 };
 const char* MessageTypeName(MessageType t);
 
@@ -92,6 +98,27 @@ struct Step {
   bool operator==(const Step&) const = default;
 };
 
+// The confirmation round of a keygen / keyrefresh run (the run id is the message's session id).
+enum class CommitStage : uint8_t {
+  kConfirm = 1,  // the sender holds this generation durably, pending
+  kActive = 2,   // the sender activated it (so every holder had confirmed it)
+  kAbort = 3,    // the sender holds no share of this run and never will (its run expired, died
+                 // with a restart, or another holder gave it up): the event is retried
+  kFailed = 4,   // the same, because the run failed a protocol check or the holders disagreed:
+                 // the event fails
+};
+const char* CommitStageName(CommitStage s);
+
+struct CommitBody {
+  CommitStage stage = CommitStage::kConfirm;
+  bool ask = false;    // the receiver should answer with its own stage for this run
+  std::string key_id;  // empty only in an abort or failure (a keygen that never finished has none)
+  uint32_t generation = 0;
+  std::array<uint8_t, 32> fingerprint{};  // dkls::KeyShare::Fingerprint of the generation
+
+  bool operator==(const CommitBody&) const = default;
+};
+
 struct NodeMessage {
   static constexpr uint8_t kVersion = 3;
   // Limits that keep a hostile peer from making us allocate: far above any real use.
@@ -110,6 +137,7 @@ struct NodeMessage {
   std::vector<std::string> refused;         // kNack only: validators we will not sign with
   Step step;                                // kStep only
   SignatureBody signature;                  // kResult only
+  CommitBody commit;                        // kCommit only
 
   Bytes Encode() const;
   // Refuses anything not produced by Encode(): unknown version/type, over-long fields,

@@ -83,8 +83,14 @@ class EventStore {
 class KeyStore {
  public:
   virtual ~KeyStore() = default;
+  // The record, whatever its lifecycle state (active, or only pending: see KeyRecord::Active).
   virtual Result<KeyRecord> Load(const std::string& key_id) = 0;
+  // Whether the key has an active generation (a record that is only pending does not count).
   virtual bool Exists(const std::string& key_id) = 0;
+  // Every key id with a record, active or pending.
+  virtual Result<std::vector<std::string>> List() = 0;
+  // Deletes a key's record durably (a keygen whose pending share was discarded).
+  virtual Status Remove(const std::string& key_id) = 0;
   // replace=false refuses to overwrite an existing key id; replace=true swaps atomically. The
   // key's public state is mirrored where operators look (tss status) once the file is written.
   virtual Status Save(const KeyRecord& record, bool replace) = 0;
@@ -126,7 +132,8 @@ class SteadyClock final : public Clock {
 // What a keygen or keyrefresh produced: the new record (to be saved) and its generation.
 struct NewKey {
   KeyRecord record;
-  uint32_t generation = 0;  // 0 after keygen, +1 per refresh
+  uint32_t generation = 0;       // 0 after keygen, +1 per refresh
+  KeyFingerprint fingerprint{};  // of the new sharing: what the confirmation round compares
 };
 // What a finished session produced: a key, or a signature.
 using Outcome = std::variant<NewKey, SignatureBody>;

@@ -11,13 +11,23 @@ Result<core::KeyRecord> KeyRecordStore::Load(const std::string& key_id) {
 }
 
 bool KeyRecordStore::Exists(const std::string& key_id) {
-  return files_->Exists(key_id);
+  if (!files_->Exists(key_id)) return false;
+  auto record = Load(key_id);
+  return !record.ok() || record->Active();  // a file we cannot read still takes the name
+}
+
+Result<std::vector<std::string>> KeyRecordStore::List() {
+  return files_->List();
+}
+
+Status KeyRecordStore::Remove(const std::string& key_id) {
+  return files_->Remove(key_id);
 }
 
 Status KeyRecordStore::Save(const core::KeyRecord& record, bool replace) {
   SecureBytes plain = core::EncodeKeyRecord(record);
   TSS_RETURN_IF_ERROR(files_->Store(record.key_id, plain.span(), replace));
-  if (!states_) return Status::Ok();
+  if (!states_ || !record.Active()) return Status::Ok();
   core::KeyState state;
   state.key_id = record.key_id;
   state.public_key = ToHex(record.public_key);

@@ -19,8 +19,12 @@ class KeyRecordStore final : public core::KeyStore {
   explicit KeyRecordStore(std::unique_ptr<KeyShareStore> files, core::EventStore* states = nullptr)
       : files_(std::move(files)), states_(states) {}
   Result<core::KeyRecord> Load(const std::string& key_id) override;
-  bool Exists(const std::string& key_id) override;
-  // Seals the record into its file (atomically), then mirrors its public state.
+  bool Exists(const std::string& key_id) override;  // an active record
+  Result<std::vector<std::string>> List() override;
+  // Deletes the file; the key's row in tss_keys stays (it keeps what operators saw).
+  Status Remove(const std::string& key_id) override;
+  // Seals the record into its file (atomically), then mirrors its public state (active records
+  // only: a key that is only pending is not one operators can use yet).
   Status Save(const core::KeyRecord& record, bool replace) override;
   Status SaveSignature(const std::string& event_id, const std::string& result_json) override;
 

@@ -173,6 +173,17 @@ Status KeyShareStore::Store(const std::string& key_id, std::span<const uint8_t> 
   return WriteFileAtomic(dir_, PathFor(key_id).filename().string(), contents, 0600, replace);
 }
 
+Status KeyShareStore::Remove(const std::string& key_id) {
+  if (!ValidKeyId(key_id))
+    return InvalidArgument("key id '" + key_id + "' is not a valid file name");
+  std::error_code ec;
+  if (!std::filesystem::remove(PathFor(key_id), ec)) {
+    if (ec) return IoError("cannot remove the key share for " + key_id + ": " + ec.message());
+    return NotFound("no key share for key " + key_id + " in " + dir_.string());
+  }
+  return FsyncDir(dir_);
+}
+
 Status KeyShareStore::StoreSignature(const std::string& event_id, std::string_view result_json) {
   if (!ValidKeyId(event_id))
     return InvalidArgument("event id '" + event_id + "' is not a valid file name");

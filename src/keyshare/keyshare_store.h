@@ -44,6 +44,8 @@ class KeyShareStore {
   // or foreign file. Never modifies the file.
   Result<SecureBytes> Load(const std::string& key_id);
   bool Exists(const std::string& key_id) const;
+  // Deletes the key's file durably (unlink, fsync of the folder); kNotFound if absent.
+  Status Remove(const std::string& key_id);
   // Files a finished signing's result (JSON: key id, public key, hash, r, s, v) as
   // <home>/signatures/<event id>.json, atomically. Not secret, so not sealed.
   Status StoreSignature(const std::string& event_id, std::string_view result_json);

@@ -108,6 +108,9 @@ class DklsKeySession final : public DklsSession<dkls::DkgSession> {
       return InternalError("keyrefresh changed the public key");
     record.share = share.Encode();
     out.generation = share.generation;
+    out.fingerprint = share.Fingerprint();
+    record.generation = out.generation;
+    record.fingerprint = out.fingerprint;
     return Outcome(std::move(out));
   }
 

@@ -74,6 +74,7 @@ void Duties::Dispatch(const std::string& from, const NodeMessage& m) {
     case MessageType::kBegin:
     case MessageType::kStep:
     case MessageType::kResult:
+    case MessageType::kCommit:
       return sessions_.HandleMessage(from, m);
   }
 }

@@ -10,6 +10,8 @@
 
 namespace tss::sessionmanager {
 
+using core::CommitBody;
+using core::CommitStage;
 using core::Contribution;
 using core::Event;
 using core::EventChange;
@@ -26,6 +28,13 @@ namespace {
 constexpr size_t kSweepLimit = 1024;      // pending events read per expiry pass
 constexpr size_t kMaxLateResults = 4096;  // events with signatures but not yet in our database
 constexpr size_t kMaxLatePerEvent = 8;
+
+bool Contains(const std::vector<std::string>& list, const std::string& x) {
+  return std::find(list.begin(), list.end(), x) != list.end();
+}
+std::string Short(const core::KeyFingerprint& f) {
+  return ToHex(ByteSpan(f.data(), 8));
+}
 }  // namespace
 
 struct SessionManager::Session {
@@ -47,6 +56,11 @@ struct SessionManager::Session {
   std::optional<KeyRecord> key;
   std::unique_ptr<core::ProtocolSession> protocol;  // created on begin, under the run id
   bool started = false;
+  // Keygen / keyrefresh: the run finished and its share is stored pending; the session stays
+  // (so that no new attempt replaces it) until the confirmation round resolves or it expires.
+  bool committing = false;
+  // Confirmations of our run that came before we finished it, by holder.
+  std::map<std::string, CommitBody> early_commits;
   std::vector<EarlyStep> early_steps;
   std::chrono::steady_clock::time_point last_activity;
 
@@ -65,6 +79,7 @@ SessionManager::~SessionManager() = default;
 
 void SessionManager::HandleMessage(const std::string& from, const NodeMessage& m) {
   TSS_DCHECK(env_.in_loop());
+  LoadCommits();
   switch (m.type) {
     case MessageType::kSetup:
       return HandleSetup(from, m);
@@ -77,6 +92,8 @@ void SessionManager::HandleMessage(const std::string& from, const NodeMessage& m
       return HandleStep(from, m);
     case MessageType::kResult:
       return HandleResult(from, m);
+    case MessageType::kCommit:
+      return HandleCommit(from, m);
   }
 }
 
@@ -141,6 +158,12 @@ Status SessionManager::ValidateSetup(const std::string& from, const NodeMessage&
   for (const auto& p : s.participants)
     if (!std::binary_search(validators.begin(), validators.end(), p))
       return InvalidArgument("participant " + p + " is not a registered validator");
+  if (s.protocol != ProtocolType::kSign)
+    for (const auto& [key_id, c] : commits_)
+      if (c.event_id == m.event_id || key_id == s.key_id)
+        return InvalidArgument("generation " + std::to_string(c.generation) + " of key " + key_id +
+                               " (event " + c.event_id +
+                               ") awaits its holders' confirmations; retry once it is resolved");
   if (s.protocol == ProtocolType::kKeygen) {
     // Seed: all eligible validators take part. A coordinator whose registry view lags ours
     // would otherwise make a key that the newest validators hold no share of.
@@ -160,6 +183,9 @@ Status SessionManager::ValidateSetup(const std::string& from, const NodeMessage&
   if (!loaded.ok())
     return InvalidArgument("cannot load key " + s.key_id + ": " + loaded.status().message());
   key = std::move(*loaded);
+  if (!key->Active())
+    return InvalidArgument("key " + s.key_id +
+                           " is not active yet (its keygen awaits confirmations)");
   if (s.threshold != key->threshold) return InvalidArgument("threshold differs from the key's");
   if (s.protocol == ProtocolType::kKeyrefresh) {
     if (s.participants != key->participants)
@@ -321,6 +347,7 @@ void SessionManager::HandleStep(const std::string& from, const NodeMessage& m) {
   Session* s = it->second.get();
   if (s->started && s->run_id != m.session_id)
     return Drop(drops_.unknown_session, from, m, "a step of another run");
+  if (s->committing) return;  // a late copy: our run is over
   auto party = s->roster.PartyOf(from);
   if (!party || s->roster.observer())
     return Drop(drops_.bad_sender, from, m, "sender is not a participant of this session");
@@ -335,6 +362,7 @@ void SessionManager::HandleStep(const std::string& from, const NodeMessage& m) {
 }
 
 void SessionManager::Deliver(Session& s, int from_party, const Step& step) {
+  if (s.committing) return;  // our run is over; its share awaits confirmations
   auto out = s.protocol->Handle(from_party, step);
   if (!out.ok()) return Fail(s, out.status());
   Route(s, std::move(*out));
@@ -363,15 +391,7 @@ void SessionManager::Finish(Session& s) {
   if (!outcome.ok()) return Fail(s, outcome.status());
   const std::string event_id = s.event_id;
   if (auto* key = std::get_if<core::NewKey>(&*outcome)) {
-    const bool replace = s.setup.protocol == ProtocolType::kKeyrefresh;
-    if (Status st = env_.keys.Save(key->record, replace); !st.ok()) return Fail(s, st);
-    auto moved = env_.events.Move(event_id, EventStatus::kInProgress, EventStatus::kSuccess,
-                                  EventChange::WithResult(core::KeyResultJson(*key)));
-    if (!moved.ok() || !*moved)
-      spdlog::error("event {}: finished but could not record SUCCESS: {}", event_id,
-                    moved.ok() ? "event was no longer IN_PROGRESS" : moved.status().ToString());
-    else
-      spdlog::info("event {}: SUCCESS", event_id);
+    return StorePending(s, std::move(*key));  // the session lives on, committing
   } else {
     const auto& signature = std::get<SignatureBody>(*outcome);
     RecordSignature(event_id, core::SignatureResultJson(*s.key, s.setup.message_hash, signature),
@@ -416,6 +436,7 @@ void SessionManager::Fail(Session& s, const Status& why) {
   Blame(s, why, culprit);
   std::string error = culprit.empty() ? why.message() : "culprit " + culprit + ": " + why.message();
   spdlog::error("event {}: protocol failed: {}", s.event_id, error);
+  SendAbort(s, /*failed=*/true);
   auto moved = env_.events.Move(s.event_id, EventStatus::kInProgress, EventStatus::kFailed,
                                 EventChange::WithError(error));
   if (!moved.ok())
@@ -559,6 +580,7 @@ void SessionManager::ReleaseOrphans() {
 
 void SessionManager::CheckExpiry() {
   TSS_DCHECK(env_.in_loop());
+  LoadCommits();
   auto now = env_.clock.Now();
   uint64_t block = env_.blocks.CurrentBlock();
   for (auto it = sessions_.begin(); it != sessions_.end();) {
@@ -574,8 +596,11 @@ void SessionManager::CheckExpiry() {
                                   EventChange::RetryAt(block + config_.retry_delay_blocks));
     if (!moved.ok())
       spdlog::error("event {}: could not reset: {}", it->first, moved.status().ToString());
+    if (!it->second->committing)  // a committing one keeps its share
+      SendAbort(*it->second, /*failed=*/false);
     it = sessions_.erase(it);
   }
+  AskPending();
   FailUnprocessable(block);
   // Signatures that came before their event: recorded once the event is here, forgotten after
   // a session expiry's time.
@@ -594,6 +619,387 @@ void SessionManager::CheckExpiry() {
     spdlog::error("expiring events failed: {}", expired.status().ToString());
   else if (*expired)
     spdlog::info("{} pending event(s) passed their expiry height: EXPIRED", *expired);
+}
+
+// ---- The confirmation round (see session_manager.h) ----
+
+void SessionManager::SendCommit(const std::string& to, const std::string& event_id,
+                                const SessionId& run, CommitStage stage, bool ask,
+                                const std::string& key_id, uint32_t generation,
+                                const core::KeyFingerprint& fingerprint) {
+  NodeMessage m;
+  m.type = MessageType::kCommit;
+  m.event_id = event_id;
+  m.session_id = run;
+  m.commit.stage = stage;
+  m.commit.ask = ask;
+  m.commit.key_id = key_id;
+  m.commit.generation = generation;
+  m.commit.fingerprint = fingerprint;
+  env_.outbox.Send(to, m);
+}
+
+void SessionManager::SendAbort(const Session& s, bool failed) {
+  if (!s.started || s.committing || s.setup.protocol == ProtocolType::kSign) return;
+  if (s.roster.observer()) return;
+  const CommitStage stage = failed ? CommitStage::kFailed : CommitStage::kAbort;
+  for (const auto& holder : s.roster.holders())
+    if (holder != config_.my_address)
+      SendCommit(holder, s.event_id, s.run_id, stage, false, s.setup.key_id, 0, {});
+}
+
+void SessionManager::EndRun(Session& s, bool failed, const std::string& why) {
+  SendAbort(s, failed);  // the other holders may not have heard it from the one that gave up
+  const std::string event_id = s.event_id;
+  spdlog::warn("event {}: run given up before it finished here: {}", event_id, why);
+  auto moved = failed ? env_.events.Move(event_id, EventStatus::kInProgress, EventStatus::kFailed,
+                                         EventChange::WithError(why))
+                      : env_.events.Move(event_id, EventStatus::kInProgress, EventStatus::kPending,
+                                         EventChange::RetryAt(env_.blocks.CurrentBlock() +
+                                                              config_.retry_delay_blocks));
+  if (!moved.ok())
+    spdlog::error("event {}: could not record the outcome: {}", event_id,
+                  moved.status().ToString());
+  sessions_.erase(event_id);  // destroys s
+}
+
+void SessionManager::LoadCommits() {
+  if (commits_loaded_) return;
+  commits_loaded_ = true;
+  auto ids = env_.keys.List();
+  if (!ids.ok()) {
+    spdlog::error("listing key records failed: {}", ids.status().ToString());
+    return;
+  }
+  for (const auto& id : *ids) {
+    auto record = env_.keys.Load(id);
+    if (!record.ok()) {
+      spdlog::error("key {}: cannot read its record: {}", id, record.status().ToString());
+      continue;
+    }
+    if (!record->pending) {
+      RecordActivated(*record);
+      continue;
+    }
+    Commit c;
+    c.key_id = id;
+    c.event_id = record->pending->event_id;
+    c.run_id = record->pending->run_id;
+    c.generation = record->pending->generation;
+    c.fingerprint = record->pending->fingerprint;
+    c.holders = record->participants;
+    c.keygen = !record->Active();
+    spdlog::warn(
+        "key {}: generation {} (event {}) was left pending; asking its holders whether it "
+        "became active",
+        id, c.generation, c.event_id);
+    commits_[id] = std::move(c);
+  }
+}
+
+void SessionManager::RecordActivated(const KeyRecord& record) {
+  // A previous process activated this generation but stopped before its event said so (start-up
+  // put the event back to PENDING): the event is SUCCESS, as it is at the other holders.
+  if (!record.Active() || record.event_id.empty()) return;
+  auto event = env_.events.Get(record.event_id);
+  if (!event.ok() || !event->has_value() || (*event)->status != EventStatus::kPending) return;
+  core::NewKey result;
+  result.record.key_id = record.key_id;
+  result.record.public_key = record.public_key;
+  result.generation = record.generation;
+  (void)env_.events.Move(record.event_id, EventStatus::kPending, EventStatus::kInProgress);
+  auto moved = env_.events.Move(record.event_id, EventStatus::kInProgress, EventStatus::kSuccess,
+                                EventChange::WithResult(core::KeyResultJson(result)));
+  if (moved.ok() && *moved)
+    spdlog::info("event {}: SUCCESS (key {} generation {} was activated before a restart)",
+                 record.event_id, record.key_id, record.generation);
+}
+
+SessionManager::Commit* SessionManager::CommitOfRun(const std::string& event_id,
+                                                    const SessionId& run_id) {
+  for (auto& [key_id, c] : commits_)
+    if (c.run_id == run_id && c.event_id == event_id) return &c;
+  return nullptr;
+}
+
+void SessionManager::StorePending(Session& s, core::NewKey key) {
+  const bool refresh = s.setup.protocol == ProtocolType::kKeyrefresh;
+  const std::string key_id = key.record.key_id;
+  if (commits_.count(key_id))
+    return Fail(s, InternalError("key " + key_id + " already has a pending generation"));
+  KeyRecord record;
+  if (refresh) {
+    auto current = env_.keys.Load(key_id);
+    if (!current.ok()) return Fail(s, current.status());
+    if (!current->Active() || current->public_key != key.record.public_key)
+      return Fail(s, InternalError("key " + key_id + " changed under its refresh"));
+    record = std::move(*current);
+  } else {
+    record.key_id = key_id;
+    record.participants = key.record.participants;
+    record.threshold = key.record.threshold;
+    record.public_key = key.record.public_key;
+  }
+  core::PendingShare& p = record.pending.emplace();
+  p.share = std::move(key.record.share);
+  p.generation = key.generation;
+  p.fingerprint = key.fingerprint;
+  p.event_id = s.event_id;
+  p.run_id = s.run_id;
+  // Durable before we confirm: a holder that sees every confirmation may activate at once.
+  if (Status st = env_.keys.Save(record, /*replace=*/refresh); !st.ok()) return Fail(s, st);
+  Commit c;
+  c.key_id = key_id;
+  c.event_id = s.event_id;
+  c.run_id = s.run_id;
+  c.generation = key.generation;
+  c.fingerprint = key.fingerprint;
+  c.holders = record.participants;
+  c.keygen = !refresh;
+  commits_[key_id] = c;
+  s.committing = true;
+  s.last_activity = env_.clock.Now();
+  spdlog::info("event {}: key {} generation {} stored pending (fingerprint {}); confirming",
+               s.event_id, key_id, c.generation, Short(c.fingerprint));
+  for (const auto& holder : c.holders)
+    if (holder != config_.my_address)
+      SendCommit(holder, c.event_id, c.run_id, CommitStage::kConfirm, false, key_id, c.generation,
+                 c.fingerprint);
+  // Holders that finished before us already told us.
+  auto early = std::move(s.early_commits);
+  for (const auto& [from, body] : early) {
+    Commit* mine = CommitOfRun(c.event_id, c.run_id);
+    if (!mine) return;  // resolved by an earlier one (s is gone then)
+    CountConfirmation(*mine, from, body);
+  }
+}
+
+void SessionManager::CountConfirmation(Commit& c, const std::string& from, const CommitBody& body) {
+  const std::string key_id = c.key_id;
+  if (body.stage == CommitStage::kAbort)
+    return Discard(key_id,
+                   "holder " + from +
+                       " holds no share of this run and never will (its run expired or died with "
+                       "a restart, or another holder gave it up)",
+                   /*failed=*/false);
+  if (body.stage == CommitStage::kFailed)
+    return Discard(key_id,
+                   "holder " + from +
+                       " reports the run failed (a protocol check, or holders that disagree; its "
+                       "own error names the culprit)",
+                   /*failed=*/true);
+  if (body.key_id != c.key_id || body.generation != c.generation ||
+      body.fingerprint != c.fingerprint)
+    // Round 3 of the run is an echo of every commitment, from which the public sharing follows:
+    // every holder that finished it honestly computed our fingerprint. Named, not recorded
+    // against the key (the evidence is not transferable).
+    return Discard(key_id,
+                   "culprit " + from + ": the holders disagree on the new sharing: " + from +
+                       " confirmed key " + body.key_id + " generation " +
+                       std::to_string(body.generation) + " fingerprint " + Short(body.fingerprint) +
+                       ", we have key " + c.key_id + " generation " + std::to_string(c.generation) +
+                       " fingerprint " + Short(c.fingerprint),
+                   /*failed=*/true);
+  c.confirmed[from] = body.stage;
+  if (body.stage == CommitStage::kActive)
+    return Activate(key_id, from + " reports it active, so every holder had confirmed it");
+  if (c.confirmed.size() + 1 >= c.holders.size())
+    return Activate(key_id, "every holder confirmed it");
+}
+
+void SessionManager::HandleCommit(const std::string& from, const NodeMessage& m) {
+  const CommitBody& body = m.commit;
+  if (Commit* mine = CommitOfRun(m.event_id, m.session_id)) {
+    if (from == config_.my_address || !Contains(mine->holders, from))
+      return Drop(drops_.bad_commit, from, m, "not a holder of key " + mine->key_id);
+    if (body.ask)  // before we act: it wants our stage
+      SendCommit(from, mine->event_id, mine->run_id, CommitStage::kConfirm, false, mine->key_id,
+                 mine->generation, mine->fingerprint);
+    return CountConfirmation(*mine, from, body);
+  }
+  // Our run of it has not finished yet: kept for when it has.
+  if (auto it = sessions_.find(m.event_id); it != sessions_.end()) {
+    Session& s = *it->second;
+    if (s.started && !s.committing && s.run_id == m.session_id &&
+        s.setup.protocol != ProtocolType::kSign) {
+      if (!s.roster.PartyOf(from) || s.roster.observer())
+        return Drop(drops_.bad_commit, from, m, "not a party of this run");
+      // A holder gave the run up: it can never be confirmed by every holder, so ours ends now
+      // (nothing stored), as the giver's did.
+      if (body.stage == CommitStage::kAbort)
+        return EndRun(s, /*failed=*/false, from + " gave the run up; retrying");
+      if (body.stage == CommitStage::kFailed)
+        return EndRun(s, /*failed=*/true,
+                      "holder " + from +
+                          " reports the run failed (a protocol check, or holders that disagree; "
+                          "its own error names the culprit)");
+      s.early_commits[from] = body;  // one per holder: bounded
+      return;
+    }
+  }
+  if (body.stage == CommitStage::kActive) NoteActivated(from, body);
+  if (!body.ask) return;
+  // A holder asks about a run we hold nothing pending of: we activated it, or we never will.
+  if (!body.key_id.empty()) {
+    auto record = env_.keys.Load(body.key_id);
+    if (record.ok()) {
+      if (!Contains(record->participants, from))
+        return Drop(drops_.bad_commit, from, m, "not a holder of key " + body.key_id);
+      const bool active = record->Active() && record->generation == body.generation &&
+                          record->fingerprint == body.fingerprint;
+      const bool retained = record->previous && record->previous->generation == body.generation &&
+                            record->previous->fingerprint == body.fingerprint;
+      if (active || retained)
+        return SendCommit(from, m.event_id, m.session_id, CommitStage::kActive, false, body.key_id,
+                          body.generation, body.fingerprint);
+      if (record->Active() && record->generation > body.generation) return;  // superseded
+    } else if (record.status().code() != ErrorCode::kNotFound) {
+      // Unreadable is not absent: an abort now could make the others discard a generation we
+      // hold. Silence; they ask again.
+      spdlog::error("key {}: cannot read its record to answer {}: {}", body.key_id, from,
+                    record.status().ToString());
+      return;
+    }
+  }
+  SendCommit(from, m.event_id, m.session_id, CommitStage::kAbort, false, body.key_id,
+             body.generation, body.fingerprint);
+}
+
+void SessionManager::Activate(const std::string& key_id, const std::string& how) {
+  auto found = commits_.find(key_id);
+  if (found == commits_.end()) return;
+  Commit c = std::move(found->second);
+  commits_.erase(found);
+  auto record = env_.keys.Load(key_id);
+  Status saved = record.status();
+  if (record.ok() && (!record->pending || record->pending->run_id != c.run_id))
+    saved = InternalError("the record holds no pending share of this run");
+  if (saved.ok()) {
+    if (record->Active())
+      record->previous =
+          core::RetainedShare{std::move(record->share), record->generation, record->fingerprint};
+    record->share = std::move(record->pending->share);
+    record->generation = c.generation;
+    record->fingerprint = c.fingerprint;
+    record->event_id = c.event_id;
+    record->pending.reset();
+    if (!c.keygen) record->culprits.clear();  // fresh OT material with every pair
+    saved = env_.keys.Save(*record, /*replace=*/true);
+  }
+  if (!saved.ok()) {
+    // Still pending on disk, never used; kept here (it still blocks new runs of the key) and
+    // tried again at the next expiry pass.
+    spdlog::critical("key {}: could not activate generation {}: {}", key_id, c.generation,
+                     saved.ToString());
+    commits_[key_id] = std::move(c);
+    return;
+  }
+  spdlog::info("event {}: key {} generation {} active ({})", c.event_id, key_id, c.generation, how);
+  for (const auto& holder : c.holders)
+    if (holder != config_.my_address)
+      SendCommit(holder, c.event_id, c.run_id, CommitStage::kActive, false, key_id, c.generation,
+                 c.fingerprint);
+  auto& seen = activated_[key_id];
+  seen.first = c.fingerprint;
+  seen.second = {config_.my_address};
+  for (const auto& [holder, stage] : c.confirmed)
+    if (stage == CommitStage::kActive) seen.second.insert(holder);
+  // The event: SUCCESS, with the public key, only now.
+  core::NewKey result;
+  result.record.key_id = key_id;
+  result.record.public_key = record->public_key;
+  result.generation = c.generation;
+  auto session = sessions_.find(c.event_id);
+  const bool live = session != sessions_.end() && session->second->run_id == c.run_id;
+  if (!live) (void)env_.events.Move(c.event_id, EventStatus::kPending, EventStatus::kInProgress);
+  auto moved = env_.events.Move(c.event_id, EventStatus::kInProgress, EventStatus::kSuccess,
+                                EventChange::WithResult(core::KeyResultJson(result)));
+  if (!moved.ok() || !*moved)
+    spdlog::error("event {}: key active but could not record SUCCESS: {}", c.event_id,
+                  moved.ok() ? "event was not PENDING or IN_PROGRESS" : moved.status().ToString());
+  else
+    spdlog::info("event {}: SUCCESS", c.event_id);
+  if (live) sessions_.erase(session);
+  NoteActivated(config_.my_address,
+                CommitBody{CommitStage::kActive, false, key_id, c.generation, c.fingerprint});
+}
+
+void SessionManager::NoteActivated(const std::string& from, const CommitBody& body) {
+  auto it = activated_.find(body.key_id);
+  if (it == activated_.end() || it->second.first != body.fingerprint) return;
+  it->second.second.insert(from);
+  auto record = env_.keys.Load(body.key_id);
+  if (!record.ok() || !Contains(record->participants, from)) return;
+  for (const auto& holder : record->participants)
+    if (!it->second.second.count(holder)) return;
+  activated_.erase(it);
+  if (!record->previous || record->fingerprint != body.fingerprint) return;
+  const uint32_t old = record->previous->generation;
+  record->previous.reset();
+  if (Status st = env_.keys.Save(*record, /*replace=*/true); !st.ok())
+    spdlog::error("key {}: could not drop retained generation {}: {}", body.key_id, old,
+                  st.ToString());
+  else
+    spdlog::info("key {}: generation {} active at every holder; generation {} deleted", body.key_id,
+                 body.generation, old);
+}
+
+void SessionManager::Discard(const std::string& key_id, const std::string& why, bool failed) {
+  auto found = commits_.find(key_id);
+  if (found == commits_.end()) return;
+  Commit c = std::move(found->second);
+  commits_.erase(found);
+  auto record = env_.keys.Load(key_id);
+  Status removed = record.status();
+  if (record.ok() && record->pending && record->pending->run_id == c.run_id) {
+    if (record->Active()) {
+      record->pending.reset();
+      removed = env_.keys.Save(*record, /*replace=*/true);
+    } else {
+      removed = env_.keys.Remove(key_id);
+    }
+  }
+  if (!removed.ok())
+    spdlog::critical("key {}: could not delete discarded generation {}: {}", key_id, c.generation,
+                     removed.ToString());
+  spdlog::warn("event {}: key {} generation {} discarded unused{}: {}", c.event_id, key_id,
+               c.generation, c.keygen ? " (no key)" : ", the active generation stays", why);
+  for (const auto& holder : c.holders)
+    if (holder != config_.my_address)
+      SendCommit(holder, c.event_id, c.run_id, failed ? CommitStage::kFailed : CommitStage::kAbort,
+                 false, key_id, c.generation, c.fingerprint);
+  auto session = sessions_.find(c.event_id);
+  const bool live = session != sessions_.end() && session->second->run_id == c.run_id;
+  if (failed) {
+    if (!live) (void)env_.events.Move(c.event_id, EventStatus::kPending, EventStatus::kInProgress);
+    auto moved = env_.events.Move(c.event_id, EventStatus::kInProgress, EventStatus::kFailed,
+                                  EventChange::WithError(why));
+    if (!moved.ok())
+      spdlog::error("event {}: could not record FAILED: {}", c.event_id, moved.status().ToString());
+  } else if (live) {
+    const uint64_t block = env_.blocks.CurrentBlock() + config_.retry_delay_blocks;
+    auto moved = env_.events.Move(c.event_id, EventStatus::kInProgress, EventStatus::kPending,
+                                  EventChange::RetryAt(block));
+    if (!moved.ok())
+      spdlog::error("event {}: could not reset: {}", c.event_id, moved.status().ToString());
+  }
+  if (live) sessions_.erase(session);
+}
+
+void SessionManager::AskPending() {
+  std::vector<std::string> ready;  // every holder confirmed, but activating failed before
+  for (const auto& [key_id, c] : commits_) {
+    bool reported_active = false;
+    for (const auto& [holder, stage] : c.confirmed)
+      reported_active |= stage == CommitStage::kActive;
+    if (reported_active || c.confirmed.size() + 1 >= c.holders.size()) ready.push_back(key_id);
+  }
+  for (const auto& key_id : ready) Activate(key_id, "every holder confirmed it (retried)");
+  for (const auto& [key_id, c] : commits_)
+    for (const auto& holder : c.holders)
+      if (holder != config_.my_address && !c.confirmed.count(holder))
+        SendCommit(holder, c.event_id, c.run_id, CommitStage::kConfirm, /*ask=*/true, key_id,
+                   c.generation, c.fingerprint);
 }
 
 }  // namespace tss::sessionmanager

@@ -12,6 +12,54 @@
 // derives (a step: for the run id); anything else is dropped and counted. Must not touch:
 // coordination (ACK and NACK go to the Coordinator, not here), the validator set (the node keeps
 // it), I/O. Single-threaded: every entry point runs on the node's one loop (checked).
+//
+// Key lifecycle as a commit (DESIGN.md §7, issue 12 part 1). A keygen or keyrefresh run that
+// finishes does not make its share usable; it ends with a confirmation round:
+//   1. pending: the new share is saved durably in the key's record as `pending` (with its
+//      generation, its fingerprint — dkls::KeyShare::Fingerprint, the public sharing every
+//      honest holder computes alike — the event and the run id). A refresh keeps the active
+//      generation g beside it; a keygen's record has no active share yet, so the key does not
+//      "exist": nothing signs or refreshes with it (KeyRecord::Active).
+//   2. confirm: we send commit{confirm, key id, generation, fingerprint} under the run id to
+//      every other holder.
+//   3. active: once every other holder confirmed the same (key id, generation, fingerprint), or
+//      one reports it active (it saw every confirmation, so every holder stored the share), the
+//      pending share becomes the active one (a refresh moves g to `previous`), the event becomes
+//      SUCCESS with the public key, and we tell every holder commit{active}.
+//   4. discard: a holder's confirmation of another key id, generation or fingerprint fails
+//      the event, naming that holder as culprit (the run's round 3 echoes every commitment, so
+//      every holder that finished it honestly has our fingerprint; the evidence convinces us but
+//      is not transferable, so the blame is not recorded against the key), and so does a
+//      holder's commit{failed} (its run failed a protocol check, naming the culprit in its own
+//      error, or it saw such a disagreement); a holder's commit{abort} (it holds no share of
+//      this run and never will: its run expired or died with a restart) sends the event back
+//      to PENDING, as an expiry does, so that the coordinator runs it again. Either way the
+//      pending share is deleted unused (a keygen's whole record), g stays active, and we pass
+//      the failed / abort on to every holder. A holder whose own run has not finished when it
+//      hears either ends it at once the same way (nothing stored).
+// Missing confirmations: an unresolved pending share is never used, and blocks new keygen /
+// keyrefresh setups of its key or event (NACK) until resolved; its session expires as any
+// other (event back to PENDING). Deliberately, it is *not* discarded on a timeout alone: we
+// have confirmed it, so a holder may already have seen every confirmation and activated it,
+// and discarding then is exactly the split this round exists to prevent (one lost confirmation
+// would do it). Instead every expiry pass asks the holders that have not confirmed
+// (commit{confirm, ask}); a holder answers with its own confirmation, `active` when it
+// activated that run's generation, silence while its run of it is still going, and `abort`
+// otherwise. So a pending share resolves as soon as the holders can talk, and only a holder
+// that stays silent for good keeps it pending at the others (it may have activated it before
+// it fell silent; nobody can know, so nobody discards).
+// Restart: the pending records in the key store are picked up at the first entry point and
+// resolved the same way; a restarted node answers `abort` for runs it holds nothing of. A
+// record activated just before a stop (its event not yet SUCCESS, so put back to PENDING)
+// records its event SUCCESS then too: the record names the event that made its generation.
+// Retention: an activation keeps the replaced generation as `previous` (never used to sign)
+// until every holder reported the new one active, or the next activation replaces it: at most
+// one retained generation per key. (What reports we heard is not durable: after a restart
+// the retained one waits for the next refresh.)
+// Limit: an equivocating holder (confirm to some, another fingerprint or abort to others) can
+// still leave honest holders on different generations; a refresh's holders then keep g as
+// `previous`, but signing with it is not implemented. Agreement against that needs a
+// Byzantine broadcast of the confirmations.
 #pragma once
 
 #include <chrono>
@@ -54,6 +102,7 @@ struct DropCounters {
   uint64_t invalid_setup = 0;    // setup that does not match our own view of the event
   uint64_t buffer_full = 0;
   uint64_t reused_run = 0;  // a begin whose run id we had run before (refused)
+  uint64_t bad_commit = 0;  // a commit message from a non-holder, or for nothing we know
 };
 
 class SessionManager {
@@ -80,6 +129,37 @@ class SessionManager {
   void HandleBegin(const std::string& from, const NodeMessage& m);
   void HandleStep(const std::string& from, const NodeMessage& m);
   void HandleResult(const std::string& from, const NodeMessage& m);
+  // The confirmation round (see the top of this file).
+  struct Commit {
+    std::string key_id;
+    std::string event_id;
+    core::SessionId run_id{};
+    uint32_t generation = 0;
+    core::KeyFingerprint fingerprint{};
+    std::vector<std::string> holders;  // the key's, us included
+    // The other holders that confirmed (or reported active) this very generation.
+    std::map<std::string, core::CommitStage> confirmed;
+    bool keygen = false;  // no active generation beside it
+  };
+  void HandleCommit(const std::string& from, const NodeMessage& m);
+  void LoadCommits();  // once: the pending records a previous process left
+  void RecordActivated(const core::KeyRecord& record);  // part of LoadCommits
+  Commit* CommitOfRun(const std::string& event_id, const core::SessionId& run_id);
+  void StorePending(Session& s, core::NewKey key);
+  void CountConfirmation(Commit& c, const std::string& from, const core::CommitBody& body);
+  void Activate(const std::string& key_id, const std::string& how);
+  // `failed`: the holders disagree (event FAILED); otherwise the run cannot complete (retried).
+  void Discard(const std::string& key_id, const std::string& why, bool failed);
+  void AskPending();  // part of the expiry pass
+  void NoteActivated(const std::string& from, const core::CommitBody& body);
+  void SendCommit(const std::string& to, const std::string& event_id, const core::SessionId& run,
+                  core::CommitStage stage, bool ask, const std::string& key_id, uint32_t generation,
+                  const core::KeyFingerprint& fingerprint);
+  // A started keygen / keyrefresh session that ends without a share tells the holders: `failed`
+  // when its run failed (the event fails everywhere), otherwise the event is retried.
+  void SendAbort(const Session& s, bool failed);
+  // Ends our unfinished run of a keygen / keyrefresh that another holder gave up.
+  void EndRun(Session& s, bool failed, const std::string& why);
   // A signature for an event we have no session of (its setup reached us before the event
   // did, or was lost): recorded if our own copy of the event asks for exactly what it signs.
   enum class LateOutcome { kRecorded, kAlreadyRecorded, kNoEventYet, kRefused };
@@ -120,6 +200,12 @@ class SessionManager {
     std::chrono::steady_clock::time_point received;
   };
   std::map<std::string, LateResult> late_results_;
+  // Pending generations awaiting confirmations, by key id.
+  std::map<std::string, Commit> commits_;
+  bool commits_loaded_ = false;
+  // Key id -> the fingerprint we activated last and the holders known to have it active too
+  // (us included); the retained previous generation goes once every holder is in.
+  std::map<std::string, std::pair<core::KeyFingerprint, std::set<std::string>>> activated_;
 };
 
 }  // namespace tss::sessionmanager

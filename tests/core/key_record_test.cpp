@@ -44,18 +44,102 @@ TEST(KeyRecord, TruncationsAndBadFieldsAreRefused) {
   EXPECT_FALSE(DecodeKeyRecord(EncodeKeyRecord(bad).span()).ok());
 }
 
+// The version 3 trailer of a record with nothing pending or retained: generation,
+// fingerprint and two absent flags.
+constexpr size_t kV3Trailer = 4 + 32 + 1 + 1 + 1;  // with an empty event id
+
 TEST(KeyRecord, VersionOneDecodesWithoutCulprits) {
   KeyRecord r = Sample();
   r.culprits.clear();
   SecureBytes enc = EncodeKeyRecord(r);
   // Version 1 is version 2 without the trailing culprit count.
-  Bytes v1(enc.span().begin(), enc.span().end() - 1);
+  Bytes v1(enc.span().begin(), enc.span().end() - kV3Trailer - 1);
   v1[0] = 1;
   auto back = DecodeKeyRecord(v1);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_TRUE(back->culprits.empty());
-  v1[0] = 3;
+  EXPECT_TRUE(back->Active());
+  v1[0] = 4;
   EXPECT_FALSE(DecodeKeyRecord(v1).ok());
+}
+
+TEST(KeyRecord, VersionTwoDecodesAsActiveOfUnknownGeneration) {
+  KeyRecord r = Sample();
+  SecureBytes enc = EncodeKeyRecord(r);
+  Bytes v2(enc.span().begin(), enc.span().end() - kV3Trailer);
+  v2[0] = 2;
+  auto back = DecodeKeyRecord(v2);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->culprits, r.culprits);
+  EXPECT_TRUE(back->Active());
+  EXPECT_EQ(back->generation, 0u);
+  EXPECT_FALSE(back->pending);
+  EXPECT_FALSE(back->previous);
+  // A version 2 record with an empty share was never valid.
+  KeyRecord empty = Sample();
+  empty.share = SecureBytes();
+  SecureBytes enc2 = EncodeKeyRecord(empty);
+  Bytes e2(enc2.span().begin(), enc2.span().end() - kV3Trailer);
+  e2[0] = 2;
+  EXPECT_FALSE(DecodeKeyRecord(e2).ok());
+}
+
+TEST(KeyRecord, LifecycleRoundTrips) {
+  KeyRecord r = Sample();
+  r.generation = 4;
+  r.fingerprint.fill(0x44);
+  r.event_id = "refresh-0";
+  PendingShare& p = r.pending.emplace();
+  p.share = SecureBytes(Bytes(300, 5));
+  p.generation = 5;
+  p.fingerprint.fill(0x55);
+  p.event_id = "refresh-1";
+  p.run_id.fill(0x77);
+  RetainedShare& old = r.previous.emplace();
+  old.share = SecureBytes(Bytes(200, 3));
+  old.generation = 3;
+  old.fingerprint.fill(0x33);
+  SecureBytes enc = EncodeKeyRecord(r);
+  auto back = DecodeKeyRecord(enc.span());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->generation, 4u);
+  EXPECT_EQ(back->fingerprint, r.fingerprint);
+  EXPECT_EQ(back->event_id, "refresh-0");
+  ASSERT_TRUE(back->pending);
+  EXPECT_EQ(back->pending->generation, 5u);
+  EXPECT_EQ(back->pending->fingerprint, p.fingerprint);
+  EXPECT_EQ(back->pending->event_id, "refresh-1");
+  EXPECT_EQ(back->pending->run_id, p.run_id);
+  EXPECT_EQ(back->pending->share.size(), 300u);
+  ASSERT_TRUE(back->previous);
+  EXPECT_EQ(back->previous->generation, 3u);
+  EXPECT_EQ(back->previous->fingerprint, old.fingerprint);
+  EXPECT_EQ(back->previous->share.size(), 200u);
+  for (size_t n = 0; n < enc.size(); ++n)
+    EXPECT_FALSE(DecodeKeyRecord(enc.span().subspan(0, n)).ok()) << n;
+}
+
+TEST(KeyRecord, PendingKeygenHasNoActiveShare) {
+  KeyRecord r = Sample();
+  r.share = SecureBytes();
+  EXPECT_FALSE(r.Active());
+  // Neither active nor pending: refused.
+  EXPECT_FALSE(DecodeKeyRecord(EncodeKeyRecord(r).span()).ok());
+  PendingShare& p = r.pending.emplace();
+  p.share = SecureBytes(Bytes(300, 5));
+  p.event_id = "keygen-1";
+  auto back = DecodeKeyRecord(EncodeKeyRecord(r).span());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_FALSE(back->Active());
+  ASSERT_TRUE(back->pending);
+  // A pending entry without a share, or a bad flag, is refused.
+  r.pending->share = SecureBytes();
+  EXPECT_FALSE(DecodeKeyRecord(EncodeKeyRecord(r).span()).ok());
+  KeyRecord flag = Sample();
+  SecureBytes enc = EncodeKeyRecord(flag);
+  Bytes bad(enc.span().begin(), enc.span().end());
+  bad[bad.size() - 2] = 2;
+  EXPECT_FALSE(DecodeKeyRecord(bad).ok());
 }
 
 }  // namespace

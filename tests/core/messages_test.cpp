@@ -24,7 +24,7 @@ NodeMessage SampleSetup() {
 TEST(NodeMessage, RoundTripsEveryType) {
   std::vector<NodeMessage> all = {SampleSetup()};
   for (auto t : {MessageType::kAck, MessageType::kNack, MessageType::kBegin, MessageType::kStep,
-                 MessageType::kResult}) {
+                 MessageType::kResult, MessageType::kCommit}) {
     NodeMessage m;
     m.type = t;
     m.event_id = "ev-2";
@@ -40,6 +40,13 @@ TEST(NodeMessage, RoundTripsEveryType) {
       m.signature.r.fill(1);
       m.signature.s.fill(2);
       m.signature.v = 3;
+    }
+    if (t == MessageType::kCommit) {
+      m.commit.stage = CommitStage::kActive;
+      m.commit.ask = true;
+      m.commit.key_id = "key-9";
+      m.commit.generation = 0x01020304;
+      m.commit.fingerprint.fill(0xc4);
     }
     all.push_back(m);
   }
@@ -99,7 +106,7 @@ TEST(NodeMessage, BadFieldsAreRefused) {
   enc[0] = 2;  // the version whose steps carried a second envelope
   EXPECT_FALSE(NodeMessage::Decode(enc).ok());
   enc[0] = NodeMessage::kVersion;
-  enc[1] = 7;
+  enc[1] = 8;
   EXPECT_FALSE(NodeMessage::Decode(enc).ok());
 
   NodeMessage result;
@@ -117,7 +124,28 @@ TEST(NodeMessage, BadFieldsAreRefused) {
   step.event_id = "ev";
   step.step = Step{0, 1, Bytes(4, 1)};
   refuse(step, "round 0");
-  for (auto* bad : {&result, &begin, &step}) {  // every truncation of the newer bodies
+  NodeMessage commit;
+  commit.type = MessageType::kCommit;
+  commit.event_id = "ev";
+  commit.commit.key_id = "";
+  refuse(commit, "needs a key id");  // only an abort may lack the key id
+  commit.commit.stage = CommitStage::kAbort;
+  ASSERT_TRUE(NodeMessage::Decode(commit.Encode()).ok());
+  commit.commit.key_id = "key";
+  Bytes c = commit.Encode();
+  const size_t stage_at = 2 + 1 + 2 + 32;  // version, type, event id "ev", session id
+  c[stage_at] = 5;
+  EXPECT_FALSE(NodeMessage::Decode(c).ok());
+  c[stage_at] = 4;  // failed: may lack the key id too
+  EXPECT_TRUE(NodeMessage::Decode(c).ok());
+  c[stage_at] = 0;
+  EXPECT_FALSE(NodeMessage::Decode(c).ok());
+  c[stage_at] = 3;
+  c[stage_at + 1] = 2;  // the ask flag
+  EXPECT_FALSE(NodeMessage::Decode(c).ok());
+  c[stage_at + 1] = 1;
+  EXPECT_TRUE(NodeMessage::Decode(c).ok());
+  for (auto* bad : {&result, &begin, &step, &commit}) {  // every truncation of the newer bodies
     if (bad == &begin) begin.contributions.push_back(Contribution{});
     if (bad == &result) result.signature.v = 1;
     if (bad == &step) step.step.round = 1;

@@ -401,6 +401,69 @@ TEST_F(SessionManagerTest, AStepThatBreaksTheProtocolFailsTheEventNamingTheSende
                  !std::filesystem::is_empty(root_ / v->address / "keyshares"));
 }
 
+// A node stopped after activating a new key but before recording its event SUCCESS: start-up put
+// the event back to PENDING. The key record names the event, and the restarted node records it
+// SUCCESS, with the key, as the others did.
+TEST_F(SessionManagerTest, AnEventWhoseKeyWasActivatedBeforeARestartEndsSuccess) {
+  MakeValidators(3);
+  const std::string id = CreateEverywhere("KEYGEN", "", {});
+  auto result = RunToSuccess(id);
+  ASSERT_TRUE(result.is_object());
+  ASSERT_TRUE(*V(1).store->Move(id, EventStatus::kSuccess, EventStatus::kPending));
+  Restart(V(1), 500);
+  V(1).sessions->CheckExpiry();
+  const core::Event e = Get(1, id);
+  EXPECT_EQ(e.status, EventStatus::kSuccess);
+  auto again = nlohmann::json::parse(e.result, nullptr, false);
+  EXPECT_EQ(again["key_id"], result["key_id"]);
+  EXPECT_EQ(again["public_key"], result["public_key"]);
+}
+
+// Until every holder confirmed, a keygen's key does not exist: its event is not SUCCESS, nothing
+// signs with it (every holder declines), and no new keygen of the event runs. The confirmations,
+// asked for again at the next expiry pass, activate it; then it signs.
+TEST_F(SessionManagerTest, AKeyWhoseConfirmationsAreLostNeitherExistsNorSigns) {
+  MakeValidators(3);
+  const std::string id = CreateEverywhere("KEYGEN", "", {});
+  Coordinator().coordinator->Poll();
+  Pump([](Envelope& e) { return Decoded(e).type != MessageType::kCommit; });
+  EXPECT_EQ(Statuses(id), All(EventStatus::kInProgress));
+  auto ids = V(0).keys->List();
+  ASSERT_TRUE(ids.ok() && ids->size() == 1u);
+  const std::string key_id = ids->front();
+  for (auto& v : validators_) {
+    EXPECT_FALSE(v->keys->Exists(key_id));
+    auto record = v->keys->Load(key_id);
+    ASSERT_TRUE(record.ok());
+    EXPECT_FALSE(record->Active());
+    ASSERT_TRUE(record->pending);
+    EXPECT_EQ(record->pending->event_id, id);
+  }
+  const Bytes hash = Hash("not yet");
+  const std::string sign_id = CreateEverywhere("SIGN", key_id, hash);
+  Coordinator().coordinator->Poll();
+  size_t declined = 0;
+  Pump([&](Envelope& e) {
+    const NodeMessage m = Decoded(e);
+    declined += m.type == MessageType::kNack && m.reason.find("not active") != std::string::npos;
+    return m.type != MessageType::kCommit;
+  });
+  EXPECT_GT(declined, 0u);
+  EXPECT_EQ(Statuses(sign_id), All(EventStatus::kPending));
+  // The expiry pass asks the holders again; this time the answers get through.
+  for (auto& v : validators_) v->sessions->CheckExpiry();
+  Pump();
+  EXPECT_EQ(Statuses(id), All(EventStatus::kSuccess));
+  for (auto& v : validators_) EXPECT_TRUE(v->keys->Exists(key_id));
+  clock_.now += 2s;  // past the coordinator's backoff
+  auto sig = RunToSuccess(sign_id);
+  const Bytes pk =
+      *FromHex(nlohmann::json::parse(Get(0, id).result)["public_key"].get<std::string>());
+  EXPECT_EQ(testing::VerifyWithBoth(pk, hash, *FromHex(sig["r"].get<std::string>()),
+                                    *FromHex(sig["s"].get<std::string>())),
+            "");
+}
+
 TEST_F(SessionManagerTest, InactiveSessionGoesBackToPendingAtALaterBlockAndIsRetried) {
   MakeValidators(3);
   std::string id = CreateEverywhere("KEYGEN", "", {});
@@ -417,6 +480,16 @@ TEST_F(SessionManagerTest, InactiveSessionGoesBackToPendingAtALaterBlockAndIsRet
     EXPECT_EQ(e.status, EventStatus::kPending);
     EXPECT_EQ(e.block_number, blocks_.block + 5);  // seed: current block + retry delay
   }
+  // The expired keygen sessions told the other holders they hold nothing of the run (commit
+  // aborts); nobody holds anything of it either, so that changes nothing.
+  size_t aborts = 0;
+  Pump([&](Envelope& e) {
+    const NodeMessage m = Decoded(e);
+    aborts += m.type == MessageType::kCommit && m.commit.stage == core::CommitStage::kAbort;
+    return true;
+  });
+  EXPECT_GT(aborts, 0u);
+  EXPECT_EQ(Statuses(id), All(EventStatus::kPending));
   // Not before the retry block...
   Coordinator().coordinator->Poll();
   EXPECT_TRUE(queue_.empty());
