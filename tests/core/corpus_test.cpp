@@ -72,6 +72,15 @@ std::map<std::string, NodeMessage> Seeds() {
   result.signature.s.fill(0x66);
   result.signature.v = 1;
   seeds["result"] = result;
+
+  NodeMessage commit = base;
+  commit.type = MessageType::kCommit;
+  commit.commit.stage = CommitStage::kConfirm;
+  commit.commit.ask = true;
+  commit.commit.key_id = "key";
+  commit.commit.generation = 1;
+  commit.commit.fingerprint.fill(0x77);
+  seeds["commit"] = commit;
   return seeds;
 }
 
