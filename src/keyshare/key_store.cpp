@@ -3,15 +3,20 @@
 namespace tss::keyshare {
 
 Result<core::KeyRecord> KeyRecordStore::Load(const std::string& key_id) {
-  TSS_ASSIGN_OR_RETURN(SecureBytes sealed, files_->Load(key_id));
-  TSS_ASSIGN_OR_RETURN(auto record, core::DecodeKeyRecord(sealed.span()));
+  std::lock_guard lock(mu_);
+  auto it = unsealed_.find(key_id);
+  if (it == unsealed_.end()) {
+    TSS_ASSIGN_OR_RETURN(SecureBytes plain, files_->Load(key_id));
+    it = unsealed_.emplace(key_id, std::move(plain)).first;
+  }
+  TSS_ASSIGN_OR_RETURN(auto record, core::DecodeKeyRecord(it->second.span()));
   if (record.key_id != key_id)
     return InvalidArgument("key-share file for " + key_id + " holds key " + record.key_id);
   return record;
 }
 
 bool KeyRecordStore::Exists(const std::string& key_id) {
-  if (!files_->Exists(key_id)) return false;
+  if (!files_->Exists(key_id)) return false;  // also for a key cached here and deleted since
   auto record = Load(key_id);
   return !record.ok() || record->Active();  // a file we cannot read still takes the name
 }
@@ -21,12 +26,19 @@ Result<std::vector<std::string>> KeyRecordStore::List() {
 }
 
 Status KeyRecordStore::Remove(const std::string& key_id) {
+  std::lock_guard lock(mu_);
+  unsealed_.erase(key_id);
   return files_->Remove(key_id);
 }
 
 Status KeyRecordStore::Save(const core::KeyRecord& record, bool replace) {
   SecureBytes plain = core::EncodeKeyRecord(record);
-  TSS_RETURN_IF_ERROR(files_->Store(record.key_id, plain.span(), replace));
+  {
+    std::lock_guard lock(mu_);
+    unsealed_.erase(record.key_id);
+    TSS_RETURN_IF_ERROR(files_->Store(record.key_id, plain.span(), replace));
+    unsealed_.emplace(record.key_id, std::move(plain));
+  }
   if (!states_ || !record.Active()) return Status::Ok();
   core::KeyState state;
   state.key_id = record.key_id;

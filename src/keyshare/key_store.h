@@ -2,11 +2,18 @@
 //
 // Owns: turning a KeyRecord into a sealed file and back (checking that the file holds the key
 // it is named for), and mirroring each saved key's public state to the event store's tss_keys
-// table, where `tss status --keys` reads it. Must not touch: the record's encoding (core/) or
-// the file format (keyshare_store.h).
+// table, where `tss status --keys` reads it. Keeps the unsealed bytes of each record it read or
+// wrote: a sign loads its key a dozen times across the setup checks, the run and the result,
+// and each file read costs a read, an AEAD open and a copy. The node owns its home (one process
+// per home), so the file changes only through Save and Remove here; a failed Save drops the
+// entry, so the next Load reads what the disk holds. Must not touch: the record's encoding (core/)
+// or the file format (keyshare_store.h).
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include "core/ports.h"
 #include "keyshare/keyshare_store.h"
@@ -31,6 +38,8 @@ class KeyRecordStore final : public core::KeyStore {
  private:
   std::unique_ptr<KeyShareStore> files_;
   core::EventStore* states_;
+  std::mutex mu_;
+  std::map<std::string, SecureBytes> unsealed_;  // by key id
 };
 
 }  // namespace tss::keyshare

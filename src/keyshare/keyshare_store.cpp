@@ -147,7 +147,12 @@ Status KeyShareStore::Store(const std::string& key_id, std::span<const uint8_t> 
     return {ErrorCode::kAlreadyExists, "a key share for " + key_id + " already exists"};
 
   uint8_t salt[kSaltSize], nonce[kNonceSize];
-  randombytes_buf(salt, sizeof salt);
+  {
+    std::lock_guard lock(mu_);
+    if (!have_write_salt_) randombytes_buf(write_salt_.data(), write_salt_.size());
+    have_write_salt_ = true;
+    std::copy(write_salt_.begin(), write_salt_.end(), salt);
+  }
   randombytes_buf(nonce, sizeof nonce);
   ByteWriter w;
   w.Raw(ByteSpan(kMagic, 4));

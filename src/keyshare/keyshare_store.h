@@ -2,8 +2,8 @@
 //
 // Owns: one file per key id under <home>/keyshares/ (and the signatures a node helped make, under
 // <home>/signatures/), sealed with XChaCha20-Poly1305 under a key
-// that Argon2id derives from the node's password and the file's own salt; the key id is the
-// associated data, so a file renamed to another key id does not open. Writes are atomic (temp
+// that Argon2id derives from the node's password and the salt in the file's header; the key id is
+// the associated data, so a file renamed to another key id does not open. Writes are atomic (temp
 // file, fsync, rename, fsync of the folder): a crash leaves the old share or the new one, never
 // a torn one. Must not touch: what the plaintext means (opaque bytes), or logging of secrets.
 //
@@ -14,6 +14,7 @@
 // changed without the tag failing.
 #pragma once
 
+#include <array>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -60,8 +61,14 @@ class KeyShareStore {
   SecureBytes password_;
   KdfParams params_;
   std::mutex mu_;
-  // Argon2id is slow on purpose; each file's salt is derived once per process.
+  // Argon2id is slow on purpose (~0.1 s); each salt is derived once per process.
   std::map<std::string, SecureBytes> key_cache_;
+  // The salt of every file this process writes, drawn at its first write. A fresh salt per
+  // write would cost one Argon2id per keygen, confirmation, refresh and burn, and buy nothing:
+  // the salt stops precomputation across passwords, and the files of one home share their
+  // password anyway; each file still has its own random 24-byte nonce under that key.
+  std::array<uint8_t, 16> write_salt_{};  // crypto_pwhash_SALTBYTES
+  bool have_write_salt_ = false;
 };
 
 // Key ids become file names: 1..128 characters of [A-Za-z0-9._-], not starting with '.'.

@@ -119,15 +119,6 @@ class DklsKeySession final : public DklsSession<dkls::DkgSession> {
   std::optional<KeyRecord> key_;  // without its share: the session holds what it needs
 };
 
-Result<dkls::KeyShare> OurShare(const KeyRecord& key, const core::Roster& roster) {
-  TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, dkls::KeyShare::Decode(key.share.span()));
-  if (share.index != roster.me())
-    return InvalidArgument("the stored share belongs to another party index");
-  if (share.n != key.participants.size() || share.t != key.threshold)
-    return InvalidArgument("the stored share does not match the key record");
-  return share;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<core::ProtocolSession>> DklsProtocolFactory::Create(
@@ -161,6 +152,24 @@ Result<std::unique_ptr<core::ProtocolSession>> DklsProtocolFactory::Create(
   public_part.public_key = key->public_key;
   return std::unique_ptr<core::ProtocolSession>(
       std::make_unique<DklsKeySession>(std::move(s), setup, std::move(public_part)));
+}
+
+Result<dkls::KeyShare> DklsProtocolFactory::OurShare(const KeyRecord& key,
+                                                     const core::Roster& roster) {
+  std::lock_guard lock(mu_);
+  auto it = decoded_.find(key.key_id);
+  const auto encoded = key.share.span();
+  if (it == decoded_.end() || !std::ranges::equal(it->second.encoded.span(), encoded)) {
+    TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, dkls::KeyShare::Decode(encoded));
+    decoded_.insert_or_assign(key.key_id, DecodedShare{SecureBytes(encoded), std::move(share)});
+    it = decoded_.find(key.key_id);
+  }
+  const dkls::KeyShare& share = it->second.share;
+  if (share.index != roster.me())
+    return InvalidArgument("the stored share belongs to another party index");
+  if (share.n != key.participants.size() || share.t != key.threshold)
+    return InvalidArgument("the stored share does not match the key record");
+  return share.Clone();
 }
 
 Status DklsProtocolFactory::CanRun(const SetupBody& setup, const core::Roster& roster,

@@ -7,7 +7,12 @@
 // a failed check. Must not touch: protocol internals (dkls/), transport, storage.
 #pragma once
 
+#include <map>
+#include <mutex>
+#include <string>
+
 #include "core/ports.h"
+#include "dkls/key_share.h"
 
 namespace tss::crypto {
 class Rng;
@@ -29,7 +34,20 @@ class DklsProtocolFactory final : public core::ProtocolFactory {
                          const core::SignatureBody& signature) override;
 
  private:
+  // Our share of `key`, decoded and checked (KeyShare::Decode validates it: a scalar and several
+  // point multiplications). A sign decodes it twice (CanRun, Create) on every signer, so the
+  // last decoding of each key is kept and reused while the stored bytes are the same ones; a
+  // burn, a refresh or a different key replaces it. Holding the decoded share adds no exposure:
+  // the process keeps the key that unseals the share file for its whole life anyway.
+  Result<dkls::KeyShare> OurShare(const core::KeyRecord& key, const core::Roster& roster);
+
+  struct DecodedShare {
+    SecureBytes encoded;
+    dkls::KeyShare share;
+  };
   crypto::Rng& rng_;
+  std::mutex mu_;
+  std::map<std::string, DecodedShare> decoded_;  // by key id
 };
 
 }  // namespace tss::node

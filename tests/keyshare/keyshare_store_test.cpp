@@ -9,6 +9,8 @@
 #include <iterator>
 
 #include "common/bytes.h"
+#include "core/key_record.h"
+#include "keyshare/key_store.h"
 
 namespace tss::keyshare {
 namespace {
@@ -141,6 +143,52 @@ TEST_F(KeyShareStoreTest, SignaturesAreFiledAsJsonAndReplacedWhole) {
   EXPECT_EQ(files, 1u);
   EXPECT_EQ(store.StoreSignature("../escape", "{}").code(), ErrorCode::kInvalidArgument);
   EXPECT_FALSE(std::filesystem::exists(home_ / "escape.json"));
+}
+
+// One process writes every file under one salt (one Argon2id per process, not per write), but
+// never under one nonce; and another process opens them all.
+TEST_F(KeyShareStoreTest, OneSaltPerProcessAFreshNonceEveryFile) {
+  KeyShareStore s(home_, Pw("pw"), kFast);
+  ASSERT_TRUE(s.Store("a", Secret(), false).ok());
+  ASSERT_TRUE(s.Store("b", Secret(), false).ok());
+  const Bytes a = ReadFile(s.PathFor("a")), b = ReadFile(s.PathFor("b"));
+  constexpr size_t kSaltAt = 4 + 1 + 1 + 4 + 4, kNonceAt = kSaltAt + 16;
+  ASSERT_GT(a.size(), kNonceAt + 24);
+  EXPECT_TRUE(std::equal(a.begin() + kSaltAt, a.begin() + kNonceAt, b.begin() + kSaltAt));
+  EXPECT_FALSE(std::equal(a.begin() + kNonceAt, a.begin() + kNonceAt + 24, b.begin() + kNonceAt));
+  EXPECT_NE(a, b);
+  KeyShareStore later(home_, Pw("pw"), kFast);
+  EXPECT_TRUE(later.Load("a").ok());
+  EXPECT_TRUE(later.Load("b").ok());
+}
+
+core::KeyRecord SomeRecord(const std::string& key_id, uint8_t fill) {
+  core::KeyRecord r;
+  r.key_id = key_id;
+  r.participants = {"validator-1", "validator-2"};
+  r.threshold = 2;
+  r.public_key = Bytes(33, 2);
+  r.share = SecureBytes(Bytes(40, fill));
+  r.generation = fill;
+  return r;
+}
+
+// KeyRecordStore keeps what it unsealed; a Save, a Remove or a refused Save must show at once.
+TEST_F(KeyShareStoreTest, RecordStoreAnswersWhatTheDiskHolds) {
+  KeyRecordStore keys(std::make_unique<KeyShareStore>(home_, Pw("pw"), kFast));
+  ASSERT_TRUE(keys.Save(SomeRecord("k", 1), /*replace=*/false).ok());
+  ASSERT_EQ(keys.Load("k")->generation, 1u);
+  ASSERT_TRUE(keys.Save(SomeRecord("k", 2), /*replace=*/true).ok());
+  EXPECT_EQ(keys.Load("k")->generation, 2u);
+  // Refused (exists): the record on disk, generation 2, is what Load gives.
+  EXPECT_EQ(keys.Save(SomeRecord("k", 3), /*replace=*/false).code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(keys.Load("k")->generation, 2u);
+  // What another process (a restart) reads is the same.
+  KeyRecordStore restarted(std::make_unique<KeyShareStore>(home_, Pw("pw"), kFast));
+  EXPECT_EQ(restarted.Load("k")->generation, 2u);
+  ASSERT_TRUE(keys.Remove("k").ok());
+  EXPECT_EQ(keys.Load("k").status().code(), ErrorCode::kNotFound);
+  EXPECT_FALSE(keys.Exists("k"));
 }
 
 }  // namespace
