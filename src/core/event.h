@@ -3,11 +3,14 @@
 //
 // Owns: ProtocolType and EventStatus (and their names in the database and on screen), Event
 // (one row of `tss_events`, its event_data already read into typed fields), KeyState (what an
-// operator sees of a key), and CheckEvent, the rule for which events this node can process.
+// operator sees of a key and its generations), Heartbeat (a node's periodic sign of life and its
+// view of its peers), and CheckEvent, the rule for which events this node can process.
 // Must not touch: storage (eventstore/ reads and writes rows), decisions about an event.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,12 +55,37 @@ struct Event {
 // was asked for would debit the wrong account.
 Status CheckEvent(const Event& event);
 
+// One generation of a key's sharing as operators see it (KeyRecord keeps the secret side).
+struct KeyGeneration {
+  uint32_t number = 0;
+  std::string fingerprint;  // hex of the sharing's public fingerprint (all zero before v3 records)
+  bool operator==(const KeyGeneration&) const = default;
+};
+
 // The public state of one key at this node, mirrored from its key-share file for operators.
 struct KeyState {
   std::string key_id;
   std::string public_key;  // hex, compressed
   bool needs_refresh = false;
   std::vector<std::string> culprits;  // validators blamed for a failed check since the last refresh
+  KeyGeneration active;               // the generation that signs
+  std::optional<KeyGeneration> pending;   // made by a refresh, awaiting every holder's confirmation
+  std::optional<KeyGeneration> previous;  // the one `active` replaced, retained until all confirm
+};
+
+// A node's sign of life, which it writes into its own database every `interval_ms` (and once
+// more, with `stopped`, on a clean shutdown): the `tss` commands read it to tell a running node
+// from a stopped one without talking to the node.
+struct Heartbeat {
+  std::string validator;    // the node's validator address
+  int64_t beat_at = 0;      // Unix milliseconds, by the node's clock
+  int64_t started_at = 0;   // when this node process started (Unix milliseconds)
+  int64_t interval_ms = 0;  // how often it beats: a reader judges staleness against it
+  bool stopped = false;     // the node shut down cleanly; no further beat follows
+  // The node's liveness view of each other validator (networking's PeerLivenessName:
+  // "connected", "unreachable" or "unknown").
+  std::map<std::string, std::string> peers;
+  bool operator==(const Heartbeat&) const = default;
 };
 
 }  // namespace tss::core

@@ -77,6 +77,10 @@ class EventStore {
   // Inserts or replaces the public state of `key.key_id` (tss_keys).
   virtual Status SaveKeyState(const KeyState& key) = 0;
   virtual Result<std::vector<KeyState>> ListKeyStates() = 0;
+  // Inserts or replaces the heartbeat row of `beat.validator` (tss_heartbeats).
+  virtual Status SaveHeartbeat(const Heartbeat& beat) = 0;
+  // Every heartbeat row, by validator address (one per node writing into this database).
+  virtual Result<std::vector<Heartbeat>> ListHeartbeats() = 0;
 };
 
 // The node's key records (keyshare/ seals them into encrypted files).

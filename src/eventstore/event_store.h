@@ -4,7 +4,9 @@
 // reading and writing rows (event_data as a JSON object: {"key_id", "message_hash" (64 hex),
 // "chain_path"}), and every status change as a compare-and-set (`UPDATE … WHERE status =
 // expected`); `tss_runs`, the protocol run ids this node has started (each at most once, ever);
-// `tss_keys`, the public state of each key this node holds. Must not touch: what events mean
+// `tss_keys`, the public state of each key this node holds (its generations and blame);
+// `tss_heartbeats`, each node's periodic sign of life and peer view; and migrating a database
+// of an earlier schema to the current one when it is opened. Must not touch: what events mean
 // (core::CheckEvent, the coordinator and the session manager decide) — this is storage only.
 #pragma once
 

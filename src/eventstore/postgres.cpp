@@ -64,6 +64,16 @@ class PostgresConnection final : public SqlConnection {
     return changed;
   }
 
+  std::string ColumnNamesSql() const override {
+    return "SELECT column_name::text FROM information_schema.columns "
+           "WHERE table_schema = current_schema() AND table_name = $1";
+  }
+  // CREATE TABLE IF NOT EXISTS is not safe against a concurrent one in PostgreSQL (both may try
+  // to insert the type): a transaction-scoped advisory lock (any fixed key) serializes them.
+  std::string BeginSchemaChangeSql() const override {
+    return "BEGIN; DO $$ BEGIN PERFORM pg_advisory_xact_lock(5457530); END $$";
+  }
+
  private:
   PGresult* Run(const std::string& sql, const std::vector<SqlValue>& params) {
     if (PQstatus(conn_) != CONNECTION_OK) PQreset(conn_);

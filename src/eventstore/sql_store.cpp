@@ -1,5 +1,6 @@
 #include "eventstore/sql_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -38,7 +39,32 @@ CREATE TABLE IF NOT EXISTS tss_keys (
   culprits      TEXT NOT NULL DEFAULT '',
   updated_at    BIGINT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tss_heartbeats (
+  validator   TEXT PRIMARY KEY,
+  beat_at     BIGINT NOT NULL,
+  started_at  BIGINT NOT NULL,
+  interval_ms BIGINT NOT NULL,
+  stopped     BIGINT NOT NULL DEFAULT 0,
+  peers       TEXT NOT NULL DEFAULT '{}'
+);
 )sql";
+
+// Columns added to tables after their first release. A new database gets them the same way an
+// existing one does (kSchema creates each table as first released), so there is one path to
+// the current schema, and every open takes a database of any earlier version there.
+struct AddedColumn {
+  const char* table;
+  const char* column;
+  const char* definition;
+};
+constexpr AddedColumn kAddedColumns[] = {
+    {"tss_keys", "generation", "BIGINT NOT NULL DEFAULT 0"},
+    {"tss_keys", "fingerprint", "TEXT NOT NULL DEFAULT ''"},
+    {"tss_keys", "pending_generation", "BIGINT"},  // NULL: nothing pending
+    {"tss_keys", "pending_fingerprint", "TEXT NOT NULL DEFAULT ''"},
+    {"tss_keys", "previous_generation", "BIGINT"},  // NULL: nothing retained
+    {"tss_keys", "previous_fingerprint", "TEXT NOT NULL DEFAULT ''"},
+};
 
 constexpr const char* kColumns =
     "event_id, block_number, protocol_type, status, expiry_height, event_data, result, error, "
@@ -56,6 +82,27 @@ int64_t AsInt(const SqlValue& v) {
 }
 std::string AsText(const SqlValue& v) {
   return std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : std::string();
+}
+
+// A generation stored as a nullable number column and a fingerprint column.
+SqlValue GenerationNumber(const std::optional<core::KeyGeneration>& g) {
+  return g ? SqlValue(int64_t{g->number}) : SqlValue();
+}
+std::optional<core::KeyGeneration> ReadGeneration(const SqlValue& number,
+                                                  const SqlValue& fingerprint) {
+  if (!std::holds_alternative<int64_t>(number)) return std::nullopt;
+  return core::KeyGeneration{static_cast<uint32_t>(AsInt(number)), AsText(fingerprint)};
+}
+
+std::vector<std::string> SplitCommas(const std::string& list) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start < list.size();) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
 }
 
 // Reads event_data into the event's fields; what cannot be read goes into `defect`.
@@ -126,9 +173,37 @@ std::string EncodeEventData(const Event& e) {
 
 SqlEventStore::SqlEventStore(std::unique_ptr<SqlConnection> conn) : conn_(std::move(conn)) {}
 
+Result<std::vector<std::string>> SqlEventStore::Columns(const std::string& table) {
+  TSS_ASSIGN_OR_RETURN(auto rows, conn_->Query(conn_->ColumnNamesSql(), {table}));
+  std::vector<std::string> names;
+  for (const auto& row : rows)
+    if (!row.empty()) names.push_back(AsText(row[0]));
+  return names;
+}
+
 Status SqlEventStore::Init() {
   std::lock_guard lock(mu_);
-  return conn_->Exec(kSchema);
+  TSS_RETURN_IF_ERROR(conn_->Exec(conn_->BeginSchemaChangeSql()));
+  Status changed = CreateAndMigrate();
+  if (!changed.ok()) {
+    (void)conn_->Exec("ROLLBACK");
+    return changed;
+  }
+  return conn_->Exec("COMMIT");
+}
+
+Status SqlEventStore::CreateAndMigrate() {
+  TSS_RETURN_IF_ERROR(conn_->Exec(kSchema));
+  for (const auto& added : kAddedColumns) {
+    TSS_ASSIGN_OR_RETURN(auto columns, Columns(added.table));
+    if (std::find(columns.begin(), columns.end(), added.column) != columns.end()) continue;
+    Status altered = conn_->Exec(std::string("ALTER TABLE ") + added.table + " ADD COLUMN " +
+                                 added.column + " " + added.definition);
+    if (!altered.ok())
+      return Status(altered.code(), std::string("cannot add column ") + added.table + "." +
+                                        added.column + ": " + altered.message());
+  }
+  return Status::Ok();
 }
 
 Status SqlEventStore::Create(const Event& e) {
@@ -235,34 +310,83 @@ Status SqlEventStore::SaveKeyState(const KeyState& k) {
   for (const auto& c : k.culprits) culprits += (culprits.empty() ? "" : ",") + c;
   std::lock_guard lock(mu_);
   auto changed = conn_->Update(
-      "INSERT INTO tss_keys (key_id, public_key, needs_refresh, culprits, updated_at) "
-      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_id) DO UPDATE SET "
+      "INSERT INTO tss_keys (key_id, public_key, needs_refresh, culprits, updated_at, generation, "
+      "fingerprint, pending_generation, pending_fingerprint, previous_generation, "
+      "previous_fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS BIGINT), $9, "
+      "CAST($10 AS BIGINT), $11) ON CONFLICT (key_id) DO UPDATE SET "
       "public_key = excluded.public_key, needs_refresh = excluded.needs_refresh, "
-      "culprits = excluded.culprits, updated_at = excluded.updated_at",
-      {k.key_id, k.public_key, int64_t{k.needs_refresh}, culprits, NowMillis()});
+      "culprits = excluded.culprits, updated_at = excluded.updated_at, "
+      "generation = excluded.generation, fingerprint = excluded.fingerprint, "
+      "pending_generation = excluded.pending_generation, "
+      "pending_fingerprint = excluded.pending_fingerprint, "
+      "previous_generation = excluded.previous_generation, "
+      "previous_fingerprint = excluded.previous_fingerprint",
+      {k.key_id, k.public_key, int64_t{k.needs_refresh}, culprits, NowMillis(),
+       int64_t{k.active.number}, k.active.fingerprint, GenerationNumber(k.pending),
+       k.pending ? k.pending->fingerprint : std::string(), GenerationNumber(k.previous),
+       k.previous ? k.previous->fingerprint : std::string()});
   return changed.ok() ? Status::Ok() : changed.status();
 }
 
 Result<std::vector<KeyState>> SqlEventStore::ListKeyStates() {
   std::lock_guard lock(mu_);
-  TSS_ASSIGN_OR_RETURN(auto rows, conn_->Query("SELECT key_id, public_key, needs_refresh, "
-                                               "culprits FROM tss_keys ORDER BY key_id",
-                                               {}));
+  TSS_ASSIGN_OR_RETURN(
+      auto rows, conn_->Query("SELECT key_id, public_key, needs_refresh, culprits, generation, "
+                              "fingerprint, pending_generation, pending_fingerprint, "
+                              "previous_generation, previous_fingerprint FROM tss_keys "
+                              "ORDER BY key_id",
+                              {}));
   std::vector<KeyState> out;
   for (const auto& row : rows) {
-    if (row.size() != 4) return InternalError("tss_keys row has the wrong width");
+    if (row.size() != 10) return InternalError("tss_keys row has the wrong width");
     KeyState k;
     k.key_id = AsText(row[0]);
     k.public_key = AsText(row[1]);
     k.needs_refresh = AsInt(row[2]) != 0;
-    std::string list = AsText(row[3]);
-    for (size_t start = 0; start < list.size();) {
-      size_t comma = list.find(',', start);
-      if (comma == std::string::npos) comma = list.size();
-      k.culprits.push_back(list.substr(start, comma - start));
-      start = comma + 1;
-    }
+    k.culprits = SplitCommas(AsText(row[3]));
+    k.active = {static_cast<uint32_t>(AsInt(row[4])), AsText(row[5])};
+    k.pending = ReadGeneration(row[6], row[7]);
+    k.previous = ReadGeneration(row[8], row[9]);
     out.push_back(std::move(k));
+  }
+  return out;
+}
+
+Status SqlEventStore::SaveHeartbeat(const core::Heartbeat& beat) {
+  if (beat.validator.empty()) return InvalidArgument("a heartbeat needs the node's address");
+  std::string peers = nlohmann::json(beat.peers).dump();
+  std::lock_guard lock(mu_);
+  auto changed = conn_->Update(
+      "INSERT INTO tss_heartbeats (validator, beat_at, started_at, interval_ms, stopped, peers) "
+      "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (validator) DO UPDATE SET "
+      "beat_at = excluded.beat_at, started_at = excluded.started_at, "
+      "interval_ms = excluded.interval_ms, stopped = excluded.stopped, peers = excluded.peers",
+      {beat.validator, beat.beat_at, beat.started_at, beat.interval_ms, int64_t{beat.stopped},
+       peers});
+  return changed.ok() ? Status::Ok() : changed.status();
+}
+
+Result<std::vector<core::Heartbeat>> SqlEventStore::ListHeartbeats() {
+  std::lock_guard lock(mu_);
+  TSS_ASSIGN_OR_RETURN(auto rows, conn_->Query("SELECT validator, beat_at, started_at, "
+                                               "interval_ms, stopped, peers FROM tss_heartbeats "
+                                               "ORDER BY validator",
+                                               {}));
+  std::vector<core::Heartbeat> out;
+  for (const auto& row : rows) {
+    if (row.size() != 6) return InternalError("tss_heartbeats row has the wrong width");
+    core::Heartbeat beat;
+    beat.validator = AsText(row[0]);
+    beat.beat_at = AsInt(row[1]);
+    beat.started_at = AsInt(row[2]);
+    beat.interval_ms = AsInt(row[3]);
+    beat.stopped = AsInt(row[4]) != 0;
+    // A peers column that is not an object of strings (an operator's edit) reads as no view.
+    auto peers = nlohmann::json::parse(AsText(row[5]), nullptr, false);
+    if (peers.is_object())
+      for (const auto& [address, liveness] : peers.items())
+        if (liveness.is_string()) beat.peers[address] = liveness.get<std::string>();
+    out.push_back(std::move(beat));
   }
   return out;
 }

@@ -23,11 +23,19 @@ class SqlConnection {
                                             const std::vector<SqlValue>& params) = 0;
   // Rows changed by the statement.
   virtual Result<int64_t> Update(const std::string& sql, const std::vector<SqlValue>& params) = 0;
+  // A query whose rows are the names of the columns of table $1 (none when there is no such
+  // table): what the schema migration compares against.
+  virtual std::string ColumnNamesSql() const = 0;
+  // Begins a transaction that holds the database's schema lock until COMMIT or ROLLBACK, so
+  // that processes opening one database at once (a node and a `tss` command) create and
+  // migrate its tables one after the other.
+  virtual std::string BeginSchemaChangeSql() const = 0;
 };
 
 class SqlEventStore final : public core::EventStore {
  public:
   explicit SqlEventStore(std::unique_ptr<SqlConnection> conn);
+  // Creates what is missing and migrates an earlier schema to the current one.
   Status Init();
 
   Status Create(const core::Event& event) override;
@@ -42,10 +50,14 @@ class SqlEventStore final : public core::EventStore {
   Result<bool> RecordRun(const core::SessionId& run_id, const std::string& event_id) override;
   Status SaveKeyState(const core::KeyState& key) override;
   Result<std::vector<core::KeyState>> ListKeyStates() override;
+  Status SaveHeartbeat(const core::Heartbeat& beat) override;
+  Result<std::vector<core::Heartbeat>> ListHeartbeats() override;
 
  private:
   Result<std::vector<core::Event>> Select(const std::string& where,
                                           const std::vector<SqlValue>& params);
+  Result<std::vector<std::string>> Columns(const std::string& table);  // mu_ held
+  Status CreateAndMigrate();                                           // mu_ held, in the lock
   std::mutex mu_;  // one connection, used by one thread at a time
   std::unique_ptr<SqlConnection> conn_;
 };

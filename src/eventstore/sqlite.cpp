@@ -61,6 +61,10 @@ class SqliteConnection final : public SqlConnection {
     return static_cast<int64_t>(sqlite3_changes(db_));
   }
 
+  std::string ColumnNamesSql() const override { return "SELECT name FROM pragma_table_info($1)"; }
+  // The write lock at once (not at the first write), waiting out another writer's schema change.
+  std::string BeginSchemaChangeSql() const override { return "BEGIN IMMEDIATE"; }
+
  private:
   Status Prepare(const std::string& sql, const std::vector<SqlValue>& params, sqlite3_stmt** stmt) {
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, stmt, nullptr) != SQLITE_OK)

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "eventstore/sql_store.h"
 #include "testing/postgres_server.h"
 
 namespace tss::eventstore {
@@ -28,6 +29,16 @@ core::SessionId RunIdOf(uint8_t tag) {
   core::SessionId id{};
   id[0] = tag;
   return id;
+}
+
+KeyState KeyOf(const std::string& key_id, const std::string& public_key,
+               std::vector<std::string> culprits = {}) {
+  KeyState k;
+  k.key_id = key_id;
+  k.public_key = public_key;
+  k.needs_refresh = !culprits.empty();
+  k.culprits = std::move(culprits);
+  return k;
 }
 
 testing::PostgresServer* g_postgres = nullptr;
@@ -51,11 +62,17 @@ int g_counter = 0;
 class EventStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override { store_ = Open(); }
+  // A database of this back end that nothing has opened yet (empty when PostgreSQL is absent).
+  std::string FreshUrl() {
+    if (GetParam() == "sqlite")
+      return ::testing::TempDir() + "/events-" + std::to_string(::getpid()) + "-" +
+             std::to_string(++g_counter) + ".db";
+    if (!g_postgres_error.empty()) return "";
+    return g_postgres->CreateDatabase("events_" + std::to_string(++g_counter));
+  }
   std::unique_ptr<EventStore> Open() {
     if (GetParam() == "sqlite") {
-      if (path_.empty())
-        path_ = ::testing::TempDir() + "/events-" + std::to_string(::getpid()) + "-" +
-                std::to_string(++g_counter) + ".db";
+      if (path_.empty()) path_ = FreshUrl();
       auto s = OpenEventStore(path_);
       EXPECT_TRUE(s.ok()) << s.status().ToString();
       return s.ok() ? std::move(*s) : nullptr;
@@ -65,7 +82,7 @@ class EventStoreTest : public ::testing::TestWithParam<std::string> {
       if (std::getenv("CI")) ADD_FAILURE() << "PostgreSQL unavailable: " << g_postgres_error;
       return nullptr;
     }
-    if (path_.empty()) path_ = g_postgres->CreateDatabase("events_" + std::to_string(++g_counter));
+    if (path_.empty()) path_ = FreshUrl();
     EXPECT_FALSE(path_.empty());
     auto s = OpenEventStore(path_);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
@@ -250,9 +267,9 @@ TEST_P(EventStoreTest, ARunIdIsRecordedOnceAndRefusedForever) {
 
 TEST_P(EventStoreTest, KeyStatesAreUpsertedAndListed) {
   REQUIRE_STORE();
-  KeyState k{"key-b", "02ab", true, {"validator-2", "validator-3"}};
+  KeyState k = KeyOf("key-b", "02ab", {"validator-2", "validator-3"});
   ASSERT_TRUE(store_->SaveKeyState(k).ok());
-  ASSERT_TRUE(store_->SaveKeyState({"key-a", "03cd", false, {}}).ok());
+  ASSERT_TRUE(store_->SaveKeyState(KeyOf("key-a", "03cd")).ok());
   auto list = store_->ListKeyStates();
   ASSERT_TRUE(list.ok()) << list.status().ToString();
   ASSERT_EQ(list->size(), 2u);
@@ -261,11 +278,109 @@ TEST_P(EventStoreTest, KeyStatesAreUpsertedAndListed) {
   EXPECT_TRUE((*list)[0].culprits.empty());
   EXPECT_EQ((*list)[1].culprits, k.culprits);
   EXPECT_TRUE((*list)[1].needs_refresh);
-  ASSERT_TRUE(store_->SaveKeyState({"key-b", "02ab", false, {}}).ok());  // after a refresh
+  ASSERT_TRUE(store_->SaveKeyState(KeyOf("key-b", "02ab")).ok());  // after a refresh
   list = store_->ListKeyStates();
   ASSERT_EQ(list->size(), 2u);
   EXPECT_FALSE((*list)[1].needs_refresh);
   EXPECT_TRUE((*list)[1].culprits.empty());
+}
+
+// Generations of a key round-trip: pending and retained ones appear and go as a refresh
+// proceeds, and a fingerprint comes back as written.
+TEST_P(EventStoreTest, KeyGenerationsAreMirroredWhole) {
+  REQUIRE_STORE();
+  KeyState k = KeyOf("key-g", "02ab");
+  k.active = {3, std::string(64, 'a')};
+  k.pending = core::KeyGeneration{4, std::string(64, 'b')};
+  ASSERT_TRUE(store_->SaveKeyState(k).ok());
+  auto list = store_->ListKeyStates();
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].active, k.active);
+  EXPECT_EQ((*list)[0].pending, k.pending);
+  EXPECT_FALSE((*list)[0].previous.has_value());
+  // Generation 4 activated: 3 is retained, nothing pending.
+  k.previous = k.active;
+  k.active = *k.pending;
+  k.pending.reset();
+  ASSERT_TRUE(store_->SaveKeyState(k).ok());
+  list = store_->ListKeyStates();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].active, (core::KeyGeneration{4, std::string(64, 'b')}));
+  EXPECT_FALSE((*list)[0].pending.has_value());
+  EXPECT_EQ((*list)[0].previous, (core::KeyGeneration{3, std::string(64, 'a')}));
+}
+
+TEST_P(EventStoreTest, HeartbeatsAreOneRowPerValidator) {
+  REQUIRE_STORE();
+  auto empty = store_->ListHeartbeats();
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_TRUE(empty->empty());
+  core::Heartbeat b{"validator-2", 2000, 1000, 1000, false, {{"validator-1", "connected"}}};
+  core::Heartbeat a{"validator-1", 1500, 1200, 250, false, {}};
+  ASSERT_TRUE(store_->SaveHeartbeat(b).ok());
+  ASSERT_TRUE(store_->SaveHeartbeat(a).ok());
+  auto beats = store_->ListHeartbeats();
+  ASSERT_TRUE(beats.ok());
+  ASSERT_EQ(beats->size(), 2u);
+  EXPECT_EQ((*beats)[0], a);
+  EXPECT_EQ((*beats)[1], b);
+  // The next beat replaces the row: newer time, another view of the peers, a clean stop.
+  b.beat_at = 3000;
+  b.stopped = true;
+  b.peers = {{"validator-1", "unreachable"}, {"validator-3", "unknown"}};
+  ASSERT_TRUE(store_->SaveHeartbeat(b).ok());
+  beats = store_->ListHeartbeats();
+  ASSERT_EQ(beats->size(), 2u);
+  EXPECT_EQ((*beats)[1], b);
+  EXPECT_FALSE(store_->SaveHeartbeat({}).ok());  // a beat names its node
+}
+
+// A database made by the first release (tss_keys without generations, no heartbeat table) is
+// migrated when it is opened — by two processes at once, as a node and a `tss` command do —
+// and keeps its rows.
+TEST_P(EventStoreTest, AnEarlierSchemaIsMigratedOnOpen) {
+  REQUIRE_STORE();
+  const std::string url = FreshUrl();
+  ASSERT_FALSE(url.empty());
+  {
+    auto conn = GetParam() == "sqlite" ? OpenSqlite(url) : OpenPostgres(url);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    ASSERT_TRUE((*conn)
+                    ->Exec("CREATE TABLE tss_keys (key_id TEXT PRIMARY KEY, public_key TEXT NOT "
+                           "NULL, needs_refresh BIGINT NOT NULL DEFAULT 0, culprits TEXT NOT "
+                           "NULL DEFAULT '', updated_at BIGINT NOT NULL);"
+                           "INSERT INTO tss_keys VALUES ('old', '03ef', 1, 'validator-9', 7);")
+                    .ok());
+  }
+  std::unique_ptr<EventStore> first, second;
+  std::thread a([&] {
+    auto s = OpenEventStore(url);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    if (s.ok()) first = std::move(*s);
+  });
+  std::thread b([&] {
+    auto s = OpenEventStore(url);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    if (s.ok()) second = std::move(*s);
+  });
+  a.join();
+  b.join();
+  ASSERT_TRUE(first && second);
+  auto list = first->ListKeyStates();
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].public_key, "03ef");
+  EXPECT_EQ((*list)[0].culprits, std::vector<std::string>{"validator-9"});
+  EXPECT_EQ((*list)[0].active, core::KeyGeneration{});
+  EXPECT_FALSE((*list)[0].pending.has_value());
+  KeyState k = KeyOf("old", "03ef");
+  k.active = {1, "ff"};
+  ASSERT_TRUE(second->SaveKeyState(k).ok());
+  EXPECT_EQ((*first->ListKeyStates())[0].active, k.active);
+  ASSERT_TRUE(first->SaveHeartbeat({"validator-1", 1, 1, 1000, false, {}}).ok());
+  EXPECT_EQ(second->ListHeartbeats()->size(), 1u);
+  if (GetParam() == "sqlite") std::filesystem::remove(url);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EventStoreTest, ::testing::Values("sqlite", "postgres"),
