@@ -48,4 +48,16 @@ Result<Point> RecoverEcdsa(ByteSpan hash, const Scalar& r, const Scalar& s, int 
   return Point::FromBytes(enc);
 }
 
+Status VerifyRecoverableEcdsa(ByteSpan public_key, ByteSpan hash, ByteSpan r, ByteSpan s, int v) {
+  TSS_ASSIGN_OR_RETURN(Point pk, Point::FromBytes(public_key));
+  TSS_ASSIGN_OR_RETURN(Scalar rs, Scalar::FromBytes(r));
+  TSS_ASSIGN_OR_RETURN(Scalar ss, Scalar::FromBytes(s));
+  TSS_RETURN_IF_ERROR(VerifyEcdsa(pk, hash, rs, ss));
+  // A wrong v would be stored as if verified, and a chain would recover someone else from it.
+  TSS_ASSIGN_OR_RETURN(Point recovered, RecoverEcdsa(hash, rs, ss, v));
+  if (!(recovered == pk))
+    return InvalidArgument("recovery id " + std::to_string(v) + " does not recover the key");
+  return Status::Ok();
+}
+
 }  // namespace tss::crypto

@@ -21,5 +21,8 @@ Status VerifyEcdsa(const Point& public_key, ByteSpan hash, const Scalar& r, cons
 Status VerifyEcdsa(ByteSpan public_key, ByteSpan hash, ByteSpan r, ByteSpan s);
 // The public key that (r, s) with recovery id v (0..3) verifies under, for `hash`.
 Result<Point> RecoverEcdsa(ByteSpan hash, const Scalar& r, const Scalar& s, int v);
+// A signature checked whole, as chains use it: (r, s) verifies under `public_key` (33/65 bytes)
+// and recovery id v recovers that same key. What every holder and the `tss` command check.
+Status VerifyRecoverableEcdsa(ByteSpan public_key, ByteSpan hash, ByteSpan r, ByteSpan s, int v);
 
 }  // namespace tss::crypto

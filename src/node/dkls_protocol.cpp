@@ -197,17 +197,7 @@ Status DklsProtocolFactory::Burn(KeyRecord& key, int party) {
 
 Status DklsProtocolFactory::VerifySignature(const KeyRecord& key, ByteSpan message_hash,
                                             const core::SignatureBody& sig) {
-  TSS_RETURN_IF_ERROR(crypto::VerifyEcdsa(key.public_key, message_hash, sig.r, sig.s));
-  // The recovery id is part of what we record (chains recover the signer from it): it must
-  // recover this key, or a wrong v would be stored as if verified.
-  TSS_ASSIGN_OR_RETURN(auto r, crypto::Scalar::FromBytes(sig.r));
-  TSS_ASSIGN_OR_RETURN(auto s, crypto::Scalar::FromBytes(sig.s));
-  TSS_ASSIGN_OR_RETURN(crypto::Point recovered, crypto::RecoverEcdsa(message_hash, r, s, sig.v));
-  auto compressed = recovered.ToBytes();
-  if (!std::equal(compressed.begin(), compressed.end(), key.public_key.begin(),
-                  key.public_key.end()))
-    return InvalidArgument("recovery id " + std::to_string(sig.v) + " does not recover the key");
-  return Status::Ok();
+  return crypto::VerifyRecoverableEcdsa(key.public_key, message_hash, sig.r, sig.s, sig.v);
 }
 
 }  // namespace tss::node
