@@ -45,6 +45,13 @@ Status KeyRecordStore::Save(const core::KeyRecord& record, bool replace) {
   state.public_key = ToHex(record.public_key);
   state.needs_refresh = record.NeedsRefresh();
   state.culprits = record.culprits;
+  state.active = {record.generation, ToHex(record.fingerprint)};
+  if (record.pending)
+    state.pending =
+        core::KeyGeneration{record.pending->generation, ToHex(record.pending->fingerprint)};
+  if (record.previous)
+    state.previous =
+        core::KeyGeneration{record.previous->generation, ToHex(record.previous->fingerprint)};
   return states_->SaveKeyState(state);
 }
 

@@ -1,13 +1,13 @@
 // keyshare/key_store.h — the node's key records, sealed in key-share files (core::KeyStore).
 //
 // Owns: turning a KeyRecord into a sealed file and back (checking that the file holds the key
-// it is named for), and mirroring each saved key's public state to the event store's tss_keys
-// table, where `tss status --keys` reads it. Keeps the unsealed bytes of each record it read or
-// wrote: a sign loads its key a dozen times across the setup checks, the run and the result,
-// and each file read costs a read, an AEAD open and a copy. The node owns its home (one process
-// per home), so the file changes only through Save and Remove here; a failed Save drops the
-// entry, so the next Load reads what the disk holds. Must not touch: the record's encoding (core/)
-// or the file format (keyshare_store.h).
+// it is named for), and mirroring each saved key's public state (blame, and the active, pending
+// and retained generations) to the event store's tss_keys table, where `tss status` reads it.
+// Keeps the unsealed bytes of each record it read or wrote: a sign loads its key a dozen times
+// across the setup checks, the run and the result, and each file read costs a read, an AEAD open
+// and a copy. The node owns its home (one process per home), so the file changes only through
+// Save and Remove here; a failed Save drops the entry, so the next Load reads what the disk
+// holds. Must not touch: the record's encoding (core/) or the file format (keyshare_store.h).
 #pragma once
 
 #include <map>

@@ -54,6 +54,8 @@ enum class PeerLiveness {
   kConnected,    // an upgraded connection is open
   kUnreachable,  // our connection to it closed, or our last dial of it failed
 };
+// "unknown", "connected", "unreachable": how a node reports its view to operators.
+const char* PeerLivenessName(PeerLiveness liveness);
 
 class Network {
  public:

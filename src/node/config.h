@@ -38,6 +38,8 @@ struct NodeConfig {
   // Coordinator failover: a backup of rank k acts k × this many blocks after the event's block
   // even while the validators ahead of it look live (core::CoordinatorRank).
   uint64_t takeover_blocks = 3;
+  // How often the node writes its heartbeat (core::Heartbeat) into its database.
+  std::chrono::milliseconds heartbeat_interval{1'000};
 };
 
 // "250ms", "5s", "3m", "1h" (a bare number is seconds). Refuses zero, negatives, junk.

@@ -3,8 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace tss::node {
+
+namespace {
+int64_t WallMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
 
 using core::MessageType;
 using core::NodeMessage;
@@ -122,6 +131,11 @@ Status Node::Start() {
   loop_.Every(expiry_period, [this] { duties_->sessions().CheckExpiry(); });
   if (config_.poll_interval > std::chrono::milliseconds(1000))
     loop_.Every(std::chrono::milliseconds(1000), [this] { RefreshRegistry(); });
+  // On the loop, so that a loop that is stuck stops beating: a node whose heartbeat is stale
+  // is not working events, whatever its process is doing.
+  started_at_ms_ = WallMillis();
+  Beat(/*stopped=*/false);
+  loop_.Every(config_.heartbeat_interval, [this] { Beat(/*stopped=*/false); });
   loop_.Start();
   started_ = true;
   spdlog::info("node {} started: peer id {}, listening on {}", config_.validator_address,
@@ -135,6 +149,7 @@ void Node::Stop() {
   stopped_ = true;
   parts_.network->Stop();
   loop_.Stop();
+  Beat(/*stopped=*/true);  // the loop has ended: this is the last beat
   spdlog::info("node {} stopped", config_.validator_address);
 }
 
@@ -218,6 +233,24 @@ bool Node::IsLive(const std::string& address) const {
   auto peer = validators_.PeerOf(address);
   if (!peer) return false;
   return parts_.network->LivenessOf(*peer) != networking::PeerLiveness::kUnreachable;
+}
+
+void Node::Beat(bool stopped) {
+  core::Heartbeat beat;
+  beat.validator = config_.validator_address;
+  beat.beat_at = WallMillis();
+  beat.started_at = started_at_ms_;
+  beat.interval_ms = config_.heartbeat_interval.count();
+  beat.stopped = stopped;
+  for (const auto& address : validators_.Addresses()) {
+    if (address == config_.validator_address) continue;
+    auto peer = validators_.PeerOf(address);
+    beat.peers[address] = networking::PeerLivenessName(peer ? parts_.network->LivenessOf(*peer)
+                                                            : networking::PeerLiveness::kUnknown);
+  }
+  // A missed beat only makes the node look stopped for a while; the events are unaffected.
+  if (Status st = parts_.events->SaveHeartbeat(beat); !st.ok())
+    spdlog::warn("writing the heartbeat failed: {}", st.ToString());
 }
 
 coordinator::CoordinatorStats Node::coordinator_stats() const {

@@ -2,7 +2,8 @@
 //
 // Owns: the parts of one validator and the seams they share (core::NodeEnv), the validator set
 // as the registry shows it (core::ValidatorSet: address <-> peer id), the start-up order of the
-// seed (network, crash recovery, coordinator polling, expiry checker, registry entry), the one
+// seed (network, crash recovery, coordinator polling, expiry checker, registry entry), the
+// heartbeat it writes into its own database for the `tss` commands, the one
 // sender check (a message's sender is the validator its authenticated peer id maps to),
 // dispatching messages on one event-loop thread (ACK/NACK to the coordinator, the rest to the
 // session manager), and clean shutdown. Must not touch: protocol logic, storage formats or wire
@@ -114,6 +115,8 @@ class Node {
   // The liveness view handed to the coordinator and the session manager (core::NodeEnv):
   // ourselves, or a registered validator whose connection the network does not report lost.
   bool IsLive(const std::string& address) const;
+  // Writes this node's heartbeat: now, and its network's view of every other validator.
+  void Beat(bool stopped);
   void OnNetworkMessage(const std::string& peer_id, Bytes bytes);
 
   NodeConfig config_;
@@ -125,6 +128,7 @@ class Node {
   std::mutex mu_;  // guards stats_ (the network's threads count too)
   NodeStats stats_;
   std::vector<RegistryEntry> registry_seen_;  // loop thread: what RefreshRegistry last applied
+  int64_t started_at_ms_ = 0;                 // wall clock, for the heartbeat
   bool started_ = false;
   bool stopped_ = false;
 };
