@@ -1,19 +1,21 @@
 // `tss keygen | keyrefresh | sign | status`: create events in every registered node's database
 // (seed: "Commands … discover nodes from registry and create events in databases"), follow them
-// to their end with --wait, and show every node's view of them.
+// with --wait until their outcome is known at every node that is alive (a signature checked by
+// the command itself), and show every node's health, keys and view of events.
 #include <sodium.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "cmd/tss/command.h"
+#include "cmd/tss/node_views.h"
 #include "core/event.h"
+#include "crypto/ecdsa.h"
 #include "crypto/hash.h"
-#include "eventstore/event_store.h"
 #include "keyshare/keyshare_store.h"
 #include "node/config.h"
 #include "node/registry_file.h"
@@ -24,7 +26,8 @@ using nlohmann::json;
 using tss::cli::Fail;
 using tss::cli::kExitFailure;
 using tss::cli::kExitUsage;
-namespace es = tss::eventstore;
+using tss::cli::NodeDb;
+using tss::cli::NodeHealth;
 namespace core = tss::core;
 
 struct CommonFlags {
@@ -32,38 +35,25 @@ struct CommonFlags {
   bool json_out = false;
   bool wait = false;
   std::string timeout = "10m";
+  std::string grace = "2s";
   std::string db;  // only this database instead of the registry's (for tests and single-node use)
 };
 
-std::string RegistryPath(const CommonFlags& f) {
-  return f.registry.empty() ? tss::node::DefaultRegistryPath().string() : f.registry;
+std::vector<NodeDb> Nodes(const CommonFlags& f) {
+  return tss::cli::RegisteredNodes(
+      f.registry.empty() ? tss::node::DefaultRegistryPath().string() : f.registry, f.db);
 }
 
-struct NodeDb {
-  std::string validator;
-  std::unique_ptr<core::EventStore> store;
-};
+// For the views that show every node's rows: a database that cannot be read ends the command.
+core::EventStore& OpenOrFail(NodeDb& n) {
+  if (!n.EnsureOpen()) Fail(kExitFailure, "node " + n.validator + ": " + n.error);
+  return *n.store;
+}
 
-std::vector<NodeDb> OpenAll(const CommonFlags& f) {
-  std::vector<NodeDb> out;
-  if (!f.db.empty()) {
-    auto s = es::OpenEventStore(f.db);
-    if (!s.ok()) Fail(kExitFailure, s.status().message());
-    out.push_back({"(" + f.db + ")", std::move(*s)});
-    return out;
-  }
-  tss::node::RegistryFile registry(RegistryPath(f));
-  auto entries = registry.Read();
-  if (!entries.ok()) Fail(kExitFailure, entries.status().message());
-  if (entries->empty()) Fail(kExitFailure, "the registry " + RegistryPath(f) + " lists no nodes");
-  for (const auto& e : *entries) {
-    if (e.database.empty())
-      Fail(kExitFailure, "registry entry " + e.validator_address + " has no database");
-    auto s = es::OpenEventStore(e.database);
-    if (!s.ok()) Fail(kExitFailure, "node " + e.validator_address + ": " + s.status().message());
-    out.push_back({e.validator_address, std::move(*s)});
-  }
-  return out;
+std::chrono::milliseconds DurationFlag(const char* name, const std::string& text) {
+  auto d = tss::node::ParseDuration(text);
+  if (!d.ok()) Fail(kExitUsage, std::string(name) + ": " + d.status().message());
+  return *d;
 }
 
 std::string NewEventId() {
@@ -89,10 +79,230 @@ bool Terminal(core::EventStatus s) {
   return s == S::kSuccess || s == S::kFailed || s == S::kExpired;
 }
 
-// Creates the event everywhere; with --wait follows it until every node has an outcome.
+// The key's public key as the nodes mirror it (tss_keys): what a result must carry. More than
+// one value means the nodes disagree, and a result matching any of them is still reported.
+std::set<std::string> MirroredPublicKeys(std::vector<NodeDb>& nodes, const std::string& key_id) {
+  std::set<std::string> keys;
+  for (auto& n : nodes) {
+    if (!n.EnsureOpen()) continue;
+    auto states = n.store->ListKeyStates();
+    if (!states.ok()) continue;
+    for (const auto& k : *states)
+      if (k.key_id == key_id) keys.insert(k.public_key);
+  }
+  return keys;
+}
+
+// Why a node's SUCCESS result is not the outcome asked for (empty when it is). A signature is
+// checked whole with libsecp256k1 — (r, s) under the key, v recovering it — as the nodes do.
+std::string CheckResult(const core::Event& asked, const json& result,
+                        const std::set<std::string>& keys) {
+  if (!result.is_object() || !result.contains("public_key") || !result["public_key"].is_string())
+    return "the result names no public key";
+  std::string public_key = result["public_key"].get<std::string>();
+  if (!keys.empty() && !keys.contains(public_key))
+    return "the result's public key " + public_key + " is not the key's";
+  if (asked.protocol != core::ProtocolType::kSign) return "";
+  auto text = [&](const char* name) {
+    auto it = result.find(name);
+    return it != result.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (text("message_hash") != tss::ToHex(asked.message_hash))
+    return "the result signs another message hash";
+  auto pk = tss::FromHex(public_key);
+  auto r = tss::FromHex(text("r"));
+  auto s = tss::FromHex(text("s"));
+  if (!pk.ok() || !r.ok() || !s.ok() || !result.contains("v") || !result["v"].is_number_integer())
+    return "the result's signature is malformed";
+  tss::Status verified =
+      tss::crypto::VerifyRecoverableEcdsa(*pk, asked.message_hash, *r, *s, result["v"].get<int>());
+  return verified.ok() ? "" : "the signature does not verify: " + verified.message();
+}
+
+// One node while --wait follows the event there.
+struct Watched {
+  NodeDb* db = nullptr;
+  std::string not_created;  // why the event could not be created in its database
+  std::optional<core::Event> event;
+  NodeHealth health;
+
+  bool answered() const { return event && Terminal(event->status); }
+  // Why this node has no outcome (when !answered()).
+  std::string Silence() const {
+    if (!not_created.empty()) return "the event could not be created there: " + not_created;
+    if (!health.alive()) {
+      std::string why = health.Describe();
+      if (event) why += std::string("; the event is ") + core::EventStatusName(event->status);
+      return why;
+    }
+    return std::string("still ") +
+           (event ? core::EventStatusName(event->status) : "without the event") + " (node alive)";
+  }
+};
+
+// Reads every node's health and its row of the event.
+void Observe(std::vector<Watched>& watched, const std::string& event_id) {
+  int64_t now = tss::cli::WallMillis();
+  for (auto& w : watched) {
+    if (!w.not_created.empty()) continue;
+    w.health = tss::cli::HealthOf(*w.db, now);
+    if (!w.db->store) continue;
+    auto e = w.db->store->Get(event_id);
+    if (!e.ok()) {
+      w.db->Lost(e.status().message());
+      w.health = tss::cli::HealthOf(*w.db, now);
+      continue;
+    }
+    if (e->has_value()) w.event = **e;
+  }
+}
+
+// Prints the outcome (a SUCCESS that checks out if there is one), every node's answer and why
+// the silent ones are silent; exits non-zero unless every SUCCESS checks out and no node
+// disagrees.
+void Report(const CommonFlags& f, const core::Event& ev, const std::vector<Watched>& watched,
+            const std::set<std::string>& keys) {
+  json nodes = json::object(), not_answered = json::array();
+  std::vector<std::string> bad, failed, succeeded;
+  std::set<std::string> result_keys;  // every public key a SUCCESS names: one, or nodes disagree
+  const core::Event* shown = nullptr;
+  bool shown_checks = false;
+  for (const auto& w : watched) {
+    const std::string& who = w.db->validator;
+    if (!w.answered()) {
+      nodes[who] = {{"status", w.event ? json(core::EventStatusName(w.event->status)) : json()},
+                    {"answered", false},
+                    {"reason", w.Silence()}};
+      not_answered.push_back({{"validator", who}, {"reason", w.Silence()}});
+      continue;
+    }
+    nodes[who] = {{"status", core::EventStatusName(w.event->status)}, {"answered", true}};
+    if (w.event->status != core::EventStatus::kSuccess) {
+      failed.push_back(who);
+      if (!shown) shown = &*w.event;
+      continue;
+    }
+    succeeded.push_back(who);
+    json result = json::parse(w.event->result, nullptr, false);
+    if (result.is_object() && result.contains("public_key"))
+      result_keys.insert(result["public_key"].dump());
+    std::string wrong = CheckResult(ev, result, keys);
+    if (!wrong.empty()) {
+      nodes[who]["rejected"] = wrong;
+      bad.push_back(who);
+      bad.back().append(": ").append(wrong);
+    } else if (!shown_checks) {
+      shown = &*w.event;
+      shown_checks = true;
+    }
+  }
+  if (!shown)  // only SUCCESS rows, none of which checks out
+    for (const auto& w : watched)
+      if (w.answered()) shown = &*w.event;
+
+  json out{{"event_id", ev.event_id}, {"status", core::EventStatusName(shown->status)}};
+  json result = json::parse(shown->result.empty() ? "{}" : shown->result, nullptr, false);
+  if (result.is_object())
+    for (auto& [k, v] : result.items()) out[k] = v;
+  if (!shown->error.empty()) out["error"] = shown->error;
+  if (ev.protocol == core::ProtocolType::kSign && !succeeded.empty())
+    out["verified"] = shown_checks;
+  out["nodes"] = nodes;
+  out["not_answered"] = not_answered;
+
+  if (f.json_out) {
+    std::cout << out.dump() << "\n";
+  } else {
+    for (auto& [k, v] : out.items()) {
+      if (k == "nodes" || k == "not_answered") continue;
+      std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+    }
+    if (keys.empty() && ev.protocol == core::ProtocolType::kSign)
+      std::cout << "note: no database mirrors key " << ev.key_id
+                << "; checked against the public key the result names\n";
+    for (auto& [who, n] : nodes.items())
+      std::cout << who << ": "
+                << (n["answered"].get<bool>()
+                        ? n["status"].get<std::string>() +
+                              (n.contains("rejected")
+                                   ? " (rejected: " + n["rejected"].get<std::string>() + ")"
+                                   : "")
+                        : "did not answer: " + n["reason"].get<std::string>())
+                << "\n";
+  }
+  for (const auto& n : not_answered)
+    std::cerr << "note: " << n["validator"].get<std::string>()
+              << " did not answer: " << n["reason"].get<std::string>() << "\n";
+
+  std::string error;
+  if (!bad.empty()) {
+    error = "a result does not check out:";
+    for (const auto& b : bad) error += "\n  " + b;
+  } else if (result_keys.size() > 1) {
+    error = "nodes report " + std::to_string(result_keys.size()) + " different public keys";
+  } else if (!failed.empty() && !succeeded.empty()) {
+    error = "nodes disagree on the outcome (SUCCESS at " + std::to_string(succeeded.size()) +
+            ", not at " + std::to_string(failed.size()) + ")";
+  } else if (!failed.empty()) {
+    error = std::string("ended ") + core::EventStatusName(shown->status) +
+            (shown->error.empty() ? "" : ": " + shown->error);
+  }
+  if (!error.empty()) {
+    std::cerr << "error: event " << ev.event_id << " " << error << "\n";
+    throw CLI::RuntimeError(kExitFailure);
+  }
+}
+
+// Follows the event until its outcome is known at every node that is alive, and `grace` longer
+// for those that are not (five times as long for an alive node that still has no outcome); then
+// prints the outcome and who did not answer. Exits non-zero unless the outcome is a SUCCESS
+// whose result checks out at every node that has one.
+void Follow(const CommonFlags& f, const core::Event& ev, std::vector<Watched>& watched,
+            const std::set<std::string>& keys) {
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + DurationFlag("--timeout", f.timeout);
+  auto grace = DurationFlag("--grace", f.grace);
+  std::optional<Clock::time_point> outcome_at;
+  bool warned_none_alive = false;
+  for (;;) {
+    Observe(watched, ev.event_id);
+    auto now = Clock::now();
+    bool all = true, all_alive = true, any = false, any_alive = false;
+    for (const auto& w : watched) {
+      any = any || w.answered();
+      all = all && w.answered();
+      any_alive = any_alive || w.health.alive();
+      if (w.health.alive()) all_alive = all_alive && w.answered();
+    }
+    if (any && !outcome_at) outcome_at = now;
+    if (outcome_at &&
+        (all || (all_alive && now >= *outcome_at + grace) || now >= *outcome_at + 5 * grace))
+      break;
+    if (!any_alive && !warned_none_alive) {
+      std::cerr << "warning: no registered node is alive; waiting up to " << f.timeout << "\n";
+      warned_none_alive = true;
+    }
+    if (now > deadline && outcome_at) break;  // --timeout shorter than the grace
+    if (now > deadline) {
+      std::cerr << "error: event " << ev.event_id << " did not finish within " << f.timeout << ":";
+      for (const auto& w : watched) std::cerr << "\n  " << w.db->validator << ": " << w.Silence();
+      std::cerr << "\n`tss status --event-id " << ev.event_id << "` shows where it is\n";
+      throw CLI::RuntimeError(kExitFailure);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  Report(f, ev, watched, keys);
+}
+
+// Creates the event in every node's database that can be reached (naming those that cannot);
+// with --wait follows it to its outcome.
 void Submit(const CommonFlags& f, core::ProtocolType protocol, const std::string& key_id,
-            const tss::Bytes& hash, uint64_t expiry_blocks) {
-  auto nodes = OpenAll(f);
+            const tss::Bytes& hash, uint64_t expiry_blocks, const std::string& chain_path = "") {
+  if (f.wait) {  // refuse bad flags before anything is created
+    DurationFlag("--timeout", f.timeout);
+    DurationFlag("--grace", f.grace);
+  }
+  auto nodes = Nodes(f);
   core::Event ev;
   ev.event_id = NewEventId();
   ev.block_number = core::ClockBlockSource().CurrentBlock();
@@ -100,71 +310,86 @@ void Submit(const CommonFlags& f, core::ProtocolType protocol, const std::string
   ev.expiry_height = expiry_blocks ? ev.block_number + expiry_blocks : 0;
   ev.key_id = key_id;
   ev.message_hash = hash;
-  for (auto& n : nodes)
-    if (auto st = n.store->Create(ev); !st.ok())
-      Fail(kExitFailure,
-           "cannot create the event in " + n.validator + "'s database: " + st.message());
+  ev.chain_path = chain_path;
+  std::set<std::string> keys;
+  if (f.wait && protocol != core::ProtocolType::kKeygen) keys = MirroredPublicKeys(nodes, key_id);
+  std::vector<Watched> watched;
+  size_t created = 0;
+  for (auto& n : nodes) {
+    Watched w;
+    w.db = &n;
+    if (!n.EnsureOpen()) {
+      w.not_created = "database unreachable: " + n.error;
+    } else if (auto st = n.store->Create(ev); !st.ok()) {
+      w.not_created = st.message();
+    } else {
+      ++created;
+    }
+    if (!w.not_created.empty())
+      std::cerr << "warning: event not created in " << n.validator
+                << "'s database: " << w.not_created << "\n";
+    watched.push_back(std::move(w));
+  }
+  if (created == 0) Fail(kExitFailure, "the event could not be created in any node's database");
   if (!f.wait) {
     if (f.json_out)
       std::cout << json{{"event_id", ev.event_id}}.dump() << "\n";
     else
-      std::cout << "event " << ev.event_id << " created on " << nodes.size() << " node(s)\n";
+      std::cout << "event " << ev.event_id << " created on " << created << " node(s)\n";
     return;
   }
-  auto timeout = tss::node::ParseDuration(f.timeout);
-  if (!timeout.ok()) Fail(kExitUsage, "--timeout: " + timeout.status().message());
-  auto deadline = std::chrono::steady_clock::now() + *timeout;
-  std::optional<core::Event> success, failure;
-  for (;;) {
-    size_t done = 0;
-    for (auto& n : nodes) {
-      auto e = n.store->Get(ev.event_id);
-      if (!e.ok() || !e->has_value()) continue;
-      if (!Terminal((*e)->status)) continue;
-      ++done;
-      if ((*e)->status == core::EventStatus::kSuccess && !success) success = **e;
-      if ((*e)->status != core::EventStatus::kSuccess && !failure) failure = **e;
+  Follow(f, ev, watched, keys);
+}
+
+// `tss status`: each node's health, its view of its peers, its keys and their generations.
+void PrintNodes(std::vector<NodeDb>& nodes, bool as_json) {
+  json out = json::object();
+  int64_t now = tss::cli::WallMillis();
+  for (auto& n : nodes) {
+    json view = tss::cli::HealthOf(n, now).Json();
+    view["database"] = n.url;
+    if (n.store) {
+      auto states = n.store->ListKeyStates();
+      if (states.ok()) {
+        view["keys"] = json::array();
+        for (const auto& k : *states) view["keys"].push_back(tss::cli::KeyStateJson(k));
+      } else {
+        view["keys_error"] = states.status().message();
+      }
     }
-    if (done == nodes.size() || failure) break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      std::cerr << "error: event " << ev.event_id << " did not finish within " << f.timeout
-                << "; `tss status --event-id " << ev.event_id << "` shows where it is\n";
-      throw CLI::RuntimeError(kExitFailure);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    out[n.validator] = view;
   }
-  const core::Event& outcome = failure ? *failure : *success;
-  json out{{"event_id", ev.event_id}, {"status", core::EventStatusName(outcome.status)}};
-  json result = json::parse(outcome.result.empty() ? "{}" : outcome.result, nullptr, false);
-  if (result.is_object())
-    for (auto& [k, v] : result.items()) out[k] = v;
-  if (!outcome.error.empty()) out["error"] = outcome.error;
-  if (f.json_out) {
+  if (as_json) {
     std::cout << out.dump() << "\n";
-  } else {
-    for (auto& [k, v] : out.items())
-      std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+    return;
   }
-  if (failure) {
-    std::cerr << "error: event " << ev.event_id << " ended "
-              << core::EventStatusName(outcome.status)
-              << (outcome.error.empty() ? "" : ": " + outcome.error) << "\n";
-    throw CLI::RuntimeError(kExitFailure);
+  for (auto& [validator, view] : out.items()) {
+    std::cout << validator << "  " << view["detail"].get<std::string>() << "\n";
+    if (view.contains("peers")) {
+      std::cout << (view["alive"].get<bool>() ? "  peers:" : "  peers, at its last heartbeat:");
+      if (view["peers"].empty()) std::cout << " none known";
+      const char* separator = " ";
+      for (auto& [peer, liveness] : view["peers"].items()) {
+        std::cout << separator << peer << " " << liveness.get<std::string>();
+        separator = ", ";
+      }
+      std::cout << "\n";
+    }
+    if (view.contains("keys_error"))
+      std::cout << "  keys unreadable: " << view["keys_error"].get<std::string>() << "\n";
+    if (view.contains("keys"))
+      for (const auto& k : view["keys"]) std::cout << tss::cli::KeyStateText(k);
   }
 }
 
-// `tss status --keys`: each node's view of each key it holds.
+// `tss status --keys`: each node's keys only.
 void PrintKeyStates(std::vector<NodeDb>& nodes, bool as_json) {
   json out = json::object();
   for (auto& n : nodes) {
-    auto states = n.store->ListKeyStates();
+    auto states = OpenOrFail(n).ListKeyStates();
     if (!states.ok()) Fail(kExitFailure, n.validator + ": " + states.status().message());
     json list = json::array();
-    for (const auto& k : *states)
-      list.push_back({{"key_id", k.key_id},
-                      {"public_key", k.public_key},
-                      {"needs_refresh", k.needs_refresh},
-                      {"culprits", k.culprits}});
+    for (const auto& k : *states) list.push_back(tss::cli::KeyStateJson(k));
     out[n.validator] = list;
   }
   if (as_json) {
@@ -173,16 +398,42 @@ void PrintKeyStates(std::vector<NodeDb>& nodes, bool as_json) {
   }
   for (auto& [validator, list] : out.items()) {
     std::cout << validator << "\n";
-    for (auto& k : list) {
-      std::cout << "  " << k["key_id"].get<std::string>() << "  "
-                << k["public_key"].get<std::string>();
-      if (k["needs_refresh"].get<bool>()) {
-        std::string culprits;
-        for (auto& c : k["culprits"]) culprits += " " + c.get<std::string>();
-        std::cout << "  NEEDS REFRESH (blamed:" << culprits << ")";
-      }
-      std::cout << "\n";
+    for (const auto& k : list) std::cout << tss::cli::KeyStateText(k);
+  }
+}
+
+// `tss status --event-id ID` and `tss status --events`: each node's view of events.
+void PrintEvents(std::vector<NodeDb>& nodes, const std::string& event_id, bool as_json) {
+  json out = json::object();
+  for (auto& n : nodes) {
+    core::EventStore& store = OpenOrFail(n);
+    json list = json::array();
+    if (!event_id.empty()) {
+      auto e = store.Get(event_id);
+      if (!e.ok()) Fail(kExitFailure, n.validator + ": " + e.status().message());
+      if (e->has_value()) list.push_back(EventJson(**e));
+    } else {
+      auto events = store.List(50);
+      if (!events.ok()) Fail(kExitFailure, n.validator + ": " + events.status().message());
+      for (const auto& e : *events) list.push_back(EventJson(e));
     }
+    out[n.validator] = list;
+  }
+  if (!event_id.empty()) {
+    bool known = false;
+    for (auto& [validator, list] : out.items()) known = known || !list.empty();
+    if (!known) Fail(kExitFailure, "no registered node knows event " + event_id);
+  }
+  if (as_json) {
+    std::cout << out.dump() << "\n";
+    return;
+  }
+  for (auto& [validator, list] : out.items()) {
+    std::cout << validator << "\n";
+    for (auto& e : list)
+      std::cout << "  " << e["event_id"].get<std::string>() << "  "
+                << e["protocol"].get<std::string>() << "  " << e["status"].get<std::string>()
+                << (e.contains("error") ? "  " + e["error"].get<std::string>() : "") << "\n";
   }
 }
 
@@ -191,15 +442,21 @@ void AddCommon(CLI::App* cmd, CommonFlags& f, bool can_wait) {
                   "Validator registry (default $TSS_REGISTRY or /tmp/tss-nodes.json)");
   cmd->add_flag("--json", f.json_out, "Print JSON");
   if (can_wait) {
-    cmd->add_flag("--wait", f.wait, "Follow the event until every node has an outcome");
-    cmd->add_option("--timeout", f.timeout, "How long --wait waits")->capture_default_str();
+    cmd->add_flag("--wait", f.wait,
+                  "Follow the event to its outcome at every live node, print it (a signature "
+                  "verified here) and name the nodes that did not answer; exit 0 only on SUCCESS");
+    cmd->add_option("--timeout", f.timeout, "How long --wait waits for an outcome")
+        ->capture_default_str();
+    cmd->add_option("--grace", f.grace,
+                    "After the outcome, how long --wait still waits for nodes that are not alive")
+        ->capture_default_str();
   }
 }
 
 const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
   struct Flags {
     CommonFlags common;
-    std::string key_id, message_hash, message;
+    std::string key_id, message_hash, message, chain_path;
     uint64_t expiry_blocks = 3600;
   };
   auto make = [&app](const char* name, const char* help) {
@@ -239,6 +496,9 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
       sign->add_option("--message-hash", sg->message_hash, "The 32-byte hash to sign, as hex");
   auto* m = sign->add_option("--message", sg->message, "A text whose SHA-256 is signed");
   h->excludes(m);
+  sign->add_option("--chain-path", sg->chain_path,
+                   "A derived key's path (event_data's chain_path); the nodes refuse it, FAILED, "
+                   "until key derivation exists");
   sign->callback([sg] {
     tss::Bytes hash;
     if (!sg->message_hash.empty()) {
@@ -252,52 +512,28 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
     } else {
       Fail(kExitUsage, "give --message-hash HEX or --message TEXT");
     }
-    Submit(sg->common, core::ProtocolType::kSign, sg->key_id, hash, sg->expiry_blocks);
+    Submit(sg->common, core::ProtocolType::kSign, sg->key_id, hash, sg->expiry_blocks,
+           sg->chain_path);
   });
 
   auto st = std::make_shared<CommonFlags>();
   auto event_id = std::make_shared<std::string>();
   auto keys = std::make_shared<bool>(false);
-  auto* status = app.add_subcommand("status", "Show every node's view of events (or of keys)");
+  auto events = std::make_shared<bool>(false);
+  auto* status = app.add_subcommand(
+      "status", "Show every node: alive or not, its view of its peers, its keys' generations");
   AddCommon(status, *st, false);
-  auto* event_opt = status->add_option("--event-id", *event_id, "Only this event");
-  status
-      ->add_flag("--keys", *keys,
-                 "Show every node's keys instead: culprits it blamed, whether a refresh is due")
-      ->excludes(event_opt);
-  status->callback([st, event_id, keys] {
-    auto nodes = OpenAll(*st);
+  auto* event_opt = status->add_option("--event-id", *event_id, "Every node's view of this event");
+  auto* keys_opt = status->add_flag(
+      "--keys", *keys, "Only every node's keys: generations, blamed validators, refresh due");
+  auto* events_opt = status->add_flag("--events", *events, "Every node's 50 newest events");
+  keys_opt->excludes(event_opt);
+  events_opt->excludes(event_opt)->excludes(keys_opt);
+  status->callback([st, event_id, keys, events] {
+    auto nodes = Nodes(*st);
     if (*keys) return PrintKeyStates(nodes, st->json_out);
-    json out = json::object();
-    for (auto& n : nodes) {
-      json list = json::array();
-      if (!event_id->empty()) {
-        auto e = n.store->Get(*event_id);
-        if (!e.ok()) Fail(kExitFailure, n.validator + ": " + e.status().message());
-        if (e->has_value()) list.push_back(EventJson(**e));
-      } else {
-        auto events = n.store->List(50);
-        if (!events.ok()) Fail(kExitFailure, n.validator + ": " + events.status().message());
-        for (const auto& e : *events) list.push_back(EventJson(e));
-      }
-      out[n.validator] = list;
-    }
-    if (!event_id->empty()) {
-      bool known = false;
-      for (auto& [validator, list] : out.items()) known = known || !list.empty();
-      if (!known) Fail(kExitFailure, "no registered node knows event " + *event_id);
-    }
-    if (st->json_out) {
-      std::cout << out.dump() << "\n";
-      return;
-    }
-    for (auto& [validator, list] : out.items()) {
-      std::cout << validator << "\n";
-      for (auto& e : list)
-        std::cout << "  " << e["event_id"].get<std::string>() << "  "
-                  << e["protocol"].get<std::string>() << "  " << e["status"].get<std::string>()
-                  << (e.contains("error") ? "  " + e["error"].get<std::string>() : "") << "\n";
-    }
+    if (*events || !event_id->empty()) return PrintEvents(nodes, *event_id, st->json_out);
+    PrintNodes(nodes, st->json_out);
   });
 });
 
