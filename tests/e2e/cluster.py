@@ -164,6 +164,14 @@ class Cluster:
     def status(self, event_id):
         return self.run_json("status", "--event-id", event_id)
 
+    def failover_order(self, at):
+        """Validators in failover order at Unix time `at`: the primary coordinator (blocks are
+        seconds; turns of --coordinator-range blocks over the address-sorted validators), then
+        its backups."""
+        ordered = sorted(n.address for n in self.nodes)
+        primary = (int(at) // self.coordinator_range) % len(ordered)
+        return [ordered[(primary + k) % len(ordered)] for k in range(len(ordered))]
+
 
 def check_signature(result, public_key):
     """Verifies a `tss sign --json` result with OpenSSL; raises on any mismatch."""

@@ -6,9 +6,9 @@ Two cases, poll 100 ms, SQLite:
   - 3-of-4: signs with all up, then with one signer SIGKILLed;
   - 5-of-7: signs with all up, then with the coordinator (primary at this block) and its first
     backup SIGKILLed.
-Each sign is created with `tss sign` (no --wait: it waits for every node's view, stopped ones
-included, which is issue 12 part 4) and followed in the live nodes' own databases until the
-first one holds the signature; every signature is then checked with OpenSSL on every live node.
+Each sign is created with `tss sign` (no --wait, whose end includes its grace for the stopped
+nodes) and followed in the live nodes' own databases until the first one holds the signature;
+every signature is then checked with OpenSSL on every live node.
 The latency is from starting `tss sign` to that first SUCCESS (so it includes the command's own
 start-up and its writes to every database). Figures are printed, one `failover-e2e[...]` line per
 phase; the script fails only if a signature does not complete or does not verify.
@@ -36,13 +36,6 @@ def row(node, event_id):
     except sqlite3.Error:
         return None, None
     return (r[0], r[1]) if r else (None, None)
-
-
-def failover_order(cluster, at):
-    """Validators in failover order at Unix time `at`: the primary, then its backups."""
-    ordered = sorted(n.address for n in cluster.nodes)
-    primary = (int(at) // cluster.coordinator_range) % len(ordered)
-    return [ordered[(primary + k) % len(ordered)] for k in range(len(ordered))]
 
 
 def sign_and_time(cluster, key_id, public_key, i, timeout=60):
@@ -87,7 +80,7 @@ def run_case(tss, n, stop_ranks, signs, name):
         assert keygen["status"] == "SUCCESS", keygen
         key_id, public_key = keygen["key_id"], keygen["public_key"]
         phase(cluster, f"{name} all up", key_id, public_key, signs)
-        order = failover_order(cluster, time.time())
+        order = cluster.failover_order(time.time())
         stopped = [order[k] for k in stop_ranks]
         for node in cluster.nodes:
             if node.address in stopped:
