@@ -274,6 +274,20 @@ class WaitAndStatusTest(ClusterCase):
         self.assertEqual(len(keys), 1, view[address])
         return keys[0]
 
+    @staticmethod
+    def add_registry_entry(cluster, address, database):
+        """Lists one more validator, without a peer id (so the nodes leave it out), atomically
+        and with the file's own mode (the nodes refuse a registry others may write)."""
+        with open(cluster.registry) as f:
+            doc = json.load(f)
+        doc["nodes"].append({"validator_address": address, "peer_id": "", "multiaddrs": [],
+                             "database": database, "last_update": int(time.time())})
+        tmp = cluster.registry + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(doc, f)
+        os.chmod(tmp, os.stat(cluster.registry).st_mode & 0o777)
+        os.replace(tmp, cluster.registry)
+
     def test_wait_finishes_without_a_killed_node_and_status_shows_it(self):
         # Keep clear of a coordinator turn boundary, so that the node killed below stays a plain
         # signer (not the coordinator, not its first backup).
@@ -341,6 +355,17 @@ class WaitAndStatusTest(ClusterCase):
         self.assertIn(f"{victim.address}  node not alive: last heartbeat", text)
         self.assertIn(f"{victim.address} unreachable", text)
         self.assertIn("generation 1 active", text)
+
+        # A registered node whose database cannot be reached (nothing listens on port 1) is
+        # named as such; the event is created and signed on the others.
+        self.add_registry_entry(cluster, "validator-99", "postgres://tss@127.0.0.1:1/none?connect_timeout=2")
+        self.assertEqual(cluster.run_json("status")["validator-99"]["presence"], "database unreachable")
+        result = cluster.run_json("sign", "--key-id", key_id, "--message", "one database down", "--wait",
+                                  "--timeout", "120s")
+        check_signature(result, public_key)
+        reasons = {n["validator"]: n["reason"] for n in result["not_answered"]}
+        self.assertEqual(set(reasons), {victim.address, "validator-99"}, result)
+        self.assertIn("database unreachable", reasons["validator-99"])
 
         # An event that ends FAILED (the nodes refuse derived keys) or EXPIRED (no such key)
         # exits non-zero, printing that outcome.
