@@ -98,6 +98,9 @@ class KeyStore {
   // replace=false refuses to overwrite an existing key id; replace=true swaps atomically. The
   // key's public state is mirrored where operators look (tss status) once the file is written.
   virtual Status Save(const KeyRecord& record, bool replace) = 0;
+  // Writes the record's public state where operators look (Save does it too); the node does it
+  // for every key at start-up, so that a database an older version wrote shows generations.
+  virtual Status Mirror(const KeyRecord& record) = 0;
   // Files a sign event's verified result (seed: key shares "and signatures" are saved).
   virtual Status SaveSignature(const std::string& event_id, const std::string& result_json) = 0;
 };

@@ -39,6 +39,10 @@ Status KeyRecordStore::Save(const core::KeyRecord& record, bool replace) {
     TSS_RETURN_IF_ERROR(files_->Store(record.key_id, plain.span(), replace));
     unsealed_.emplace(record.key_id, std::move(plain));
   }
+  return Mirror(record);
+}
+
+Status KeyRecordStore::Mirror(const core::KeyRecord& record) {
   if (!states_ || !record.Active()) return Status::Ok();
   core::KeyState state;
   state.key_id = record.key_id;

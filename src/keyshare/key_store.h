@@ -33,6 +33,8 @@ class KeyRecordStore final : public core::KeyStore {
   // Seals the record into its file (atomically), then mirrors its public state (active records
   // only: a key that is only pending is not one operators can use yet).
   Status Save(const core::KeyRecord& record, bool replace) override;
+  // Active records only, as Save.
+  Status Mirror(const core::KeyRecord& record) override;
   Status SaveSignature(const std::string& event_id, const std::string& result_json) override;
 
  private:

@@ -677,6 +677,8 @@ void SessionManager::LoadCommits() {
       spdlog::error("key {}: cannot read its record: {}", id, record.status().ToString());
       continue;
     }
+    if (Status st = env_.keys.Mirror(*record); !st.ok())
+      spdlog::warn("key {}: cannot mirror its public state: {}", id, st.ToString());
     if (!record->pending) {
       RecordActivated(*record);
       continue;

@@ -142,7 +142,8 @@ class SessionManager {
     bool keygen = false;  // no active generation beside it
   };
   void HandleCommit(const std::string& from, const NodeMessage& m);
-  void LoadCommits();  // once: the pending records a previous process left
+  void LoadCommits();  // once: the pending records a previous process left (and every key
+                       // mirrored afresh)
   void RecordActivated(const core::KeyRecord& record);  // part of LoadCommits
   Commit* CommitOfRun(const std::string& event_id, const core::SessionId& run_id);
   void StorePending(Session& s, core::NewKey key);

@@ -10,6 +10,7 @@
 
 #include "common/bytes.h"
 #include "core/key_record.h"
+#include "eventstore/event_store.h"
 #include "keyshare/key_store.h"
 
 namespace tss::keyshare {
@@ -189,6 +190,57 @@ TEST_F(KeyShareStoreTest, RecordStoreAnswersWhatTheDiskHolds) {
   ASSERT_TRUE(keys.Remove("k").ok());
   EXPECT_EQ(keys.Load("k").status().code(), ErrorCode::kNotFound);
   EXPECT_FALSE(keys.Exists("k"));
+}
+
+// What `tss status` reads: a saved record's public state reaches tss_keys with the active, the
+// pending and the retained generation; a record that is only pending (a keygen awaiting its
+// confirmations) is not mirrored; Mirror alone (start-up) writes the state again.
+TEST_F(KeyShareStoreTest, KeyRecordsAreMirroredWithTheirGenerations) {
+  std::filesystem::create_directories(home_);
+  auto events = eventstore::OpenEventStore((home_ / "events.db").string());
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  KeyRecordStore keys(std::make_unique<KeyShareStore>(home_, Pw("pw"), kFast), events->get());
+  core::KeyFingerprint fa{}, fb{}, fc{};
+  fa.fill(0xaa);
+  fb.fill(0xbb);
+  fc.fill(0xcc);
+  core::KeyRecord r;
+  r.key_id = "k1";
+  r.participants = {"a", "b", "c"};
+  r.threshold = 2;
+  r.public_key = Bytes(33, 2);
+  r.share = SecureBytes(Secret());
+  r.generation = 1;
+  r.fingerprint = fa;
+  r.pending = core::PendingShare{SecureBytes(Secret()), 2, fb, "ev-2", {}};
+  r.previous = core::RetainedShare{SecureBytes(Secret()), 0, fc};
+  ASSERT_TRUE(keys.Save(r, false).ok());
+  core::KeyRecord only_pending;
+  only_pending.key_id = "k2";
+  only_pending.participants = r.participants;
+  only_pending.threshold = 2;
+  only_pending.public_key = Bytes(33, 3);
+  only_pending.pending = core::PendingShare{SecureBytes(Secret()), 0, fb, "ev-0", {}};
+  ASSERT_TRUE(keys.Save(only_pending, false).ok());
+
+  auto states = (*events)->ListKeyStates();
+  ASSERT_TRUE(states.ok()) << states.status().ToString();
+  ASSERT_EQ(states->size(), 1u);
+  const core::KeyState& k = states->front();
+  EXPECT_EQ(k.key_id, "k1");
+  EXPECT_EQ(k.public_key, ToHex(r.public_key));
+  EXPECT_EQ(k.active, (core::KeyGeneration{1, ToHex(fa)}));
+  EXPECT_EQ(k.pending, (core::KeyGeneration{2, ToHex(fb)}));
+  EXPECT_EQ(k.previous, (core::KeyGeneration{0, ToHex(fc)}));
+
+  r.pending.reset();
+  r.culprits = {"b"};
+  ASSERT_TRUE(keys.Mirror(r).ok());
+  states = (*events)->ListKeyStates();
+  ASSERT_EQ(states->size(), 1u);
+  EXPECT_FALSE(states->front().pending.has_value());
+  EXPECT_TRUE(states->front().needs_refresh);
+  EXPECT_EQ(states->front().culprits, std::vector<std::string>{"b"});
 }
 
 }  // namespace
