@@ -288,6 +288,28 @@ class WaitAndStatusTest(ClusterCase):
         os.chmod(tmp, os.stat(cluster.registry).st_mode & 0o777)
         os.replace(tmp, cluster.registry)
 
+    @staticmethod
+    def answer_sign(cluster, key_id, public_key, answer):
+        """Runs `tss sign --wait` on a database of its own that mirrors the key, and records
+        `answer` there as the event's SUCCESS once the command has created it; returns the
+        command's outcome."""
+        db = os.path.join(cluster.root, f"lone-{time.monotonic_ns()}.db")
+        subprocess.run([cluster.tss, "status", "--db", db], capture_output=True, check=True, timeout=30)
+        with sqlite3.connect(db) as conn:
+            conn.execute("INSERT INTO tss_keys (key_id, public_key, updated_at) VALUES (?, ?, 0)",
+                         (key_id, public_key))
+        cmd = subprocess.Popen([cluster.tss, "sign", "--db", db, "--key-id", key_id, "--message-hash",
+                                answer["message_hash"], "--wait", "--json", "--grace", "1s", "--timeout", "60s"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        def created():
+            with sqlite3.connect(db, timeout=10) as conn:
+                return conn.execute("SELECT event_id FROM tss_events").fetchone()
+        wait_for(created, 30, "the command to create its event")
+        with sqlite3.connect(db, timeout=10) as conn:
+            conn.execute("UPDATE tss_events SET status = 'SUCCESS', result = ?", (json.dumps(answer),))
+        out, err = cmd.communicate(timeout=60)
+        return subprocess.CompletedProcess(cmd.args, cmd.returncode, out, err)
+
     def test_wait_finishes_without_a_killed_node_and_status_shows_it(self):
         # Keep clear of a coordinator turn boundary, so that the node killed below stays a plain
         # signer (not the coordinator, not its first backup).
@@ -325,7 +347,7 @@ class WaitAndStatusTest(ClusterCase):
         proc = cluster.run("sign", "--key-id", key_id, "--message", "one node down", "--wait", "--json",
                            "--timeout", "120s")
         elapsed = time.monotonic() - started
-        result = json.loads(proc.stdout)
+        result = first = json.loads(proc.stdout)
         check_signature(result, public_key)
         self.assertTrue(result["verified"], result)
         self.assertEqual([n["validator"] for n in result["not_answered"]], [victim.address], result)
@@ -378,6 +400,19 @@ class WaitAndStatusTest(ClusterCase):
                               "--wait", "--json", "--timeout", "120s", check=False)
         self.assertEqual(expired.returncode, 1, expired.stderr)
         self.assertEqual(json.loads(expired.stdout)["status"], "EXPIRED", expired.stdout)
+
+        # The command checks a signature itself: in a database of its own (--db), the test plays
+        # the node and records a SUCCESS; a real signature is accepted, one whose s belongs to
+        # another signature is refused with exit 1.
+        genuine = {k: result[k] for k in ("key_id", "public_key", "message_hash", "r", "s", "v")}
+        accepted = self.answer_sign(cluster, key_id, public_key, genuine)
+        self.assertEqual(accepted.returncode, 0, accepted.stderr)
+        self.assertTrue(json.loads(accepted.stdout)["verified"], accepted.stdout)
+        forged = dict(genuine, s=first["s"])
+        refused = self.answer_sign(cluster, key_id, public_key, forged)
+        self.assertEqual(refused.returncode, 1, refused.stderr)
+        self.assertIn("does not verify", refused.stderr)
+        self.assertFalse(json.loads(refused.stdout)["verified"], refused.stdout)
 
         # A clean stop is its own state: the node says so in its last heartbeat.
         stopped = live[0]

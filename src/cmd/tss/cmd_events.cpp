@@ -112,10 +112,12 @@ std::string CheckResult(const core::Event& asked, const json& result,
   auto pk = tss::FromHex(public_key);
   auto r = tss::FromHex(text("r"));
   auto s = tss::FromHex(text("s"));
-  if (!pk.ok() || !r.ok() || !s.ok() || !result.contains("v") || !result["v"].is_number_integer())
+  auto v = result.find("v");
+  if (!pk.ok() || !r.ok() || !s.ok() || v == result.end() || !v->is_number_integer() ||
+      v->get<int64_t>() < 0 || v->get<int64_t>() > 3)
     return "the result's signature is malformed";
-  tss::Status verified =
-      tss::crypto::VerifyRecoverableEcdsa(*pk, asked.message_hash, *r, *s, result["v"].get<int>());
+  tss::Status verified = tss::crypto::VerifyRecoverableEcdsa(*pk, asked.message_hash, *r, *s,
+                                                             static_cast<int>(v->get<int64_t>()));
   return verified.ok() ? "" : "the signature does not verify: " + verified.message();
 }
 
@@ -440,6 +442,9 @@ void PrintEvents(std::vector<NodeDb>& nodes, const std::string& event_id, bool a
 void AddCommon(CLI::App* cmd, CommonFlags& f, bool can_wait) {
   cmd->add_option("--registry", f.registry,
                   "Validator registry (default $TSS_REGISTRY or /tmp/tss-nodes.json)");
+  cmd->add_option("--db", f.db,
+                  "Only this database (a SQLite file or postgres:// URL) instead of the registry's "
+                  "nodes: one node's view, or a database of one's own");
   cmd->add_flag("--json", f.json_out, "Print JSON");
   if (can_wait) {
     cmd->add_flag("--wait", f.wait,
