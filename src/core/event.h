@@ -58,6 +58,10 @@ struct KeyState {
   std::string public_key;  // hex, compressed
   bool needs_refresh = false;
   std::vector<std::string> culprits;  // validators blamed for a failed check since the last refresh
+  // The active generation (0 after keygen, +1 per refresh) and its fingerprint (hex of
+  // dkls::KeyShare::Fingerprint): equal at every holder once a keygen or refresh is committed.
+  uint32_t generation = 0;
+  std::string fingerprint;
 };
 
 }  // namespace tss::core

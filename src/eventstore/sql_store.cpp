@@ -36,7 +36,9 @@ CREATE TABLE IF NOT EXISTS tss_keys (
   public_key    TEXT NOT NULL,
   needs_refresh BIGINT NOT NULL DEFAULT 0,
   culprits      TEXT NOT NULL DEFAULT '',
-  updated_at    BIGINT NOT NULL
+  updated_at    BIGINT NOT NULL,
+  generation    BIGINT NOT NULL DEFAULT 0,
+  fingerprint   TEXT NOT NULL DEFAULT ''
 );
 )sql";
 
@@ -128,7 +130,17 @@ SqlEventStore::SqlEventStore(std::unique_ptr<SqlConnection> conn) : conn_(std::m
 
 Status SqlEventStore::Init() {
   std::lock_guard lock(mu_);
-  return conn_->Exec(kSchema);
+  TSS_RETURN_IF_ERROR(conn_->Exec(kSchema));
+  // tss_keys gained generation and fingerprint after databases existed: an older table gets
+  // them here. Another process opening the same database may add them first, so a failed
+  // ALTER is an error only if the columns are still missing.
+  const char* probe = "SELECT generation, fingerprint FROM tss_keys LIMIT 0";
+  if (conn_->Query(probe, {}).ok()) return Status::Ok();
+  Status added = conn_->Exec(
+      "ALTER TABLE tss_keys ADD COLUMN generation BIGINT NOT NULL DEFAULT 0; "
+      "ALTER TABLE tss_keys ADD COLUMN fingerprint TEXT NOT NULL DEFAULT ''");
+  if (added.ok() || conn_->Query(probe, {}).ok()) return Status::Ok();
+  return added;
 }
 
 Status SqlEventStore::Create(const Event& e) {
@@ -235,26 +247,31 @@ Status SqlEventStore::SaveKeyState(const KeyState& k) {
   for (const auto& c : k.culprits) culprits += (culprits.empty() ? "" : ",") + c;
   std::lock_guard lock(mu_);
   auto changed = conn_->Update(
-      "INSERT INTO tss_keys (key_id, public_key, needs_refresh, culprits, updated_at) "
-      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_id) DO UPDATE SET "
-      "public_key = excluded.public_key, needs_refresh = excluded.needs_refresh, "
-      "culprits = excluded.culprits, updated_at = excluded.updated_at",
-      {k.key_id, k.public_key, int64_t{k.needs_refresh}, culprits, NowMillis()});
+      "INSERT INTO tss_keys (key_id, public_key, needs_refresh, culprits, updated_at, "
+      "generation, fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key_id) DO "
+      "UPDATE SET public_key = excluded.public_key, needs_refresh = excluded.needs_refresh, "
+      "culprits = excluded.culprits, updated_at = excluded.updated_at, "
+      "generation = excluded.generation, fingerprint = excluded.fingerprint",
+      {k.key_id, k.public_key, int64_t{k.needs_refresh}, culprits, NowMillis(),
+       int64_t{k.generation}, k.fingerprint});
   return changed.ok() ? Status::Ok() : changed.status();
 }
 
 Result<std::vector<KeyState>> SqlEventStore::ListKeyStates() {
   std::lock_guard lock(mu_);
-  TSS_ASSIGN_OR_RETURN(auto rows, conn_->Query("SELECT key_id, public_key, needs_refresh, "
-                                               "culprits FROM tss_keys ORDER BY key_id",
-                                               {}));
+  TSS_ASSIGN_OR_RETURN(auto rows,
+                       conn_->Query("SELECT key_id, public_key, needs_refresh, culprits, "
+                                    "generation, fingerprint FROM tss_keys ORDER BY key_id",
+                                    {}));
   std::vector<KeyState> out;
   for (const auto& row : rows) {
-    if (row.size() != 4) return InternalError("tss_keys row has the wrong width");
+    if (row.size() != 6) return InternalError("tss_keys row has the wrong width");
     KeyState k;
     k.key_id = AsText(row[0]);
     k.public_key = AsText(row[1]);
     k.needs_refresh = AsInt(row[2]) != 0;
+    k.generation = static_cast<uint32_t>(AsInt(row[4]));
+    k.fingerprint = AsText(row[5]);
     std::string list = AsText(row[3]);
     for (size_t start = 0; start < list.size();) {
       size_t comma = list.find(',', start);

@@ -33,6 +33,8 @@ Status KeyRecordStore::Save(const core::KeyRecord& record, bool replace) {
   state.public_key = ToHex(record.public_key);
   state.needs_refresh = record.NeedsRefresh();
   state.culprits = record.culprits;
+  state.generation = record.generation;
+  state.fingerprint = ToHex(ByteSpan(record.fingerprint.data(), record.fingerprint.size()));
   return states_->SaveKeyState(state);
 }
 

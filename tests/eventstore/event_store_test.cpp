@@ -250,9 +250,9 @@ TEST_P(EventStoreTest, ARunIdIsRecordedOnceAndRefusedForever) {
 
 TEST_P(EventStoreTest, KeyStatesAreUpsertedAndListed) {
   REQUIRE_STORE();
-  KeyState k{"key-b", "02ab", true, {"validator-2", "validator-3"}};
+  KeyState k{"key-b", "02ab", true, {"validator-2", "validator-3"}, 0, ""};
   ASSERT_TRUE(store_->SaveKeyState(k).ok());
-  ASSERT_TRUE(store_->SaveKeyState({"key-a", "03cd", false, {}}).ok());
+  ASSERT_TRUE(store_->SaveKeyState({"key-a", "03cd", false, {}, 0, ""}).ok());
   auto list = store_->ListKeyStates();
   ASSERT_TRUE(list.ok()) << list.status().ToString();
   ASSERT_EQ(list->size(), 2u);
@@ -261,15 +261,51 @@ TEST_P(EventStoreTest, KeyStatesAreUpsertedAndListed) {
   EXPECT_TRUE((*list)[0].culprits.empty());
   EXPECT_EQ((*list)[1].culprits, k.culprits);
   EXPECT_TRUE((*list)[1].needs_refresh);
-  ASSERT_TRUE(store_->SaveKeyState({"key-b", "02ab", false, {}}).ok());  // after a refresh
+  EXPECT_EQ((*list)[1].generation, 0u);
+  ASSERT_TRUE(store_->SaveKeyState({"key-b", "02ab", false, {}, 1, "f00d"}).ok());  // a refresh
   list = store_->ListKeyStates();
   ASSERT_EQ(list->size(), 2u);
   EXPECT_FALSE((*list)[1].needs_refresh);
   EXPECT_TRUE((*list)[1].culprits.empty());
+  EXPECT_EQ((*list)[1].generation, 1u);
+  EXPECT_EQ((*list)[1].fingerprint, "f00d");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EventStoreTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
+
+// A database made before tss_keys had generation and fingerprint gets both columns when opened;
+// its rows read generation 0 and no fingerprint until their key is saved again.
+TEST(EventRows, AnOlderKeyTableGainsGenerationAndFingerprint) {
+  const std::string path = ::testing::TempDir() + "/old-keys-" + std::to_string(::getpid()) + ".db";
+  std::filesystem::remove(path);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db,
+                   "CREATE TABLE tss_keys (key_id TEXT PRIMARY KEY, public_key TEXT NOT NULL, "
+                   "needs_refresh BIGINT NOT NULL DEFAULT 0, culprits TEXT NOT NULL DEFAULT "
+                   "'', updated_at BIGINT NOT NULL); INSERT INTO tss_keys VALUES ('k', '02ab', "
+                   "0, '', 1);",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  auto store = OpenEventStore(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto list = (*store)->ListKeyStates();
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].generation, 0u);
+  EXPECT_EQ((*list)[0].fingerprint, "");
+  ASSERT_TRUE((*store)->SaveKeyState({"k", "02ab", false, {}, 2, "beef"}).ok());
+  auto again = OpenEventStore(path);  // opening a migrated database changes nothing
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  list = (*again)->ListKeyStates();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].generation, 2u);
+  EXPECT_EQ((*list)[0].fingerprint, "beef");
+}
 
 // Rows come from outside (a chain watcher, an operator's INSERT): every malformed event_data is
 // read as a defect of that one event, with a clear reason, and CheckEvent refuses it; the rest

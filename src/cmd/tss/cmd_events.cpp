@@ -164,7 +164,9 @@ void PrintKeyStates(std::vector<NodeDb>& nodes, bool as_json) {
       list.push_back({{"key_id", k.key_id},
                       {"public_key", k.public_key},
                       {"needs_refresh", k.needs_refresh},
-                      {"culprits", k.culprits}});
+                      {"culprits", k.culprits},
+                      {"generation", k.generation},
+                      {"fingerprint", k.fingerprint}});
     out[n.validator] = list;
   }
   if (as_json) {
@@ -175,7 +177,9 @@ void PrintKeyStates(std::vector<NodeDb>& nodes, bool as_json) {
     std::cout << validator << "\n";
     for (auto& k : list) {
       std::cout << "  " << k["key_id"].get<std::string>() << "  "
-                << k["public_key"].get<std::string>();
+                << k["public_key"].get<std::string>() << "  generation "
+                << k["generation"].get<uint32_t>() << " ("
+                << k["fingerprint"].get<std::string>().substr(0, 16) << ")";
       if (k["needs_refresh"].get<bool>()) {
         std::string culprits;
         for (auto& c : k["culprits"]) culprits += " " + c.get<std::string>();
