@@ -80,6 +80,7 @@ class Coordinator {
  private:
   struct Attempt {
     SessionId session_id{};
+    core::ProtocolType protocol = core::ProtocolType::kSign;
     std::string key_id;
     std::vector<std::string> participants;
     std::map<std::string, Contribution> acked;  // by participant

@@ -4,10 +4,52 @@
 
 #include <algorithm>
 
+#include "common/crash_point.h"
+
 namespace tss::node {
 
 using core::MessageType;
 using core::NodeMessage;
+
+namespace {
+// The crash point (common/crash_point.h) that another node's acknowledgement of `m` reaches;
+// protocol null when none does. Named at send time, on the loop, where our session of the event
+// says which protocol a step or an ACK belongs to.
+struct SentPoint {
+  const char* protocol = nullptr;
+  const char* phase = "";
+  int round = 0;
+};
+SentPoint SentPointOf(Duties& duties, const NodeMessage& m) {
+  auto session = [&]() -> const char* {
+    auto p = duties.sessions().ProtocolOf(m.event_id);
+    return p ? core::ProtocolTypeName(*p) : nullptr;
+  };
+  switch (m.type) {
+    case MessageType::kSetup:
+      return {core::ProtocolTypeName(m.setup.protocol), "setup.sent"};
+    case MessageType::kAck:
+      return {session(), "ack.sent"};
+    case MessageType::kBegin:  // the coordinator's own session of the event has its setup
+      return {session(), "begin.sent"};
+    case MessageType::kStep:
+      return {session(), "round.sent", m.step.round};
+    case MessageType::kResult:
+      return {"sign", "result.sent"};
+    case MessageType::kCommit: {
+      // The session may be gone (an ask, or activation's notice); a keygen makes generation 0
+      // and every refresh a later one (core::NewKey).
+      const char* protocol = m.commit.generation == 0 ? "keygen" : "keyrefresh";
+      if (m.commit.stage == core::CommitStage::kConfirm) return {protocol, "confirm.sent"};
+      if (m.commit.stage == core::CommitStage::kActive) return {protocol, "active.sent"};
+      return {};
+    }
+    case MessageType::kNack:
+      return {};
+  }
+  return {};
+}
+}  // namespace
 
 // The session manager and coordinator send through this; it runs on the loop thread.
 class Node::LoopOutbox final : public core::Outbox {
@@ -203,10 +245,15 @@ void Node::Send(const std::string& to, const NodeMessage& message) {
     std::lock_guard lock(mu_);
     ++stats_.messages_out;
   }
+  const SentPoint sent =
+      crash::Armed() && loop_.InLoopThread() ? SentPointOf(*duties_, message) : SentPoint{};
   // The network resends until the peer acknowledges the message or the send deadline passes
   // (libp2p_network.h); a failure here is final, and the sessions' own timeouts take over.
-  parts_.network->Send(*peer, message.Encode(), [this, peer = *peer](const Status& st) {
-    if (st.ok()) return;
+  parts_.network->Send(*peer, message.Encode(), [this, peer = *peer, sent](const Status& st) {
+    if (st.ok()) {
+      if (sent.protocol) crash::At(sent.protocol, sent.phase, sent.round);
+      return;
+    }
     std::lock_guard lock(mu_);
     ++stats_.sends_failed;
     spdlog::warn("send to {} failed: {}", peer, st.ToString());

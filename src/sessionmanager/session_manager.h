@@ -122,6 +122,9 @@ class SessionManager {
   void ReleaseOrphans();
 
   const DropCounters& drops() const { return drops_; }
+  // The protocol of our session of `event_id`, if we have one (the node names the crash point
+  // a message's delivery reaches by it: common/crash_point.h).
+  std::optional<core::ProtocolType> ProtocolOf(const std::string& event_id) const;
 
  private:
   struct Session;
