@@ -18,7 +18,6 @@ Usage: tests/e2e/failover_e2e.py --tss build/bin/tss [--signs 10]
 import argparse
 import json
 import os
-import sqlite3
 import statistics
 import sys
 import time
@@ -26,16 +25,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from cluster import Cluster, check_signature  # noqa: E402
-
-
-def row(node, event_id):
-    try:
-        with sqlite3.connect(os.path.join(node.home, "tss.db"), timeout=5) as conn:
-            r = conn.execute("SELECT status, result FROM tss_events WHERE event_id = ?",
-                             (event_id,)).fetchone()
-    except sqlite3.Error:
-        return None, None
-    return (r[0], r[1]) if r else (None, None)
 
 
 def failover_order(cluster, at):
@@ -52,7 +41,7 @@ def sign_and_time(cluster, key_id, public_key, i, timeout=60):
     first = None
     deadline = start + timeout
     while time.monotonic() < deadline:
-        done = [row(n, event_id)[0] for n in live]
+        done = [n.event_row(event_id)[0] for n in live]
         if first is None and "SUCCESS" in done:
             first = (time.monotonic() - start) * 1000
         if all(s == "SUCCESS" for s in done):
@@ -62,9 +51,9 @@ def sign_and_time(cluster, key_id, public_key, i, timeout=60):
         time.sleep(0.005 if first is None else 0.05)
     else:
         raise AssertionError(f"event {event_id} did not finish on every live node in {timeout} s: "
-                             + str([row(n, event_id)[0] for n in live]) + "\n" + cluster.logs())
+                             + str([n.event_row(event_id)[0] for n in live]) + "\n" + cluster.logs())
     for n in live:
-        result = json.loads(row(n, event_id)[1])
+        result = json.loads(n.event_row(event_id)[1])
         result["status"] = "SUCCESS"
         check_signature(result, public_key)
     return first
