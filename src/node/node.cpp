@@ -150,12 +150,19 @@ Status Node::Start() {
     return st;
   }
   RefreshRegistry();
+  // Our peers saw our connections close when we stopped, and count us unreachable until one
+  // opens again: a primary they count unreachable is bypassed by its backups, which then
+  // contend with it for every event. So we open them now rather than at our first message.
+  for (const auto& v : validators_.Addresses())
+    if (v != config_.validator_address)
+      if (auto peer = validators_.PeerOf(v)) parts_.network->Connect(*peer);
   // 4. Coordinator polling; 5. session expiry checker; and keeping the registry view fresh.
   // The registry is re-read before every poll, and by a timer of its own each second when polls
   // are rarer than that: a coordinator acting on a stale validator set would start a keygen
   // without the newest validators, and a stale allowed set refuses their messages.
   loop_.Every(config_.poll_interval, [this] {
     RefreshRegistry();
+    NoteLiveness();
     duties_->sessions().ReleaseOrphans();  // events a dead coordinator left unbegun
     duties_->coordinator().Poll();
   });
@@ -265,6 +272,22 @@ bool Node::IsLive(const std::string& address) const {
   auto peer = validators_.PeerOf(address);
   if (!peer) return false;
   return parts_.network->LivenessOf(*peer) != networking::PeerLiveness::kUnreachable;
+}
+
+void Node::NoteLiveness() {
+  for (const auto& v : validators_.Addresses()) {
+    if (v == config_.validator_address) continue;
+    const bool live = IsLive(v);
+    auto [seen, first] = live_seen_.try_emplace(v, live);
+    if (first && live) continue;  // the usual start: nothing to report
+    if (!first && seen->second == live) continue;
+    seen->second = live;
+    if (live)
+      spdlog::info("validator {} is reachable again", v);
+    else
+      spdlog::warn("validator {} is unreachable (our connection to it closed, or a dial failed)",
+                   v);
+  }
 }
 
 coordinator::CoordinatorStats Node::coordinator_stats() const {

@@ -114,6 +114,9 @@ class Node {
   // The liveness view handed to the coordinator and the session manager (core::NodeEnv):
   // ourselves, or a registered validator whose connection the network does not report lost.
   bool IsLive(const std::string& address) const;
+  // Logs each change of our liveness view of a validator (loop thread): why a backup
+  // coordinates or a signer is left out is then in the log, and a test can wait for it.
+  void NoteLiveness();
   void OnNetworkMessage(const std::string& peer_id, Bytes bytes);
 
   NodeConfig config_;
@@ -125,6 +128,7 @@ class Node {
   std::mutex mu_;  // guards stats_ (the network's threads count too)
   NodeStats stats_;
   std::vector<RegistryEntry> registry_seen_;  // loop thread: what RefreshRegistry last applied
+  std::map<std::string, bool> live_seen_;     // loop thread: NoteLiveness's last view
   bool started_ = false;
   bool stopped_ = false;
 };
