@@ -184,11 +184,24 @@ def run_case(group, point, protocol, role, index):
     others = sorted(n.address for n in c.nodes if n.address != coordinator)
     address = coordinator if role == "coordinator" else others[index % len(others)]
     target = next(n for n in c.nodes if n.address == address)
-    offset = log_size(target)
+    peers = [n for n in c.nodes if n is not target]
+    offsets = {n.address: log_size(n) for n in c.nodes}
+    offset = offsets[address]
+    # Restarted armed, and counted live again by every peer (the node logs each change of its
+    # liveness view): a primary its peers count unreachable is bypassed by its backups, and the
+    # case would not be about the role it names.
     target.stop()
+    gone = f"validator {address} is unreachable"
+    for n in peers:
+        wait_for(f"{n.address} sees {address} stop",
+                 lambda n=n: gone in log_since(n, offsets[n.address]), 30, c)
     target.start({"TSS_CRASH_AT": point})
     wait_for(f"{address} restarted armed", lambda: re.search(
         r"node \S+ started", log_since(target, offset)), 30, c)
+    back = f"validator {address} is reachable again"
+    for n in peers:
+        wait_for(f"{n.address} sees {address} back", lambda n=n: back in log_since(
+            n, offsets[n.address]).split(gone, 1)[1], 30, c)
 
     first_event = len(group.events)
     crashed_event = None
@@ -197,6 +210,13 @@ def run_case(group, point, protocol, role, index):
         status = wait_for(f"event {event_id} ends or {address} dies at {point}",
                           lambda: "died" if not target.alive() else outcome_everywhere(c, event_id),
                           EVENT_BOUND, c)
+        if status != "died":
+            # A point right after the event's end (result stored, active sent) races our poll.
+            try:
+                target.proc.wait(timeout=3)
+                status = "died"
+            except subprocess.TimeoutExpired:
+                pass
         if status == "died":
             crashed_event = event_id
             break
