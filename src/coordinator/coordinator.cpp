@@ -216,6 +216,11 @@ void Coordinator::OnAck(const std::string& from, const NodeMessage& message) {
   for (const auto& p : participants) env_.outbox.Send(p, begin);
 }
 
+bool Coordinator::Waiting(const std::string& event_id, const SessionId& session_id) const {
+  auto it = attempts_.find(event_id);
+  return it != attempts_.end() && it->second.session_id == session_id;
+}
+
 void Coordinator::OnNack(const std::string& from, const NodeMessage& message) {
   TSS_DCHECK(env_.in_loop());
   auto it = attempts_.find(message.event_id);

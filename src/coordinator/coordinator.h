@@ -76,6 +76,8 @@ class Coordinator {
   void Poll();
   void OnAck(const std::string& from, const NodeMessage& message);
   void OnNack(const std::string& from, const NodeMessage& message);
+  // Whether we still wait for the ACKs of attempt `session_id` of `event_id` (loop thread).
+  bool Waiting(const std::string& event_id, const SessionId& session_id) const;
 
  private:
   struct Attempt {

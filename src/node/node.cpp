@@ -89,7 +89,8 @@ coordinator::CoordinatorConfig CoordinatorConfigOf(const NodeConfig& c) {
   cc.takeover_blocks = c.takeover_blocks;
   return cc;
 }
-sessionmanager::SessionManagerConfig SessionConfigOf(const NodeConfig& c) {
+sessionmanager::SessionManagerConfig SessionConfigOf(const NodeConfig& c,
+                                                     const coordinator::Coordinator& coordinator) {
   sessionmanager::SessionManagerConfig sc;
   sc.my_address = c.validator_address;
   sc.session_expiry = c.session_expiry;
@@ -98,13 +99,17 @@ sessionmanager::SessionManagerConfig SessionConfigOf(const NodeConfig& c) {
   // Another coordinator's unbegun attempt is held a little longer than that coordinator waits
   // for ACKs, so it has given up before we answer anyone else (session_manager.h).
   sc.setup_hold = c.ack_timeout + std::chrono::milliseconds(500);
+  sc.own_attempt_waiting = [&coordinator](const std::string& event_id,
+                                          const core::SessionId& session_id) {
+    return coordinator.Waiting(event_id, session_id);
+  };
   return sc;
 }
 }  // namespace
 
 Duties::Duties(const NodeConfig& config, core::NodeEnv env)
     : coordinator_(CoordinatorConfigOf(config), env),
-      sessions_(SessionConfigOf(config), std::move(env)) {}
+      sessions_(SessionConfigOf(config, coordinator_), std::move(env)) {}
 
 void Duties::Dispatch(const std::string& from, const NodeMessage& m) {
   switch (m.type) {

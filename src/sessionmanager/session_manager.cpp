@@ -249,7 +249,11 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
       return Drop(drops_.unknown_session, from, m, "setup of an older attempt than ours");
     // Nor, for a while, may another coordinator's (failover): the holder of our ACK may still
     // begin with it, and we would not be in that run (see setup_hold).
-    if (held.coordinator != from && env_.clock.Now() - held.last_activity < config_.setup_hold)
+    const bool ours_given_up = held.coordinator == config_.my_address &&
+                               config_.own_attempt_waiting &&
+                               !config_.own_attempt_waiting(m.event_id, held.session_id);
+    if (held.coordinator != from && !ours_given_up &&
+        env_.clock.Now() - held.last_activity < config_.setup_hold)
       return Nack(from, m, "holding " + held.coordinator + "'s attempt of this event");
   }
   std::optional<KeyRecord> key;
