@@ -234,8 +234,20 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
   if (!event->has_value())
     return Nack(from, m, "unknown event");  // the CLI may not have reached us yet
   const Event& ev = **event;
-  if (ev.status != EventStatus::kPending && ev.status != EventStatus::kInProgress)
+  if (ev.status != EventStatus::kPending && ev.status != EventStatus::kInProgress) {
+    // A sign we finished that the coordinator runs again: it missed the signers' results (down
+    // longer than their resends lasted), and no other news of the event will come. It checks
+    // the signature against its own event (AcceptLateResult: no session has a zero id).
+    if (ev.status == EventStatus::kSuccess && ev.protocol == ProtocolType::kSign)
+      if (auto signature = core::SignatureOfResultJson(ev.result); signature.ok()) {
+        NodeMessage result;
+        result.type = MessageType::kResult;
+        result.event_id = m.event_id;
+        result.signature = *signature;
+        env_.outbox.Send(from, result);
+      }
     return Nack(from, m, std::string("event is ") + EventStatusName(ev.status));
+  }
   if (auto it = sessions_.find(m.event_id); it != sessions_.end()) {
     const Session& held = *it->second;
     if (held.session_id == m.session_id) return;  // duplicate setup

@@ -1305,5 +1305,34 @@ TEST_F(SessionManagerTest, AnEventWhosePrimaryDiedBeforeBeginIsTakenByTheBackupA
   EXPECT_EQ(ByAddress(backup)->coordinator->stats().as_backup, 1u);
 }
 
+// A holder that was down while a sign completed, longer than its peers' transport resends last
+// (libp2p: 10 s), never got the signers' result: back up, its copy was PENDING, it coordinated
+// the event again (as the primary) and every holder declined ("event is SUCCESS") with the
+// back-off growing, until its copy EXPIRED at the expiry height (an hour by default) while the
+// others had SUCCESS. Declining a setup for a sign it has finished, a holder now sends the
+// coordinator the verified signature too, which it checks against its own event and records.
+TEST_F(SessionManagerTest, AHolderThatMissedASignWhileDownLearnsTheSignatureWhenItCoordinatesIt) {
+  MakeValidators(4);
+  std::string key_id = Keygen();
+  const std::string primary = OrderNow(validator_set_, blocks_.block)[0];
+  std::string id = CreateEverywhere("SIGN", key_id, Hash("missed while down"));
+  for (auto& v : validators_) down_[v->address].insert(primary);
+  for (auto& v : validators_)
+    if (v->address != primary) v->coordinator->Poll();
+  Pump([&](Envelope& e) { return e.to != primary && e.from != primary; });
+  for (auto& v : validators_)
+    if (v->address != primary) {
+      EXPECT_EQ(Get(IndexOf(v->address), id).status, EventStatus::kSuccess) << v->address;
+    }
+  ASSERT_EQ(Get(IndexOf(primary), id).status, EventStatus::kPending);
+  for (auto& v : validators_) down_[v->address].clear();  // back, everything lost meanwhile
+  ByAddress(primary)->coordinator->Poll();
+  Pump();
+  EXPECT_EQ(Statuses(id), All(EventStatus::kSuccess));
+  EXPECT_EQ(
+      nlohmann::json::parse(Get(IndexOf(primary), id).result, nullptr, false),
+      nlohmann::json::parse(Get(primary == "validator-1" ? 1 : 0, id).result, nullptr, false));
+}
+
 }  // namespace
 }  // namespace tss::sessionmanager
