@@ -24,6 +24,7 @@ one). Short form (CI): a representative subset of cases. Long form (TSS_FAULTS_L
 --report FILE rewrites the kill-matrix section of FILE (docs/RELIABILITY.md) with the table.
 
 Usage: tests/e2e/kill_matrix.py --tss build/bin/tss [--long] [--only REGEX] [--report FILE]
+TSS_KEEP_FAILED=1 keeps a failed case's cluster folder (node logs, databases) and names it.
 """
 import argparse
 import json
