@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/check.h"
+#include "common/crash_point.h"
 #include "core/selection.h"
 #include "crypto/rng.h"
 
@@ -158,7 +159,7 @@ void Coordinator::Poll() {
     msg.event_id = event.event_id;
     msg.setup = std::move(*setup);
     msg.session_id = core::DeriveSessionId(msg.event_id, msg.setup);
-    Attempt attempt{msg.session_id, event.key_id, msg.setup.participants, {}, now};
+    Attempt attempt{msg.session_id, event.protocol, event.key_id, msg.setup.participants, {}, now};
     spdlog::info("event {}: coordinating {} with {} participants{}", event.event_id,
                  ProtocolTypeName(event.protocol), msg.setup.participants.size(),
                  my_rank ? " as backup " + std::to_string(my_rank) : std::string());
@@ -193,6 +194,7 @@ void Coordinator::OnAck(const std::string& from, const NodeMessage& message) {
     return;
   }
   a.acked[from] = message.contribution;
+  crash::At(ProtocolTypeName(a.protocol), "ack.received");
   if (a.acked.size() < a.participants.size()) return;
   NodeMessage begin;
   begin.type = MessageType::kBegin;
@@ -212,6 +214,11 @@ void Coordinator::OnAck(const std::string& from, const NodeMessage& message) {
   }
   tries_.erase(message.event_id);
   for (const auto& p : participants) env_.outbox.Send(p, begin);
+}
+
+bool Coordinator::Waiting(const std::string& event_id, const SessionId& session_id) const {
+  auto it = attempts_.find(event_id);
+  return it != attempts_.end() && it->second.session_id == session_id;
 }
 
 void Coordinator::OnNack(const std::string& from, const NodeMessage& message) {

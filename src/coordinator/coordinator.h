@@ -76,10 +76,13 @@ class Coordinator {
   void Poll();
   void OnAck(const std::string& from, const NodeMessage& message);
   void OnNack(const std::string& from, const NodeMessage& message);
+  // Whether we still wait for the ACKs of attempt `session_id` of `event_id` (loop thread).
+  bool Waiting(const std::string& event_id, const SessionId& session_id) const;
 
  private:
   struct Attempt {
     SessionId session_id{};
+    core::ProtocolType protocol = core::ProtocolType::kSign;
     std::string key_id;
     std::vector<std::string> participants;
     std::map<std::string, Contribution> acked;  // by participant

@@ -185,5 +185,8 @@ class ProtocolFactory {
 std::string SignatureResultJson(const KeyRecord& key, ByteSpan message_hash,
                                 const SignatureBody& signature);
 std::string KeyResultJson(const NewKey& key);
+// The signature in a SignatureResultJson (r, s, v); an error for anything else. Verifying it is
+// the reader's part.
+Result<SignatureBody> SignatureOfResultJson(const std::string& json);
 
 }  // namespace tss::core

@@ -138,6 +138,14 @@ NetworkStats FaultNetwork::Stats() const {
   return inner_->Stats();
 }
 
+void FaultNetwork::Connect(const std::string& peer_id) {
+  {
+    std::lock_guard lock(mu_);
+    if (CutOff(peer_id)) return;  // a partition lets no dial through either
+  }
+  inner_->Connect(peer_id);
+}
+
 PeerLiveness FaultNetwork::LivenessOf(const std::string& peer_id) const {
   // A partition ends connections (or their pings) in a real network: a cut-off peer is
   // unreachable, whatever the inner network still shows.

@@ -97,6 +97,7 @@ class FaultNetwork final : public Network {
   // The handler sees what the inner network delivers, less what a partition discards.
   void SetHandler(MessageHandler handler) override;
   void Send(const std::string& peer_id, Bytes message, SendCallback done = nullptr) override;
+  void Connect(const std::string& peer_id) override;
   NetworkStats Stats() const override;  // the inner network's
   // Unreachable while cut off by a partition, else the inner network's.
   PeerLiveness LivenessOf(const std::string& peer_id) const override;

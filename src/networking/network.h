@@ -87,6 +87,12 @@ class Network {
   // ourselves delivers locally.
   virtual void Send(const std::string& peer_id, Bytes message, SendCallback done = nullptr) = 0;
 
+  // Opens a connection to the peer now if none is open, sending nothing, so that both sides'
+  // liveness views count each other connected: how a restarted node shows it is back before it
+  // has anything to send. A failed dial counts the peer unreachable (LivenessOf), as a failed
+  // send's does. Never blocks. A network without connections has nothing to do.
+  virtual void Connect(const std::string& /*peer_id*/) {}
+
   virtual NetworkStats Stats() const = 0;
 
   // The peer's reachability as the network last saw it. Never blocks. A network that tracks

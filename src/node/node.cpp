@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/crash_point.h"
+
 namespace tss::node {
 
 namespace {
@@ -17,6 +19,46 @@ int64_t WallMillis() {
 
 using core::MessageType;
 using core::NodeMessage;
+
+namespace {
+// The crash point (common/crash_point.h) that another node's acknowledgement of `m` reaches;
+// protocol null when none does. Named at send time, on the loop, where our session of the event
+// says which protocol a step or an ACK belongs to.
+struct SentPoint {
+  const char* protocol = nullptr;
+  const char* phase = "";
+  int round = 0;
+};
+SentPoint SentPointOf(Duties& duties, const NodeMessage& m) {
+  auto session = [&]() -> const char* {
+    auto p = duties.sessions().ProtocolOf(m.event_id);
+    return p ? core::ProtocolTypeName(*p) : nullptr;
+  };
+  switch (m.type) {
+    case MessageType::kSetup:
+      return {core::ProtocolTypeName(m.setup.protocol), "setup.sent"};
+    case MessageType::kAck:
+      return {session(), "ack.sent"};
+    case MessageType::kBegin:  // the coordinator's own session of the event has its setup
+      return {session(), "begin.sent"};
+    case MessageType::kStep:
+      return {session(), "round.sent", m.step.round};
+    case MessageType::kResult:
+      return {"sign", "result.sent"};
+    case MessageType::kCommit: {
+      // The session may be gone (an ask, or activation's notice); a keygen makes generation 0
+      // and every refresh a later one (core::NewKey).
+      const char* protocol = m.commit.generation == 0 ? "keygen" : "keyrefresh";
+      if (m.commit.stage == core::CommitStage::kConfirm) return {protocol, "confirm.sent"};
+      if (m.commit.stage == core::CommitStage::kActive) return {protocol, "active.sent"};
+      return {};
+    }
+    case MessageType::kNack:
+      return {};
+  }
+  return {};
+}
+}  // namespace
 
 // The session manager and coordinator send through this; it runs on the loop thread.
 class Node::LoopOutbox final : public core::Outbox {
@@ -56,7 +98,8 @@ coordinator::CoordinatorConfig CoordinatorConfigOf(const NodeConfig& c) {
   cc.takeover_blocks = c.takeover_blocks;
   return cc;
 }
-sessionmanager::SessionManagerConfig SessionConfigOf(const NodeConfig& c) {
+sessionmanager::SessionManagerConfig SessionConfigOf(const NodeConfig& c,
+                                                     const coordinator::Coordinator& coordinator) {
   sessionmanager::SessionManagerConfig sc;
   sc.my_address = c.validator_address;
   sc.session_expiry = c.session_expiry;
@@ -65,13 +108,17 @@ sessionmanager::SessionManagerConfig SessionConfigOf(const NodeConfig& c) {
   // Another coordinator's unbegun attempt is held a little longer than that coordinator waits
   // for ACKs, so it has given up before we answer anyone else (session_manager.h).
   sc.setup_hold = c.ack_timeout + std::chrono::milliseconds(500);
+  sc.own_attempt_waiting = [&coordinator](const std::string& event_id,
+                                          const core::SessionId& session_id) {
+    return coordinator.Waiting(event_id, session_id);
+  };
   return sc;
 }
 }  // namespace
 
 Duties::Duties(const NodeConfig& config, core::NodeEnv env)
     : coordinator_(CoordinatorConfigOf(config), env),
-      sessions_(SessionConfigOf(config), std::move(env)) {}
+      sessions_(SessionConfigOf(config, coordinator_), std::move(env)) {}
 
 void Duties::Dispatch(const std::string& from, const NodeMessage& m) {
   switch (m.type) {
@@ -117,12 +164,19 @@ Status Node::Start() {
     return st;
   }
   RefreshRegistry();
+  // Our peers saw our connections close when we stopped, and count us unreachable until one
+  // opens again: a primary they count unreachable is bypassed by its backups, which then
+  // contend with it for every event. So we open them now rather than at our first message.
+  for (const auto& v : validators_.Addresses())
+    if (v != config_.validator_address)
+      if (auto peer = validators_.PeerOf(v)) parts_.network->Connect(*peer);
   // 4. Coordinator polling; 5. session expiry checker; and keeping the registry view fresh.
   // The registry is re-read before every poll, and by a timer of its own each second when polls
   // are rarer than that: a coordinator acting on a stale validator set would start a keygen
   // without the newest validators, and a stale allowed set refuses their messages.
   loop_.Every(config_.poll_interval, [this] {
     RefreshRegistry();
+    NoteLiveness();
     duties_->sessions().ReleaseOrphans();  // events a dead coordinator left unbegun
     duties_->coordinator().Poll();
   });
@@ -218,10 +272,15 @@ void Node::Send(const std::string& to, const NodeMessage& message) {
     std::lock_guard lock(mu_);
     ++stats_.messages_out;
   }
+  const SentPoint sent =
+      crash::Armed() && loop_.InLoopThread() ? SentPointOf(*duties_, message) : SentPoint{};
   // The network resends until the peer acknowledges the message or the send deadline passes
   // (libp2p_network.h); a failure here is final, and the sessions' own timeouts take over.
-  parts_.network->Send(*peer, message.Encode(), [this, peer = *peer](const Status& st) {
-    if (st.ok()) return;
+  parts_.network->Send(*peer, message.Encode(), [this, peer = *peer, sent](const Status& st) {
+    if (st.ok()) {
+      if (sent.protocol) crash::At(sent.protocol, sent.phase, sent.round);
+      return;
+    }
     std::lock_guard lock(mu_);
     ++stats_.sends_failed;
     spdlog::warn("send to {} failed: {}", peer, st.ToString());
@@ -251,6 +310,22 @@ void Node::Beat(bool stopped) {
   // A missed beat only makes the node look stopped for a while; the events are unaffected.
   if (Status st = parts_.events->SaveHeartbeat(beat); !st.ok())
     spdlog::warn("writing the heartbeat failed: {}", st.ToString());
+}
+
+void Node::NoteLiveness() {
+  for (const auto& v : validators_.Addresses()) {
+    if (v == config_.validator_address) continue;
+    const bool live = IsLive(v);
+    auto [seen, first] = live_seen_.try_emplace(v, live);
+    if (first && live) continue;  // the usual start: nothing to report
+    if (!first && seen->second == live) continue;
+    seen->second = live;
+    if (live)
+      spdlog::info("validator {} is reachable again", v);
+    else
+      spdlog::warn("validator {} is unreachable (our connection to it closed, or a dial failed)",
+                   v);
+  }
 }
 
 coordinator::CoordinatorStats Node::coordinator_stats() const {

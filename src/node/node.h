@@ -117,6 +117,9 @@ class Node {
   bool IsLive(const std::string& address) const;
   // Writes this node's heartbeat: now, and its network's view of every other validator.
   void Beat(bool stopped);
+  // Logs each change of our liveness view of a validator (loop thread): why a backup
+  // coordinates or a signer is left out is then in the log, and a test can wait for it.
+  void NoteLiveness();
   void OnNetworkMessage(const std::string& peer_id, Bytes bytes);
 
   NodeConfig config_;
@@ -129,6 +132,7 @@ class Node {
   NodeStats stats_;
   std::vector<RegistryEntry> registry_seen_;  // loop thread: what RefreshRegistry last applied
   int64_t started_at_ms_ = 0;                 // wall clock, for the heartbeat
+  std::map<std::string, bool> live_seen_;     // loop thread: NoteLiveness's last view
   bool started_ = false;
   bool stopped_ = false;
 };

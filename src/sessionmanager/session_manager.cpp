@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/check.h"
+#include "common/crash_point.h"
 #include "core/selection.h"
 #include "crypto/rng.h"
 
@@ -114,6 +115,12 @@ void SessionManager::Nack(const std::string& to, const NodeMessage& m, const std
   nack.reason = reason.substr(0, 1024);
   nack.refused = std::move(refused);
   env_.outbox.Send(to, nack);
+}
+
+std::optional<ProtocolType> SessionManager::ProtocolOf(const std::string& event_id) const {
+  auto it = sessions_.find(event_id);
+  if (it == sessions_.end()) return std::nullopt;
+  return it->second->setup.protocol;
 }
 
 SessionManager::Session* SessionManager::Find(const NodeMessage& m) {
@@ -227,8 +234,20 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
   if (!event->has_value())
     return Nack(from, m, "unknown event");  // the CLI may not have reached us yet
   const Event& ev = **event;
-  if (ev.status != EventStatus::kPending && ev.status != EventStatus::kInProgress)
+  if (ev.status != EventStatus::kPending && ev.status != EventStatus::kInProgress) {
+    // A sign we finished that the coordinator runs again: it missed the signers' results (down
+    // longer than their resends lasted), and no other news of the event will come. It checks
+    // the signature against its own event (AcceptLateResult: no session has a zero id).
+    if (ev.status == EventStatus::kSuccess && ev.protocol == ProtocolType::kSign)
+      if (auto signature = core::SignatureOfResultJson(ev.result); signature.ok()) {
+        NodeMessage result;
+        result.type = MessageType::kResult;
+        result.event_id = m.event_id;
+        result.signature = *signature;
+        env_.outbox.Send(from, result);
+      }
     return Nack(from, m, std::string("event is ") + EventStatusName(ev.status));
+  }
   if (auto it = sessions_.find(m.event_id); it != sessions_.end()) {
     const Session& held = *it->second;
     if (held.session_id == m.session_id) return;  // duplicate setup
@@ -242,7 +261,11 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
       return Drop(drops_.unknown_session, from, m, "setup of an older attempt than ours");
     // Nor, for a while, may another coordinator's (failover): the holder of our ACK may still
     // begin with it, and we would not be in that run (see setup_hold).
-    if (held.coordinator != from && env_.clock.Now() - held.last_activity < config_.setup_hold)
+    const bool ours_given_up = held.coordinator == config_.my_address &&
+                               config_.own_attempt_waiting &&
+                               !config_.own_attempt_waiting(m.event_id, held.session_id);
+    if (held.coordinator != from && !ours_given_up &&
+        env_.clock.Now() - held.last_activity < config_.setup_hold)
       return Nack(from, m, "holding " + held.coordinator + "'s attempt of this event");
   }
   std::optional<KeyRecord> key;
@@ -289,6 +312,7 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
   ack.contribution = s->contribution;
   // A new attempt replaces an unbegun older one of the same event (see above).
   sessions_[m.event_id] = std::move(s);
+  crash::At(ProtocolTypeName(m.setup.protocol), "setup.received");
   if (!observer) env_.outbox.Send(from, ack);
 }
 
@@ -315,6 +339,7 @@ void SessionManager::HandleBegin(const std::string& from, const NodeMessage& m) 
   }
   if (!*recorded)
     return Drop(drops_.reused_run, from, m, "run id " + ToHex(run_id) + " was run before");
+  crash::At(ProtocolTypeName(s->setup.protocol), "begin.received");
   auto protocol = env_.protocols.Create(s->setup, s->roster, run_id, s->key ? &*s->key : nullptr);
   if (!protocol.ok()) return Fail(*s, protocol.status());
   s->protocol = std::move(*protocol);
@@ -352,6 +377,7 @@ void SessionManager::HandleStep(const std::string& from, const NodeMessage& m) {
   if (!party || s->roster.observer())
     return Drop(drops_.bad_sender, from, m, "sender is not a participant of this session");
   s->last_activity = env_.clock.Now();
+  crash::At(ProtocolTypeName(s->setup.protocol), "round.received", m.step.round);
   if (!s->started) {
     if (s->early_steps.size() >= config_.max_early_steps)
       return Drop(drops_.buffer_full, from, m, "buffer full");
@@ -425,6 +451,7 @@ void SessionManager::RecordSignature(const std::string& event_id, const std::str
   // The event row already holds the result, so failing to file it is logged, not fatal.
   if (Status st = env_.keys.SaveSignature(event_id, result_json); !st.ok())
     spdlog::error("event {}: could not file the signature: {}", event_id, st.ToString());
+  crash::At("sign", "result.stored");
 }
 
 void SessionManager::Fail(Session& s, const Status& why) {
@@ -750,6 +777,7 @@ void SessionManager::StorePending(Session& s, core::NewKey key) {
   p.run_id = s.run_id;
   // Durable before we confirm: a holder that sees every confirmation may activate at once.
   if (Status st = env_.keys.Save(record, /*replace=*/refresh); !st.ok()) return Fail(s, st);
+  crash::At(ProtocolTypeName(s.setup.protocol), "pending.stored");
   Commit c;
   c.key_id = key_id;
   c.event_id = s.event_id;
@@ -814,6 +842,8 @@ void SessionManager::HandleCommit(const std::string& from, const NodeMessage& m)
   if (Commit* mine = CommitOfRun(m.event_id, m.session_id)) {
     if (from == config_.my_address || !Contains(mine->holders, from))
       return Drop(drops_.bad_commit, from, m, "not a holder of key " + mine->key_id);
+    if (body.stage == CommitStage::kConfirm)
+      crash::At(mine->keygen ? "keygen" : "keyrefresh", "confirm.received");
     if (body.ask)  // before we act: it wants our stage
       SendCommit(from, mine->event_id, mine->run_id, CommitStage::kConfirm, false, mine->key_id,
                  mine->generation, mine->fingerprint);
@@ -835,6 +865,8 @@ void SessionManager::HandleCommit(const std::string& from, const NodeMessage& m)
                       "holder " + from +
                           " reports the run failed (a protocol check, or holders that disagree; "
                           "its own error names the culprit)");
+      if (body.stage == CommitStage::kConfirm)
+        crash::At(ProtocolTypeName(s.setup.protocol), "confirm.received");
       s.early_commits[from] = body;  // one per holder: bounded
       return;
     }
@@ -896,6 +928,8 @@ void SessionManager::Activate(const std::string& key_id, const std::string& how)
     commits_[key_id] = std::move(c);
     return;
   }
+  const char* protocol = c.keygen ? "keygen" : "keyrefresh";
+  crash::At(protocol, "activated");
   spdlog::info("event {}: key {} generation {} active ({})", c.event_id, key_id, c.generation, how);
   for (const auto& holder : c.holders)
     if (holder != config_.my_address)
@@ -921,6 +955,7 @@ void SessionManager::Activate(const std::string& key_id, const std::string& how)
                   moved.ok() ? "event was not PENDING or IN_PROGRESS" : moved.status().ToString());
   else
     spdlog::info("event {}: SUCCESS", c.event_id);
+  crash::At(protocol, "result.stored");
   if (live) sessions_.erase(session);
   NoteActivated(config_.my_address,
                 CommitBody{CommitStage::kActive, false, key_id, c.generation, c.fingerprint});

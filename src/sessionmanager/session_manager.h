@@ -63,6 +63,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -93,6 +94,13 @@ struct SessionManagerConfig {
   // party that moved on would split its run. After the hold that coordinator has given up
   // (it waits ack_timeout), so the next one may have us.
   std::chrono::milliseconds setup_hold{2'500};
+  // Whether this node's own coordinator still waits for the ACKs of its attempt `session_id` of
+  // `event_id` (Coordinator::Waiting). Our session of an attempt we coordinate is held only
+  // while it does: once our coordinator gave the attempt up, no begin comes for it, and holding
+  // it would keep declining the coordinator that can run the event. Unset (a session manager
+  // driven alone): held as any other.
+  std::function<bool(const std::string& event_id, const core::SessionId& session_id)>
+      own_attempt_waiting;
 };
 
 // Why messages were dropped, for logs, `tss status` and tests.
@@ -122,6 +130,9 @@ class SessionManager {
   void ReleaseOrphans();
 
   const DropCounters& drops() const { return drops_; }
+  // The protocol of our session of `event_id`, if we have one (the node names the crash point
+  // a message's delivery reaches by it: common/crash_point.h).
+  std::optional<core::ProtocolType> ProtocolOf(const std::string& event_id) const;
 
  private:
   struct Session;

@@ -11,6 +11,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -58,9 +59,12 @@ class Node:
             os.chmod(path, 0o600)
         return path
 
-    def start(self):
+    def start(self, extra_env=None):
+        """Starts the node; `extra_env` adds variables (e.g. TSS_CRASH_AT) to its environment."""
         log = open(self.log_path, "ab")
         env = dict(os.environ, TSS_PASSWORD=self.cluster.password)
+        env.pop("TSS_CRASH_AT", None)  # a crash point is armed only where a test asks for one
+        env.update(extra_env or {})
         self.proc = subprocess.Popen(self.args(), stdout=log, stderr=subprocess.STDOUT, env=env)
 
     def alive(self):
@@ -78,6 +82,17 @@ class Node:
 
     def kill(self):
         return self.stop(signal.SIGKILL)
+
+    def event_row(self, event_id):
+        """(status, result, error) of an event in this node's own SQLite database, read directly
+        (the node may be down); Nones when the row or the database cannot be read."""
+        try:
+            with sqlite3.connect(os.path.join(self.home, "tss.db"), timeout=5) as conn:
+                r = conn.execute("SELECT status, result, error FROM tss_events WHERE event_id = ?",
+                                 (event_id,)).fetchone()
+        except sqlite3.Error:
+            return None, None, None
+        return r if r else (None, None, None)
 
     def log_tail(self, n=40):
         try:

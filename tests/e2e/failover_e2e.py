@@ -18,7 +18,6 @@ Usage: tests/e2e/failover_e2e.py --tss build/bin/tss [--signs 10]
 import argparse
 import json
 import os
-import sqlite3
 import statistics
 import sys
 import time
@@ -38,6 +37,13 @@ def row(node, event_id):
     return (r[0], r[1]) if r else (None, None)
 
 
+def failover_order(cluster, at):
+    """Validators in failover order at Unix time `at`: the primary, then its backups."""
+    ordered = sorted(n.address for n in cluster.nodes)
+    primary = (int(at) // cluster.coordinator_range) % len(ordered)
+    return [ordered[(primary + k) % len(ordered)] for k in range(len(ordered))]
+
+
 def sign_and_time(cluster, key_id, public_key, i, timeout=60):
     live = [n for n in cluster.nodes if n.alive()]
     start = time.monotonic()
@@ -45,7 +51,7 @@ def sign_and_time(cluster, key_id, public_key, i, timeout=60):
     first = None
     deadline = start + timeout
     while time.monotonic() < deadline:
-        done = [row(n, event_id)[0] for n in live]
+        done = [n.event_row(event_id)[0] for n in live]
         if first is None and "SUCCESS" in done:
             first = (time.monotonic() - start) * 1000
         if all(s == "SUCCESS" for s in done):
@@ -55,9 +61,9 @@ def sign_and_time(cluster, key_id, public_key, i, timeout=60):
         time.sleep(0.005 if first is None else 0.05)
     else:
         raise AssertionError(f"event {event_id} did not finish on every live node in {timeout} s: "
-                             + str([row(n, event_id)[0] for n in live]) + "\n" + cluster.logs())
+                             + str([n.event_row(event_id)[0] for n in live]) + "\n" + cluster.logs())
     for n in live:
-        result = json.loads(row(n, event_id)[1])
+        result = json.loads(n.event_row(event_id)[1])
         result["status"] = "SUCCESS"
         check_signature(result, public_key)
     return first

@@ -138,6 +138,42 @@ TEST(Libp2pNetwork, LivenessFollowsTheConnectionAndAStoppedPeerIsUnreachableWith
                  std::chrono::seconds(2)));
 }
 
+// Connect() is how a restarted node shows it is back before it has anything to send: both sides
+// count each other connected with no message sent, and a peer that cannot be dialed reads
+// unreachable.
+TEST(Libp2pNetwork, ConnectMakesBothSidesCountEachOtherConnectedWithoutAMessage) {
+  Inbox inbox_a, inbox_b;
+  auto a = StartNetwork(1, &inbox_a);
+  auto b = StartNetwork(2, &inbox_b);
+  ASSERT_TRUE(a && b);
+  Introduce(*a, *b);
+  const std::string a_id = a->LocalPeerId(), b_id = b->LocalPeerId();
+  EXPECT_EQ(a->LivenessOf(b_id), networking::PeerLiveness::kUnknown);
+  EXPECT_EQ(b->LivenessOf(a_id), networking::PeerLiveness::kUnknown);
+  a->Connect(b_id);
+  EXPECT_TRUE(
+      Eventually([&] { return a->LivenessOf(b_id) == networking::PeerLiveness::kConnected; },
+                 std::chrono::seconds(2)));
+  EXPECT_TRUE(
+      Eventually([&] { return b->LivenessOf(a_id) == networking::PeerLiveness::kConnected; },
+                 std::chrono::seconds(2)));
+  EXPECT_EQ(a->Stats().messages_sent + b->Stats().messages_sent, 0u);
+  EXPECT_EQ(inbox_a.Take().size() + inbox_b.Take().size(), 0u);
+  b->Stop();
+  ASSERT_TRUE(
+      Eventually([&] { return a->LivenessOf(b_id) == networking::PeerLiveness::kUnreachable; },
+                 std::chrono::seconds(5)));
+  a->Connect(b_id);  // nobody listens there now: still unreachable, and no crash
+  Inbox inbox_c;
+  auto c = StartNetwork(3, &inbox_c);
+  ASSERT_TRUE(c);
+  Introduce(*c, *b);  // b's address, b stopped
+  c->Connect(b_id);
+  EXPECT_TRUE(
+      Eventually([&] { return c->LivenessOf(b_id) == networking::PeerLiveness::kUnreachable; },
+                 std::chrono::seconds(5)));
+}
+
 TEST(Libp2pNetwork, LargestAllowedMessageCrossesAndEmptyOneToo) {
   libp2p::Libp2pNetworkOptions options;
   options.max_message_size = 4 << 20;

@@ -272,6 +272,38 @@ TEST_F(SessionManagerTest, PendingInProgressSuccessForKeygenAndSign) {
   }
 }
 
+// Found by the kill-point matrix (tests/e2e/kill_matrix.py): a validator whose view made it act
+// as a backup (here: the primary looked down to it; in the matrix: its restarted copy of the event
+// kept an older block than the others' retried one, so its takeover window had passed) sends a
+// setup that the others decline. Its coordinator gives that attempt up at once, but its own
+// session kept holding it against every other coordinator for setup_hold, so the primary's
+// setups were declined ("holding validator-N's attempt") again and again, each costing both
+// coordinators a back-off: 23-33 s to recover a keygen instead of about 5. Our own attempt is
+// held only while our coordinator still waits on it.
+TEST_F(SessionManagerTest, ABackupsOwnAbandonedAttemptDoesNotHoldThePrimaryOff) {
+  MakeValidators(4);
+  std::string id = CreateEverywhere("KEYGEN", "", {});
+  const auto order = validator_set_.CoordinatorOrderAt(blocks_.block);
+  Validator& primary = *ByAddress(order[0]);
+  Validator& backup = *ByAddress(order[1]);
+  down_[backup.address] = {primary.address};  // only the backup sees the primary down
+  backup.coordinator->Poll();
+  ASSERT_EQ(backup.coordinator->stats().as_backup, 1u);
+  Pump();  // the others decline it by their own view; the backup gives it up
+  EXPECT_EQ(backup.coordinator->stats().declined, 1u);
+  down_[backup.address].clear();
+  primary.coordinator->Poll();
+  std::vector<std::string> nacks;
+  Pump([&](Envelope& e) {
+    NodeMessage m = Decoded(e);
+    if (m.type == MessageType::kNack) nacks.push_back(e.from + ": " + m.reason);
+    return true;
+  });
+  EXPECT_TRUE(nacks.empty()) << nacks.front();
+  EXPECT_EQ(primary.coordinator->stats().begun, 1u);
+  EXPECT_EQ(Statuses(id), All(EventStatus::kSuccess));
+}
+
 TEST_F(SessionManagerTest, SetupFromAValidatorThatIsNotTheCoordinatorIsDeclined) {
   MakeValidators(3);
   std::string id = CreateEverywhere("KEYGEN", "", {});
@@ -1271,6 +1303,35 @@ TEST_F(SessionManagerTest, AnEventWhosePrimaryDiedBeforeBeginIsTakenByTheBackupA
     }
   EXPECT_EQ(ByAddress(backup)->coordinator->stats().begun, 1u);
   EXPECT_EQ(ByAddress(backup)->coordinator->stats().as_backup, 1u);
+}
+
+// A holder that was down while a sign completed, longer than its peers' transport resends last
+// (libp2p: 10 s), never got the signers' result: back up, its copy was PENDING, it coordinated
+// the event again (as the primary) and every holder declined ("event is SUCCESS") with the
+// back-off growing, until its copy EXPIRED at the expiry height (an hour by default) while the
+// others had SUCCESS. Declining a setup for a sign it has finished, a holder now sends the
+// coordinator the verified signature too, which it checks against its own event and records.
+TEST_F(SessionManagerTest, AHolderThatMissedASignWhileDownLearnsTheSignatureWhenItCoordinatesIt) {
+  MakeValidators(4);
+  std::string key_id = Keygen();
+  const std::string primary = OrderNow(validator_set_, blocks_.block)[0];
+  std::string id = CreateEverywhere("SIGN", key_id, Hash("missed while down"));
+  for (auto& v : validators_) down_[v->address].insert(primary);
+  for (auto& v : validators_)
+    if (v->address != primary) v->coordinator->Poll();
+  Pump([&](Envelope& e) { return e.to != primary && e.from != primary; });
+  for (auto& v : validators_)
+    if (v->address != primary) {
+      EXPECT_EQ(Get(IndexOf(v->address), id).status, EventStatus::kSuccess) << v->address;
+    }
+  ASSERT_EQ(Get(IndexOf(primary), id).status, EventStatus::kPending);
+  for (auto& v : validators_) down_[v->address].clear();  // back, everything lost meanwhile
+  ByAddress(primary)->coordinator->Poll();
+  Pump();
+  EXPECT_EQ(Statuses(id), All(EventStatus::kSuccess));
+  EXPECT_EQ(
+      nlohmann::json::parse(Get(IndexOf(primary), id).result, nullptr, false),
+      nlohmann::json::parse(Get(primary == "validator-1" ? 1 : 0, id).result, nullptr, false));
 }
 
 }  // namespace

@@ -1,11 +1,14 @@
-// `tss node`: runs one validator until SIGINT or SIGTERM.
+// `tss node`: runs one validator until SIGINT or SIGTERM; `tss crash-points`: the points at
+// which $TSS_CRASH_AT makes a node kill itself (fault tests, common/crash_point.h).
 #include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cmd/tss/command.h"
+#include "common/crash_point.h"
 #include "node/config.h"
 #include "node/node.h"
 #include "node/parts.h"
@@ -86,6 +89,11 @@ int RunNode(const NodeFlags& flags) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // Before any thread starts (crash_point.h). Never set outside fault tests.
+  if (auto st = tss::crash::ArmFromEnvironment(); !st.ok()) Fail(kExitUsage, st.message());
+  if (tss::crash::Armed())
+    spdlog::warn("TSS_CRASH_AT: this node kills itself at crash point {} (fault tests only)",
+                 tss::crash::ArmedPoint());
   tss::node::NodeConfig config = BuildConfig(flags);
   auto parts = tss::node::BuildNodeParts(config);
   if (!parts.ok()) Fail(kExitFailure, parts.status().message());
@@ -140,6 +148,23 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
   cmd->callback([flags] {
     int code = RunNode(*flags);
     if (code != 0) throw CLI::RuntimeError(code);
+  });
+
+  auto as_json = std::make_shared<bool>(false);
+  auto* points = app.add_subcommand(
+      "crash-points", "List the crash points TSS_CRASH_AT=<point>[:<nth>] arms in `tss node`");
+  points->add_flag("--json", *as_json, "Print JSON");
+  points->callback([as_json] {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& p : tss::crash::Points()) {
+      if (!*as_json) {
+        std::cout << p.name << "  (" << p.role << ")  " << p.when << "\n";
+        continue;
+      }
+      list.push_back(
+          {{"name", p.name}, {"protocol", p.protocol}, {"role", p.role}, {"when", p.when}});
+    }
+    if (*as_json) std::cout << list.dump() << "\n";
   });
 });
 

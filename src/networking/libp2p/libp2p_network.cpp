@@ -194,6 +194,12 @@ class Libp2pNetwork final : public networking::Network {
                      d = std::move(done)]() mutable { Enqueue(p, std::move(m), std::move(d)); });
   }
 
+  void Connect(const std::string& peer_id) override {
+    auto peer = PeerId::FromString(peer_id);
+    if (!peer.ok() || !started_ || stopped_) return;
+    asio::co_spawn(io_, Dial(*peer), asio::detached);
+  }
+
   networking::PeerLiveness LivenessOf(const std::string& peer_id) const override {
     auto peer = PeerId::FromString(peer_id);
     if (!peer.ok()) return networking::PeerLiveness::kUnreachable;
@@ -323,6 +329,16 @@ class Libp2pNetwork final : public networking::Network {
     for (auto& [peer, up] : reachable_)
       if (up && !connected.count(peer)) up = false;
     for (const auto& peer : connected) reachable_[peer] = true;
+  }
+
+  // Connect(): an open connection is what MirrorHostStats reads; a failed dial counts the peer
+  // unreachable, as a failed send's does (OpenStream).
+  Task<void> Dial(PeerId peer) {
+    auto connection = co_await host_->Connect(peer);
+    if (connection.ok()) co_return;
+    spdlog::debug("connecting to {} failed: {}", peer.ToString(), connection.status().ToString());
+    std::lock_guard lock(mu_);
+    reachable_[peer] = false;
   }
 
   Task<void> MirrorLoop() {
