@@ -90,10 +90,19 @@ TEST_F(ClusterTest, TamperedKeygenMessageFailsTheEventAndNamesTheCulprit) {
   StartCluster(4);
   CorruptStepsFromValidator2(hub_);
   std::string id = Create("KEYGEN", "", {});
+  // The first holder to check a tampered message fails with the culprit's name and tells the
+  // other holders (commit{failed}); one that hears that before it checked a tampered message
+  // itself ends on the report, which names the reporter only: a claim it did not verify must
+  // not become blame. (In a repeat run two of the three heard validator-1's report first.)
+  size_t named = 0;
   for (size_t i : {0, 2, 3}) {
     auto e = AwaitStatus(i, id, EventStatus::kFailed);
-    EXPECT_NE(e.error.find("culprit validator-2"), std::string::npos) << e.error;
+    const bool checked = e.error.find("culprit validator-2") != std::string::npos;
+    const bool heard = e.error.find("reports the run failed") != std::string::npos;
+    EXPECT_TRUE(checked || heard) << e.error;
+    named += checked;
   }
+  EXPECT_GE(named, 1u);
   // No honest node filed a key share from the failed run.
   for (size_t i : {0, 2, 3}) {
     size_t shares = 0;
