@@ -227,6 +227,9 @@ void Node::RefreshRegistry() {
   }
   parts_.network->SetAllowedPeers(peers);
   validators_.Replace(std::move(validators));
+  // The heartbeat lists our view of every validator: a validator set that grew would otherwise
+  // be missing from `tss status` until the next beat (an e2e test read it in between).
+  if (started_at_ms_ != 0) Beat(/*stopped=*/false);
 }
 
 void Node::OnNetworkMessage(const std::string& peer_id, Bytes bytes) {
