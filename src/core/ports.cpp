@@ -11,6 +11,12 @@ uint64_t ClockBlockSource::CurrentBlock() {
                                    .count());
 }
 
+int64_t UnixMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string SignatureResultJson(const KeyRecord& key, ByteSpan message_hash,
                                 const SignatureBody& sig) {
   return nlohmann::json{{"key_id", key.key_id},

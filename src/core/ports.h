@@ -125,6 +125,10 @@ class ClockBlockSource final : public BlockSource {
   uint64_t CurrentBlock() override;
 };
 
+// Unix time in milliseconds (the wall clock): what rows and heartbeats are stamped with, and
+// what readers compare their age against. Durations use Clock.
+int64_t UnixMillis();
+
 class Clock {
  public:
   virtual ~Clock() = default;

@@ -1,7 +1,7 @@
 #include "eventstore/sql_store.h"
 
 #include <algorithm>
-#include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace tss::eventstore {
@@ -70,12 +70,6 @@ constexpr const char* kColumns =
     "event_id, block_number, protocol_type, status, expiry_height, event_data, result, error, "
     "attempts, "
     "created_at, updated_at";
-
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int64_t AsInt(const SqlValue& v) {
   return std::holds_alternative<int64_t>(v) ? std::get<int64_t>(v) : 0;
@@ -194,9 +188,14 @@ Status SqlEventStore::Init() {
 
 Status SqlEventStore::CreateAndMigrate() {
   TSS_RETURN_IF_ERROR(conn_->Exec(kSchema));
+  std::map<std::string, std::vector<std::string>> columns;  // by table, read once each
   for (const auto& added : kAddedColumns) {
-    TSS_ASSIGN_OR_RETURN(auto columns, Columns(added.table));
-    if (std::find(columns.begin(), columns.end(), added.column) != columns.end()) continue;
+    auto [seen, first] = columns.try_emplace(added.table);
+    if (first) {
+      TSS_ASSIGN_OR_RETURN(seen->second, Columns(added.table));
+    }
+    if (std::find(seen->second.begin(), seen->second.end(), added.column) != seen->second.end())
+      continue;
     Status altered = conn_->Exec(std::string("ALTER TABLE ") + added.table + " ADD COLUMN " +
                                  added.column + " " + added.definition);
     if (!altered.ok())
@@ -209,7 +208,7 @@ Status SqlEventStore::CreateAndMigrate() {
 Status SqlEventStore::Create(const Event& e) {
   if (e.event_id.empty()) return InvalidArgument("an event needs an id");
   std::lock_guard lock(mu_);
-  int64_t now = NowMillis();
+  int64_t now = core::UnixMillis();
   auto inserted = conn_->Update(
       std::string("INSERT INTO tss_events (") + kColumns +
           ") VALUES ($1, $2, $3, $4, $5, $6, '', '', 0, $7, $7) ON CONFLICT (event_id) DO NOTHING",
@@ -270,7 +269,7 @@ Result<bool> SqlEventStore::Move(const std::string& event_id, EventStatus from, 
                     "result = CASE WHEN $5 = '' THEN result ELSE $5 END, "
                     "error = CASE WHEN $6 = '' THEN error ELSE $6 END "
                     "WHERE event_id = $7 AND status = $8",
-                    {Name(to), NowMillis(), int64_t{to == EventStatus::kInProgress},
+                    {Name(to), core::UnixMillis(), int64_t{to == EventStatus::kInProgress},
                      change.block_number ? static_cast<int64_t>(*change.block_number) : int64_t{-1},
                      change.result, change.error, event_id, Name(from)}));
   return changed == 1;
@@ -281,7 +280,7 @@ Result<size_t> SqlEventStore::ResetInProgressToPending() {
   TSS_ASSIGN_OR_RETURN(int64_t changed,
                        conn_->Update("UPDATE tss_events SET status = 'PENDING', updated_at = $1 "
                                      "WHERE status = 'IN_PROGRESS'",
-                                     {NowMillis()}));
+                                     {core::UnixMillis()}));
   return static_cast<size_t>(changed);
 }
 
@@ -292,7 +291,7 @@ Result<size_t> SqlEventStore::ExpirePending(uint64_t current_block) {
       conn_->Update("UPDATE tss_events SET status = 'EXPIRED', updated_at = $1, "
                     "error = 'expired before it could be processed' "
                     "WHERE status = 'PENDING' AND expiry_height > 0 AND expiry_height < $2",
-                    {NowMillis(), static_cast<int64_t>(current_block)}));
+                    {core::UnixMillis(), static_cast<int64_t>(current_block)}));
   return static_cast<size_t>(changed);
 }
 
@@ -301,7 +300,7 @@ Result<bool> SqlEventStore::RecordRun(const core::SessionId& run_id, const std::
   TSS_ASSIGN_OR_RETURN(int64_t inserted,
                        conn_->Update("INSERT INTO tss_runs (run_id, event_id, created_at) "
                                      "VALUES ($1, $2, $3) ON CONFLICT (run_id) DO NOTHING",
-                                     {ToHex(run_id), event_id, NowMillis()}));
+                                     {ToHex(run_id), event_id, core::UnixMillis()}));
   return inserted == 1;
 }
 
@@ -321,7 +320,7 @@ Status SqlEventStore::SaveKeyState(const KeyState& k) {
       "pending_fingerprint = excluded.pending_fingerprint, "
       "previous_generation = excluded.previous_generation, "
       "previous_fingerprint = excluded.previous_fingerprint",
-      {k.key_id, k.public_key, int64_t{k.needs_refresh}, culprits, NowMillis(),
+      {k.key_id, k.public_key, int64_t{k.needs_refresh}, culprits, core::UnixMillis(),
        int64_t{k.active.number}, k.active.fingerprint, GenerationNumber(k.pending),
        k.pending ? k.pending->fingerprint : std::string(), GenerationNumber(k.previous),
        k.previous ? k.previous->fingerprint : std::string()});

@@ -9,14 +9,6 @@
 
 namespace tss::node {
 
-namespace {
-int64_t WallMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
-
 using core::MessageType;
 using core::NodeMessage;
 
@@ -187,7 +179,7 @@ Status Node::Start() {
     loop_.Every(std::chrono::milliseconds(1000), [this] { RefreshRegistry(); });
   // On the loop, so that a loop that is stuck stops beating: a node whose heartbeat is stale
   // is not working events, whatever its process is doing.
-  started_at_ms_ = WallMillis();
+  started_at_ms_ = core::UnixMillis();
   Beat(/*stopped=*/false);
   loop_.Every(config_.heartbeat_interval, [this] { Beat(/*stopped=*/false); });
   loop_.Start();
@@ -300,7 +292,7 @@ bool Node::IsLive(const std::string& address) const {
 void Node::Beat(bool stopped) {
   core::Heartbeat beat;
   beat.validator = config_.validator_address;
-  beat.beat_at = WallMillis();
+  beat.beat_at = core::UnixMillis();
   beat.started_at = started_at_ms_;
   beat.interval_ms = config_.heartbeat_interval.count();
   beat.stopped = stopped;

@@ -110,14 +110,10 @@ std::string CheckResult(const core::Event& asked, const json& result,
   if (text("message_hash") != tss::ToHex(asked.message_hash))
     return "the result signs another message hash";
   auto pk = tss::FromHex(public_key);
-  auto r = tss::FromHex(text("r"));
-  auto s = tss::FromHex(text("s"));
-  auto v = result.find("v");
-  if (!pk.ok() || !r.ok() || !s.ok() || v == result.end() || !v->is_number_integer() ||
-      v->get<int64_t>() < 0 || v->get<int64_t>() > 3)
-    return "the result's signature is malformed";
-  tss::Status verified = tss::crypto::VerifyRecoverableEcdsa(*pk, asked.message_hash, *r, *s,
-                                                             static_cast<int>(v->get<int64_t>()));
+  auto sig = core::SignatureOfResultJson(result.dump());  // the nodes' own reading of it
+  if (!pk.ok() || !sig.ok()) return "the result's signature is malformed";
+  tss::Status verified =
+      tss::crypto::VerifyRecoverableEcdsa(*pk, asked.message_hash, sig->r, sig->s, sig->v);
   return verified.ok() ? "" : "the signature does not verify: " + verified.message();
 }
 
@@ -144,7 +140,7 @@ struct Watched {
 
 // Reads every node's health and its row of the event.
 void Observe(std::vector<Watched>& watched, const std::string& event_id) {
-  int64_t now = tss::cli::WallMillis();
+  int64_t now = core::UnixMillis();
   for (auto& w : watched) {
     if (!w.not_created.empty()) continue;
     w.health = tss::cli::HealthOf(*w.db, now);
@@ -346,7 +342,7 @@ void Submit(const CommonFlags& f, core::ProtocolType protocol, const std::string
 // `tss status`: each node's health, its view of its peers, its keys and their generations.
 void PrintNodes(std::vector<NodeDb>& nodes, bool as_json) {
   json out = json::object();
-  int64_t now = tss::cli::WallMillis();
+  int64_t now = core::UnixMillis();
   for (auto& n : nodes) {
     json view = tss::cli::HealthOf(n, now).Json();
     view["database"] = n.url;

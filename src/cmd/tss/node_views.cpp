@@ -1,7 +1,6 @@
 #include "cmd/tss/node_views.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 
 #include "cmd/tss/command.h"
@@ -54,15 +53,9 @@ std::string ShortFingerprint(const json& g) {
 
 }  // namespace
 
-int64_t WallMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 bool NodeDb::EnsureOpen() {
   if (store) return true;
-  int64_t now = WallMillis();
+  int64_t now = core::UnixMillis();
   if (last_try_ms_ != 0 && now - last_try_ms_ < kReopenEveryMs) return false;
   last_try_ms_ = now;
   auto opened = eventstore::OpenEventStore(url);
@@ -78,7 +71,7 @@ bool NodeDb::EnsureOpen() {
 void NodeDb::Lost(const std::string& why) {
   store.reset();
   error = why;
-  last_try_ms_ = WallMillis();
+  last_try_ms_ = core::UnixMillis();
 }
 
 std::vector<NodeDb> RegisteredNodes(const std::string& registry_path, const std::string& lone_db) {

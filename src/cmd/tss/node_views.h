@@ -47,9 +47,6 @@ struct NodeDb {
 // clear message when the registry cannot be read or lists nobody.
 std::vector<NodeDb> RegisteredNodes(const std::string& registry_path, const std::string& lone_db);
 
-// Unix milliseconds now, the clock heartbeats are written with.
-int64_t WallMillis();
-
 enum class Presence {
   kAlive,                // a heartbeat within three of its intervals
   kStale,                // its last heartbeat is older than that (killed, hung or cut off)
