@@ -1,10 +1,11 @@
 // Fuzzes the decoders of the core layer with outside bytes: hex, uvarints, length-prefixed
-// fields, scalars, points and Schnorr proofs. Each accepted input must re-encode to itself
-// (canonical encodings) and nothing may crash.
+// fields, scalars, points, Schnorr proofs, BIP32 chain paths and xpub strings. Each accepted input
+// must re-encode to itself (canonical encodings) and nothing may crash.
 #include <cstdlib>
 #include <string_view>
 
 #include "common/bytes.h"
+#include "crypto/bip32.h"
 #include "crypto/point.h"
 #include "crypto/scalar.h"
 #include "crypto/schnorr.h"
@@ -42,6 +43,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (auto proof = crypto::SchnorrProof::Decode(in); proof.ok()) {
     if (proof->Encode() != Bytes(in.begin(), in.end())) std::abort();
+  }
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (auto path = crypto::bip32::ParsePath(text); path.ok()) {
+    if (crypto::bip32::FormatPath(*path) != text) std::abort();
+  }
+  if (auto xpub = crypto::bip32::DecodeXpub(text); xpub.ok()) {
+    if (crypto::bip32::EncodeXpub(*xpub) != text) std::abort();
   }
   return 0;
 }
