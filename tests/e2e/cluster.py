@@ -22,6 +22,9 @@ sys.path.insert(0, HERE)
 from verify_signature import verify  # noqa: E402
 
 
+TERMINAL = {"SUCCESS", "FAILED", "EXPIRED"}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -93,6 +96,23 @@ class Node:
         except sqlite3.Error:
             return None, None, None
         return r if r else (None, None, None)
+
+    def event_rows(self, event_ids, timeout=5):
+        """{event_id: (status, result, error)} of those of `event_ids` this node's SQLite database
+        holds, read directly; None when the database cannot be read (e.g. locked by a node that
+        is stopped mid-write longer than `timeout`)."""
+        ids = list(event_ids)
+        rows = {}
+        try:
+            with sqlite3.connect(os.path.join(self.home, "tss.db"), timeout=timeout) as conn:
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i:i + 500]
+                    rows.update((r[0], r[1:]) for r in conn.execute(
+                        "SELECT event_id, status, result, error FROM tss_events WHERE event_id IN "
+                        f"({','.join('?' * len(chunk))})", chunk))
+        except sqlite3.Error:
+            return None
+        return rows
 
     def log_tail(self, n=40):
         try:
@@ -179,6 +199,33 @@ class Cluster:
     def status(self, event_id):
         return self.run_json("status", "--event-id", event_id)
 
+    def key_views(self, key_id):
+        """Every node's view of a key from `tss status --keys`: {address: (public key, active
+        generation, its fingerprint)}, None for a node that holds no such key."""
+        states = self.run_json("status", "--keys")
+        views = {}
+        for node in self.nodes:
+            rows = [k for k in states.get(node.address, []) if k["key_id"] == key_id]
+            active = (rows[0]["active"] or {}) if rows else {}
+            views[node.address] = ((rows[0]["public_key"], active.get("generation"),
+                                    active.get("fingerprint")) if rows else None)
+        return views
+
+    def check_key(self, key_id, public_key, generation):
+        """Raises unless every node holds the key with the same public key, active generation and
+        fingerprint, and those are `public_key` and `generation`; returns (generation,
+        fingerprint)."""
+        views = self.key_views(key_id)
+        if None in views.values():
+            raise AssertionError(f"key {key_id} missing at some node: {views}")
+        if len(set(views.values())) != 1:
+            raise AssertionError(f"key {key_id} split: {views}")
+        seen_key, seen_generation, fingerprint = next(iter(views.values()))
+        if seen_key != public_key or seen_generation != generation or not fingerprint:
+            raise AssertionError(f"key {key_id}: every node has {views}, expected public key "
+                                 f"{public_key} generation {generation}")
+        return seen_generation, fingerprint
+
     def failover_order(self, at):
         """Validators in failover order at Unix time `at`: the primary coordinator (blocks are
         seconds; turns of --coordinator-range blocks over the address-sorted validators), then
@@ -186,6 +233,27 @@ class Cluster:
         ordered = sorted(n.address for n in self.nodes)
         primary = (int(at) // self.coordinator_range) % len(ordered)
         return [ordered[(primary + k) % len(ordered)] for k in range(len(ordered))]
+
+
+def crash_points(tss):
+    """The named crash points `TSS_CRASH_AT=<point>[:<nth>]` arms in `tss node` (name, protocol,
+    role), as `tss crash-points --json` lists them."""
+    out = subprocess.run([tss, "crash-points", "--json"], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def rewrite_section(path, name, section):
+    """Replaces what stands between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in the file
+    (docs/RELIABILITY.md) with `section`: how the fault scripts publish their figures."""
+    with open(path) as f:
+        text = f.read()
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    if begin not in text or end not in text:
+        raise SystemExit(f"{path} has no {begin} … {end} section")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(path, "w") as f:
+        f.write(f"{head}{begin}\n{section}{end}{tail}")
 
 
 def check_signature(result, public_key):

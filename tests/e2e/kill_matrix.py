@@ -36,7 +36,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from cluster import Cluster, check_signature  # noqa: E402
+from cluster import TERMINAL, Cluster, check_signature, crash_points, rewrite_section  # noqa: E402
 from verify_signature import verify  # noqa: E402
 
 N = 4
@@ -59,16 +59,8 @@ SHORT = [
     ("sign.result.stored", "participant"),
 ]
 
-TERMINAL = {"SUCCESS", "FAILED", "EXPIRED"}
-
-
 class CaseFailure(AssertionError):
     pass
-
-
-def crash_points(tss):
-    out = subprocess.run([tss, "crash-points", "--json"], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
 
 
 def all_cases(points):
@@ -158,22 +150,10 @@ def outcome_everywhere(cluster, event_id):
 
 def check_keys(group, expect_generation):
     """Every node's tss_keys row of the group's key: same public key, generation, fingerprint."""
-    states = group.cluster.run_json("status", "--keys")
-    seen = {}
-    for node in group.cluster.nodes:
-        rows = [k for k in states.get(node.address, []) if k["key_id"] == group.key_id]
-        if not rows:
-            raise CaseFailure(f"{node.address} holds no key {group.key_id}: {states}")
-        k = rows[0]
-        active = k["active"] or {}
-        seen[node.address] = (k["public_key"], active.get("generation"), active.get("fingerprint"))
-    if len(set(seen.values())) != 1:
-        raise CaseFailure(f"key {group.key_id} split: {seen}")
-    public_key, generation, fingerprint = next(iter(seen.values()))
-    if public_key != group.public_key or generation != expect_generation or not fingerprint:
-        raise CaseFailure(f"key {group.key_id}: every node has {seen}, expected public key "
-                          f"{group.public_key} generation {expect_generation}")
-    return generation, fingerprint
+    try:
+        return group.cluster.check_key(group.key_id, group.public_key, expect_generation)
+    except AssertionError as e:
+        raise CaseFailure(str(e)) from None
 
 
 def run_case(group, point, protocol, role, index):
@@ -305,15 +285,7 @@ def write_report(path, results, points, elapsed, long_form):
         f"node) median {recovered[len(recovered) // 2]:.1f} s, slowest {recovered[-1]:.1f} s"
         if recovered else "no case passed")
     section = (f"{summary}; the whole run took {elapsed / 60:.0f} min.\n\n{table(results)}\n")
-    with open(path) as f:
-        text = f.read()
-    begin, end = "<!-- kill-matrix:begin -->", "<!-- kill-matrix:end -->"
-    if begin not in text or end not in text:
-        raise SystemExit(f"{path} has no {begin} … {end} section")
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    with open(path, "w") as f:
-        f.write(f"{head}{begin}\n{section}{end}{tail}")
+    rewrite_section(path, "kill-matrix", section)
 
 
 def main():

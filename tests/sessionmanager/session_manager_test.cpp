@@ -496,6 +496,82 @@ TEST_F(SessionManagerTest, AKeyWhoseConfirmationsAreLostNeitherExistsNorSigns) {
             "");
 }
 
+// A sign set up while a refresh is in its confirmation round: the holders that saw every
+// confirmation have activated generation 1, one whose confirmations are still on the way holds
+// it pending. Signing with generation 0 there and 1 elsewhere failed the sign with honest holders
+// blamed ("signs with a different key share"; found by tests/faults/soak.py --seed 2). The
+// pending holder declines instead; the retry without it signs, and once its round resolves it
+// signs again like the others.
+TEST_F(SessionManagerTest, ASignDuringARefreshsConfirmationsIsDeclinedNotSplitAcrossGenerations) {
+  MakeValidators(4);
+  const std::string key_id = Keygen();
+  Validator& coord = Coordinator();
+  const Bytes hash = Hash("during the confirmations");
+  core::Event sign = MakeEvent("mid-refresh", "SIGN", key_id, hash);
+  std::vector<std::string> holders;
+  for (auto& v : validators_) holders.push_back(v->address);
+  auto draw = core::SignersFor(holders, holders, {}, 3, sign.event_id, blocks_.block);
+  ASSERT_TRUE(draw.ok());
+  std::string lagging;  // a drawn signer other than the coordinator
+  for (const auto& p : *draw)
+    if (p != coord.address) lagging = p;
+
+  const std::string refresh = CreateEverywhere("KEYREFRESH", key_id, {});
+  coord.coordinator->Poll();
+  std::vector<Envelope> held;  // the confirmation round's messages to `lagging`
+  auto hold = [&](Envelope& e) {
+    if (Decoded(e).type != MessageType::kCommit || e.to != lagging) return true;
+    held.push_back(e);
+    return false;
+  };
+  Pump(hold);
+  for (auto& v : validators_) {
+    auto record = v->keys->Load(key_id);
+    ASSERT_TRUE(record.ok());
+    EXPECT_EQ(record->generation, v->address == lagging ? 0u : 1u) << v->address;
+    EXPECT_EQ(record->pending.has_value(), v->address == lagging) << v->address;
+  }
+
+  for (auto& v : validators_) ASSERT_TRUE(v->store->Create(sign).ok());
+  coord.coordinator->Poll();
+  size_t declined = 0;
+  auto watch = [&](Envelope& e) {
+    const NodeMessage m = Decoded(e);
+    declined += m.type == MessageType::kNack && e.from == lagging &&
+                m.reason.find("being confirmed") != std::string::npos;
+    return hold(e);
+  };
+  Pump(watch);
+  EXPECT_EQ(declined, 1u);
+  coord.coordinator->Poll();  // the retry without the decliner, at once
+  Pump(watch);
+  for (auto& v : validators_) {
+    auto record = v->keys->Load(key_id);
+    ASSERT_TRUE(record.ok());
+    EXPECT_TRUE(record->culprits.empty()) << v->address << " blamed an honest holder";
+    if (v->address != lagging) {
+      EXPECT_EQ(Get(IndexOf(v->address), sign.event_id).status, EventStatus::kSuccess)
+          << v->address;
+    }
+  }
+  auto sig = nlohmann::json::parse(Get(IndexOf(coord.address), sign.event_id).result);
+  const Bytes pk =
+      *FromHex(nlohmann::json::parse(Get(0, refresh).result)["public_key"].get<std::string>());
+  EXPECT_EQ(testing::VerifyWithBoth(pk, hash, *FromHex(sig["r"].get<std::string>()),
+                                    *FromHex(sig["s"].get<std::string>())),
+            "");
+
+  for (const auto& e : held) Deliver(e);  // the round resolves at the lagging holder too
+  Pump();
+  EXPECT_EQ(Statuses(refresh), All(EventStatus::kSuccess));
+  clock_.now += 70s;  // past the coordinator's back-off
+  const Bytes hash2 = Hash("after the confirmations");
+  auto sig2 = RunToSuccess(CreateEverywhere("SIGN", key_id, hash2));
+  EXPECT_EQ(testing::VerifyWithBoth(pk, hash2, *FromHex(sig2["r"].get<std::string>()),
+                                    *FromHex(sig2["s"].get<std::string>())),
+            "");
+}
+
 TEST_F(SessionManagerTest, InactiveSessionGoesBackToPendingAtALaterBlockAndIsRetried) {
   MakeValidators(3);
   std::string id = CreateEverywhere("KEYGEN", "", {});
