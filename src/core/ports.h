@@ -185,6 +185,9 @@ class ProtocolFactory {
   // from the group key and the chain code in our share of it. kInvalidArgument saying why for a
   // path that does not parse (a hardened step, malformed) or a share with no chain code.
   virtual Result<Bytes> SigningKey(const KeyRecord& key, const std::string& chain_path) = 0;
+  // The BIP32 chain code in our active share of `key` (32 bytes; empty when the share has none,
+  // or the key no active share).
+  virtual Result<Bytes> ChainCode(const KeyRecord& key) = 0;
   // Checks a signature (our own, or one a signer reported: an observer's only evidence) whole:
   // r and s against `public_key` (SigningKey's) and `message_hash`, and the recovery id
   // against that key.

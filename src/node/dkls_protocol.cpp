@@ -109,7 +109,6 @@ class DklsKeySession final : public DklsSession<dkls::DkgSession> {
     record.share = share.Encode();
     out.generation = share.generation;
     out.fingerprint = share.Fingerprint();
-    if (share.chain_code) out.chain_code.assign(share.chain_code->begin(), share.chain_code->end());
     record.generation = out.generation;
     record.fingerprint = out.fingerprint;
     return Outcome(std::move(out));
@@ -218,6 +217,13 @@ Result<Bytes> DklsProtocolFactory::SigningKey(const KeyRecord& key, const std::s
   TSS_ASSIGN_OR_RETURN(crypto::Scalar tweak, Tweak(share, chain_path));
   const auto child = (share.public_key + crypto::Point::BaseMul(tweak)).ToBytes();
   return Bytes(child.begin(), child.end());
+}
+
+Result<Bytes> DklsProtocolFactory::ChainCode(const KeyRecord& key) {
+  if (!key.Active()) return Bytes{};
+  TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, Decoded(key));
+  if (!share.chain_code) return Bytes{};
+  return Bytes(share.chain_code->begin(), share.chain_code->end());
 }
 
 Status DklsProtocolFactory::VerifySignature(ByteSpan public_key, ByteSpan message_hash,

@@ -32,6 +32,7 @@ class DklsProtocolFactory final : public core::ProtocolFactory {
                 const core::KeyRecord* key) override;
   Status Burn(core::KeyRecord& key, int party) override;
   Result<Bytes> SigningKey(const core::KeyRecord& key, const std::string& chain_path) override;
+  Result<Bytes> ChainCode(const core::KeyRecord& key) override;
   Status VerifySignature(ByteSpan public_key, ByteSpan message_hash,
                          const core::SignatureBody& signature) override;
 

@@ -744,19 +744,30 @@ void SessionManager::LoadCommits() {
   }
 }
 
+std::string SessionManager::KeyResult(const KeyRecord& record) {
+  core::NewKey result;
+  result.record.key_id = record.key_id;
+  result.record.public_key = record.public_key;
+  result.generation = record.generation;
+  auto chain_code = env_.protocols.ChainCode(record);
+  if (chain_code.ok()) {
+    result.chain_code = std::move(*chain_code);
+  } else {
+    spdlog::warn("key {}: its chain code is unreadable, the result goes without it: {}",
+                 record.key_id, chain_code.status().message());
+  }
+  return core::KeyResultJson(result);
+}
+
 void SessionManager::RecordActivated(const KeyRecord& record) {
   // A previous process activated this generation but stopped before its event said so (start-up
   // put the event back to PENDING): the event is SUCCESS, as it is at the other holders.
   if (!record.Active() || record.event_id.empty()) return;
   auto event = env_.events.Get(record.event_id);
   if (!event.ok() || !event->has_value() || (*event)->status != EventStatus::kPending) return;
-  core::NewKey result;
-  result.record.key_id = record.key_id;
-  result.record.public_key = record.public_key;
-  result.generation = record.generation;
   (void)env_.events.Move(record.event_id, EventStatus::kPending, EventStatus::kInProgress);
   auto moved = env_.events.Move(record.event_id, EventStatus::kInProgress, EventStatus::kSuccess,
-                                EventChange::WithResult(core::KeyResultJson(result)));
+                                EventChange::WithResult(KeyResult(record)));
   if (moved.ok() && *moved)
     spdlog::info("event {}: SUCCESS (key {} generation {} was activated before a restart)",
                  record.event_id, record.key_id, record.generation);
@@ -959,15 +970,11 @@ void SessionManager::Activate(const std::string& key_id, const std::string& how)
   for (const auto& [holder, stage] : c.confirmed)
     if (stage == CommitStage::kActive) seen.second.insert(holder);
   // The event: SUCCESS, with the public key, only now.
-  core::NewKey result;
-  result.record.key_id = key_id;
-  result.record.public_key = record->public_key;
-  result.generation = c.generation;
   auto session = sessions_.find(c.event_id);
   const bool live = session != sessions_.end() && session->second->run_id == c.run_id;
   if (!live) (void)env_.events.Move(c.event_id, EventStatus::kPending, EventStatus::kInProgress);
   auto moved = env_.events.Move(c.event_id, EventStatus::kInProgress, EventStatus::kSuccess,
-                                EventChange::WithResult(core::KeyResultJson(result)));
+                                EventChange::WithResult(KeyResult(*record)));
   if (!moved.ok() || !*moved)
     spdlog::error("event {}: key active but could not record SUCCESS: {}", c.event_id,
                   moved.ok() ? "event was not PENDING or IN_PROGRESS" : moved.status().ToString());

@@ -191,6 +191,8 @@ class SessionManager {
   // Fails the PENDING events that core::CheckEvent refuses, and signs at a chain path our share
   // of the key cannot derive (part of the expiry pass).
   void FailUnprocessable(uint64_t block);
+  // The result JSON of the keygen / keyrefresh that made `record`'s active generation.
+  std::string KeyResult(const core::KeyRecord& record);
   // A sign's result JSON, once `signature` verifies whole against the key it is for: the key's
   // own, or its BIP32 child at `chain_path` (ProtocolFactory::SigningKey).
   Result<std::string> VerifiedSignatureJson(const core::KeyRecord& key,

@@ -846,6 +846,14 @@ TEST_F(SessionManagerTest, ASignAtAChainPathSignsForTheChildKey) {
   crypto::bip32::ExtendedPublicKey root;
   root.key = share->public_key;
   root.chain_code = *share->chain_code;
+  // The keygen's result, at every holder, carries that chain code and the xpub of the two.
+  for (size_t i = 0; i < 4; ++i) {
+    auto keygen = nlohmann::json::parse(Get(i, "event-1").result);
+    EXPECT_EQ(keygen["chain_code"], ToHex(*share->chain_code));
+    auto xpub = crypto::bip32::DecodeXpub(keygen["xpub"].get<std::string>());
+    ASSERT_TRUE(xpub.ok()) << xpub.status().ToString();
+    EXPECT_EQ(*xpub, root);
+  }
   auto child = crypto::bip32::Derive(root, std::vector<uint32_t>{1, 2, 3});
   ASSERT_TRUE(child.ok());
   const auto child_key = child->child.key.ToBytes();
