@@ -1,11 +1,10 @@
 // Fuzzes what a hostile peer can feed the DKLs23 sessions: the message envelope and every round
 // payload decoder on raw bytes, the key-share decoder on damaged copies of real encodings
-// (version 3 with and without a burned pair, and versions 2 and 1), and live 2-of-3 signing and 2-of-2
-// keygen runs in which one
-// message (its payload, or its whole encoding) is replaced by a damaged copy of the honest one.
-// Nothing may crash; a damaged decoded value must re-encode to the same bytes (the encodings
-// are canonical); and a run that still succeeds must end in a signature that libsecp256k1
-// accepts, or in shares of one public key: damage is either refused or harmless.
+// (version 3 with and without a burned pair, and versions 2 and 1), and live 2-of-3 signing and
+// 2-of-2 keygen runs in which one message (its payload, or its whole encoding) is replaced by a
+// damaged copy of the honest one. Nothing may crash; a damaged decoded value must re-encode to the
+// same bytes (the encodings are canonical); and a run that still succeeds must end in a signature
+// that libsecp256k1 accepts, or in shares of one public key: damage is either refused or harmless.
 #include <cstdlib>
 #include <memory>
 #include <vector>
