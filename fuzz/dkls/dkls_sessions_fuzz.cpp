@@ -1,11 +1,10 @@
 // Fuzzes what a hostile peer can feed the DKLs23 sessions: the message envelope and every round
 // payload decoder on raw bytes, the key-share decoder on damaged copies of real encodings
-// (version 2 with and without a burned pair, and version 1), and live 2-of-3 signing and 2-of-2
-// keygen runs in which one
-// message (its payload, or its whole encoding) is replaced by a damaged copy of the honest one.
-// Nothing may crash; a damaged decoded value must re-encode to the same bytes (the encodings
-// are canonical); and a run that still succeeds must end in a signature that libsecp256k1
-// accepts, or in shares of one public key: damage is either refused or harmless.
+// (version 3 with and without a burned pair, and versions 2 and 1), and live 2-of-3 signing and
+// 2-of-2 keygen runs in which one message (its payload, or its whole encoding) is replaced by a
+// damaged copy of the honest one. Nothing may crash; a damaged decoded value must re-encode to the
+// same bytes (the encodings are canonical); and a run that still succeeds must end in a signature
+// that libsecp256k1 accepts, or in shares of one public key: damage is either refused or harmless.
 #include <cstdlib>
 #include <memory>
 #include <vector>
@@ -56,9 +55,10 @@ void Decoders(ByteSpan in) {
   }
 }
 
-// A damaged copy of a real key share's encoding: version 2 as stored (selector bit 4: with the
-// pair with party 3 burned), or (selector bit 5) the version-1 layout of the same share. What
-// decodes must validate, and a version-2 input must re-encode to the same bytes.
+// A damaged copy of a real key share's encoding: version 3 as stored (selector bit 4: with the
+// pair with party 3 burned), or the version-1 (selector bit 5) or version-2 (bit 6) layout of
+// the same share. What decodes must validate, and a version-3 input must re-encode to the same
+// bytes.
 void DamagedKeyShare(const fuzz::Input& in) {
   KeyShare share = Key()[0].Clone();
   if (in.selector & 0x10) (void)share.Burn(3);
@@ -67,13 +67,16 @@ void DamagedKeyShare(const fuzz::Input& in) {
   if ((in.selector & 0x20) && share.BurnedPeers().empty()) {
     Wipe(honest.data(), honest.size());
     honest = testing::EncodeVersion1(share);
+  } else if (in.selector & 0x40) {
+    Wipe(honest.data(), honest.size());
+    honest = testing::EncodeVersion2(share);
   }
   const Bytes damaged = fuzz::Damage(honest, in);
   auto decoded = KeyShare::Decode(damaged);
   Wipe(honest.data(), honest.size());
   if (!decoded.ok()) return;
   if (!decoded->Validate().ok()) std::abort();
-  if (damaged[0] == 2) {
+  if (damaged[0] == 3) {
     const SecureBytes again = decoded->Encode();
     if (!std::equal(again.span().begin(), again.span().end(), damaged.begin(), damaged.end()))
       std::abort();

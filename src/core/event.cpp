@@ -1,5 +1,7 @@
 #include "core/event.h"
 
+#include "crypto/bip32.h"
+
 namespace tss::core {
 
 const char* ProtocolTypeName(ProtocolType p) {
@@ -48,10 +50,14 @@ Status CheckEvent(const Event& e) {
   if (!e.defect.empty()) return InvalidArgument("event " + e.event_id + ": " + e.defect);
   if (e.protocol == ProtocolType::kSign && e.message_hash.size() != 32)
     return InvalidArgument("event " + e.event_id + ": a SIGN event needs a 32-byte message_hash");
-  if (!e.chain_path.empty())
-    return InvalidArgument("event " + e.event_id + ": chain_path '" + e.chain_path +
-                           "' asks for a derived key, and key derivation is not supported yet; "
-                           "the event was not signed");
+  if (!e.chain_path.empty()) {
+    if (e.protocol != ProtocolType::kSign)
+      return InvalidArgument("event " + e.event_id + ": only a SIGN event may have a chain_path");
+    if (auto path = crypto::bip32::ParsePath(e.chain_path); !path.ok())
+      return InvalidArgument("event " + e.event_id + ": chain_path '" + e.chain_path +
+                             "' cannot be derived: " + path.status().message() +
+                             "; the event was not signed");
+  }
   if (e.protocol != ProtocolType::kKeygen && e.key_id.empty())
     return InvalidArgument("event " + e.event_id + ": needs a key_id");
   return Status::Ok();

@@ -50,9 +50,10 @@ struct Event {
 };
 
 // OK when this node can process `event`; otherwise why not, naming the event. A row with a
-// defect, a sign without a 32-byte hash, a refresh or sign without a key id, and (until key
-// derivation exists) any chain path are refused: signing with the root key where a derived key
-// was asked for would debit the wrong account.
+// defect, a sign without a 32-byte hash, a refresh or sign without a key id, and a chain path
+// on anything but a sign or that bip32::ParsePath refuses (a hardened step — a threshold key
+// has no private key to derive it — or a malformed path) are refused: signing with the root
+// key, or another child, where a derived key was asked for would debit the wrong account.
 Status CheckEvent(const Event& event);
 
 // One generation of a key's sharing as operators see it (KeyRecord keeps the secret side).

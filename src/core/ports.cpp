@@ -3,6 +3,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "crypto/bip32.h"
+
 namespace tss::core {
 
 uint64_t ClockBlockSource::CurrentBlock() {
@@ -17,15 +19,20 @@ int64_t UnixMillis() {
       .count();
 }
 
-std::string SignatureResultJson(const KeyRecord& key, ByteSpan message_hash,
+std::string SignatureResultJson(const KeyRecord& key, ByteSpan public_key,
+                                const std::string& chain_path, ByteSpan message_hash,
                                 const SignatureBody& sig) {
-  return nlohmann::json{{"key_id", key.key_id},
-                        {"public_key", ToHex(key.public_key)},
-                        {"message_hash", ToHex(message_hash)},
-                        {"r", ToHex(sig.r)},
-                        {"s", ToHex(sig.s)},
-                        {"v", sig.v}}
-      .dump();
+  nlohmann::json j{{"key_id", key.key_id},
+                   {"public_key", ToHex(public_key)},
+                   {"message_hash", ToHex(message_hash)},
+                   {"r", ToHex(sig.r)},
+                   {"s", ToHex(sig.s)},
+                   {"v", sig.v}};
+  if (!chain_path.empty()) {
+    j["root_public_key"] = ToHex(key.public_key);
+    j["chain_path"] = chain_path;
+  }
+  return j.dump();
 }
 
 Result<SignatureBody> SignatureOfResultJson(const std::string& json) {
@@ -46,10 +53,18 @@ Result<SignatureBody> SignatureOfResultJson(const std::string& json) {
 }
 
 std::string KeyResultJson(const NewKey& key) {
-  return nlohmann::json{{"key_id", key.record.key_id},
-                        {"public_key", ToHex(key.record.public_key)},
-                        {"generation", key.generation}}
-      .dump();
+  nlohmann::json j{{"key_id", key.record.key_id},
+                   {"public_key", ToHex(key.record.public_key)},
+                   {"generation", key.generation}};
+  crypto::bip32::ExtendedPublicKey xpub;
+  auto point = crypto::Point::FromBytes(key.record.public_key);
+  if (key.chain_code.size() == xpub.chain_code.size() && point.ok()) {
+    std::copy(key.chain_code.begin(), key.chain_code.end(), xpub.chain_code.begin());
+    xpub.key = *point;
+    j["chain_code"] = ToHex(key.chain_code);
+    j["xpub"] = crypto::bip32::EncodeXpub(xpub);
+  }
+  return j.dump();
 }
 
 }  // namespace tss::core

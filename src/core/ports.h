@@ -145,6 +145,7 @@ struct NewKey {
   KeyRecord record;
   uint32_t generation = 0;       // 0 after keygen, +1 per refresh
   KeyFingerprint fingerprint{};  // of the new sharing: what the confirmation round compares
+  Bytes chain_code;              // the key's BIP32 chain code (32 bytes; empty if it has none)
 };
 // What a finished session produced: a key, or a signature.
 using Outcome = std::variant<NewKey, SignatureBody>;
@@ -179,15 +180,29 @@ class ProtocolFactory {
   virtual Status CanRun(const SetupBody& setup, const Roster& roster, const KeyRecord* key) = 0;
   // Marks the pair between us and `party` burned in `key.share` (its OT material wiped).
   virtual Status Burn(KeyRecord& key, int party) = 0;
-  // Checks a signature reported by a signer (an observer's only evidence) whole: r and s
-  // against the key's public key and `message_hash`, and the recovery id against the key.
-  virtual Status VerifySignature(const KeyRecord& key, ByteSpan message_hash,
+  // The public key a sign event at `chain_path` (its event_data's) signs for, 33 bytes
+  // compressed: the key's own for an empty path, else its BIP32 non-hardened child, derived
+  // from the group key and the chain code in our share of it. kInvalidArgument saying why for a
+  // path that does not parse (a hardened step, malformed) or a share with no chain code.
+  virtual Result<Bytes> SigningKey(const KeyRecord& key, const std::string& chain_path) = 0;
+  // The BIP32 chain code in our active share of `key` (32 bytes; empty when the share has none,
+  // or the key no active share).
+  virtual Result<Bytes> ChainCode(const KeyRecord& key) = 0;
+  // Checks a signature (our own, or one a signer reported: an observer's only evidence) whole:
+  // r and s against `public_key` (SigningKey's) and `message_hash`, and the recovery id
+  // against that key.
+  virtual Status VerifySignature(ByteSpan public_key, ByteSpan message_hash,
                                  const SignatureBody& signature) = 0;
 };
 
 // The result column of finished events: the same JSON whether we signed or observed.
-std::string SignatureResultJson(const KeyRecord& key, ByteSpan message_hash,
+// `public_key` is the key the signature is for (ProtocolFactory::SigningKey); with a chain path
+// the JSON also carries `root_public_key` (the key's own) and `chain_path`.
+std::string SignatureResultJson(const KeyRecord& key, ByteSpan public_key,
+                                const std::string& chain_path, ByteSpan message_hash,
                                 const SignatureBody& signature);
+// A keygen's or keyrefresh's result: key id, public key and generation, and for a key with a
+// chain code that code (hex) and the key's BIP32 `xpub` at depth 0.
 std::string KeyResultJson(const NewKey& key);
 // The signature in a SignatureResultJson (r, s, v); an error for anything else. Verifying it is
 // the reader's part.

@@ -15,11 +15,12 @@ using crypto::Scalar;
 namespace ot = crypto::ot;
 
 struct DkgSession::Peer {
-  std::unique_ptr<ot::SetupReceiver> receiver;  // the peer is the RVOLE sender, we receive
-  std::unique_ptr<ot::SetupSender> sender;      // we are the RVOLE sender
-  crypto::Commitment commitment{};              // theirs, round 1
-  Bytes broadcast_part;                         // theirs, opened in round 2
-  Seed my_contribution;                         // our half of the pair's zero-sharing seed
+  std::unique_ptr<ot::SetupReceiver> receiver;   // the peer is the RVOLE sender, we receive
+  std::unique_ptr<ot::SetupSender> sender;       // we are the RVOLE sender
+  crypto::Commitment commitment{};               // theirs, round 1
+  Bytes broadcast_part;                          // theirs, opened in round 2
+  std::array<uint8_t, 32> chain_contribution{};  // keygen: theirs (ours in our own entry)
+  Seed my_contribution;                          // our half of the pair's zero-sharing seed
   Seed zero_seed;
 };
 
@@ -102,6 +103,18 @@ Result<KeyShare> DkgSession::TakeShare() {
   return out;
 }
 
+// c = H(sid, c_1, …, c_n): every party's revealed contribution, in index order. Each was committed
+// to (with the Feldman commitments) before any was revealed, so no party can steer c, and the
+// echo makes every party hash the same contributions.
+crypto::bip32::ChainCode DkgSession::MakeChainCode() const {
+  crypto::Transcript tr("tss/dkls/chain-code/v1");
+  tr.Append("sid", sid_);
+  for (const Peer& peer : peers_) tr.Append("contribution", peer.chain_contribution);
+  crypto::bip32::ChainCode out;
+  tr.ChallengeBytes("chain code", out);
+  return out;
+}
+
 Bytes DkgSession::PairSetupId(uint16_t alice, uint16_t bob) const {
   crypto::Transcript tr("tss/dkls/ot-setup/v1");
   tr.Append("sid", sid_);
@@ -129,11 +142,15 @@ Result<std::vector<Message>> DkgSession::Round1() {
     coefficients_[k] = Scalar::RandomNonZero(rng_);
     commitments_.push_back(Point::BaseMul(coefficients_[k]));
   }
-  if (keygen())
-    proof_ = crypto::SchnorrProve(PokContext(sid_, me()), coefficients_[0], commitments_[0], rng_);
   // Our own entry of peers_ holds what we show everyone, for the echo.
   Peer& self = peers_[PositionOf(me())];
-  self.broadcast_part = wire::DkgBroadcastPart(me(), commitments_, proof_);
+  std::optional<std::array<uint8_t, 32>> chain;
+  if (keygen()) {
+    proof_ = crypto::SchnorrProve(PokContext(sid_, me()), coefficients_[0], commitments_[0], rng_);
+    rng_.Fill(self.chain_contribution);
+    chain = self.chain_contribution;
+  }
+  self.broadcast_part = wire::DkgBroadcastPart(me(), commitments_, proof_, chain);
   self.commitment = crypto::Commit(sid_, self.broadcast_part, opening_, rng_);
   const crypto::Commitment commitment = self.commitment;
 
@@ -183,6 +200,7 @@ Result<std::vector<Message>> DkgSession::Round2(std::vector<Bytes>& in) {
     wire::DkgRound2 r2;
     r2.coefficients = commitments_;
     r2.proof = proof_;
+    if (keygen()) r2.chain_contribution = peers_[PositionOf(me())].chain_contribution;
     r2.opening = opening_;
     r2.share = EvalPolynomial(coefficients_, j);
     r2.seed_contribution = peer.my_contribution;
@@ -211,10 +229,12 @@ Result<std::vector<Message>> DkgSession::Round3(std::vector<Bytes>& in) {
     auto m = wire::DkgRound2::Decode(in[p], count, keygen());
     Wipe(in[p].data(), in[p].size());
     if (!m.ok()) return Blame(j, protocol(), 2, m.status());
-    peer.broadcast_part = wire::DkgBroadcastPart(j, m->coefficients, m->proof);
+    peer.broadcast_part =
+        wire::DkgBroadcastPart(j, m->coefficients, m->proof, m->chain_contribution);
     if (!crypto::VerifyCommitment(sid_, peer.broadcast_part, m->opening, peer.commitment))
       return Blame(j, protocol(), 2,
                    Status(ErrorCode::kProtocolAbort, "commitment opening does not match round 1"));
+    if (keygen()) peer.chain_contribution = *m->chain_contribution;
     if (keygen() && !crypto::SchnorrVerify(PokContext(sid_, j), m->coefficients[0], *m->proof))
       return Blame(j, protocol(), 2,
                    Status(ErrorCode::kProtocolAbort, "proof of knowledge of f_j(0) is invalid"));
@@ -286,6 +306,7 @@ Status DkgSession::Finish(std::vector<Bytes>& in) {
   share.public_key = public_key_;
   share.public_shares = public_shares_;
   share.secret_share = new_share_;
+  share.chain_code = keygen() ? std::optional(MakeChainCode()) : old_->chain_code;
   for (size_t p = 0; p < participants().size(); ++p) {
     const uint16_t j = participants()[p];
     if (j == me()) continue;

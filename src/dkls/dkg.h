@@ -6,26 +6,30 @@
 // Keygen, three rounds among parties 1..n (threshold t), in the commit-then-reveal shape of the
 // DKG DKLs23 instructs (eprint 2023/602 Protocol 9.1), with Feldman commitments so that every
 // share can be checked on arrival and a bad one blamed on its dealer:
-//   R1  P_i samples f_i of degree t−1, commits (bound to sid and i) to C_{i,k} = a_{i,k}·G and a
-//       Schnorr proof of a_{i,0} bound to (sid, i); sends the commitment and, for each peer j,
-//       the first base-OT message of the setup (j = RVOLE sender, i = receiver).
+//   R1  P_i samples f_i of degree t−1 and 32 random bytes c_i (its chain-code contribution),
+//       commits (bound to sid and i) to C_{i,k} = a_{i,k}·G, a Schnorr proof of a_{i,0} bound to
+//       (sid, i) and c_i; sends the commitment and, for each peer j, the first base-OT message
+//       of the setup (j = RVOLE sender, i = receiver).
 //   R2  opens the commitment; sends f_i(j) privately, its half of the pair's zero-sharing seed
 //       and the second base-OT message of the setup (i = sender, j = receiver).
-//       P_j checks the opening, the proof and f_i(j)·G = Σ_k C_{i,k}·j^k, naming i on failure.
+//       P_j checks the opening (so c_i too), the proof and f_i(j)·G = Σ_k C_{i,k}·j^k, naming i
+//       on failure.
 //   R3  echo: a hash of every party's commitment and opening as received (a party that showed
 //       different commitments to different peers is caught here), plus the third base-OT
-//       message. Afterwards x_i = Σ_j f_j(i), PK = Σ_j C_{j,0}, X_m = Σ_j Σ_k C_{j,k}·m^k.
+//       message. Afterwards x_i = Σ_j f_j(i), PK = Σ_j C_{j,0}, X_m = Σ_j Σ_k C_{j,k}·m^k, and
+//       the BIP32 chain code c = H("tss/dkls/chain-code/v1", sid, c_1, …, c_n).
 // Keyrefresh is the same protocol over the old key among all n holders, with polynomials whose
-// constant term is zero (no proof needed; C_{i,0} is the identity and is not sent): the public key
-// and key id stay, every share and public share moves, fresh zero-sharing seeds and fresh OT
-// setups replace the old ones, and the generation counts up. An old share cannot sign with new
-// ones: its fingerprint, its public shares and its OT setups all differ.
+// constant term is zero (no proof needed; C_{i,0} is the identity and is not sent): the public key,
+// key id and chain code stay, every share and public share moves, fresh zero-sharing seeds and
+// fresh OT setups replace the old ones, and the generation counts up. An old share cannot sign with
+// new ones: its fingerprint, its public shares and its OT setups all differ.
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "crypto/bip32.h"
 #include "crypto/ot/ot.h"
 #include "crypto/rng.h"
 #include "crypto/schnorr.h"
@@ -53,6 +57,7 @@ class DkgSession : public Session {
  private:
   bool keygen() const { return !old_; }
   Bytes PairSetupId(uint16_t alice, uint16_t bob) const;
+  crypto::bip32::ChainCode MakeChainCode() const;
   Result<std::vector<Message>> Round2(std::vector<Bytes>& in);
   Result<std::vector<Message>> Round3(std::vector<Bytes>& in);
   Status Finish(std::vector<Bytes>& in);

@@ -15,19 +15,23 @@ namespace ot = crypto::ot;
 namespace {
 
 // Version 1: no pair state (every pair usable). Version 2: a state byte per pair, and a burned
-// pair carries no OT material.
+// pair carries no OT material. Version 3: the chain code (state byte and 32 bytes) at the end.
 constexpr uint8_t kKeyShareVersion1 = 1;
-constexpr uint8_t kKeyShareVersion = 2;
+constexpr uint8_t kKeyShareVersion2 = 2;
+constexpr uint8_t kKeyShareVersion = 3;
 constexpr uint8_t kPairUsable = 0;
 constexpr uint8_t kPairBurned = 1;
+constexpr uint8_t kNoChainCode = 0;
+constexpr uint8_t kChainCodePresent = 1;
 constexpr size_t kHeaderSize = 1 + 2 + 2 + 2 + 4 + 32 + 33;
 constexpr size_t kOtMaterialSize =
     ot::OteSenderSetup::kEncodedSize + ot::OteReceiverSetup::kEncodedSize;
 
 size_t EncodedSize(uint8_t version, size_t n, size_t burned) {
   const size_t state = version == kKeyShareVersion1 ? 0 : 1;
+  const size_t chain_code = version == kKeyShareVersion ? 1 + 32 : 0;
   return kHeaderSize + n * 33 + 32 + (n - 1) * (2 + state + 32) +
-         (n - 1 - burned) * kOtMaterialSize;
+         (n - 1 - burned) * kOtMaterialSize + chain_code;
 }
 
 // Fills a pre-sized secret buffer front to back, so no growing container leaves copies behind.
@@ -89,6 +93,7 @@ KeyShare KeyShare::Clone() const {
   k.public_key = public_key;
   k.public_shares = public_shares;
   k.secret_share = secret_share;
+  k.chain_code = chain_code;
   k.peers.reserve(peers.size());
   for (const auto& p : peers) k.peers.push_back(p.Clone());
   return k;
@@ -129,9 +134,27 @@ crypto::Digest KeyShare::Fingerprint() const {
   tr.Append("t", t);
   tr.Append("public key", public_key);
   for (const Point& x : public_shares) tr.Append("X", x);
+  if (chain_code) tr.Append("chain code", *chain_code);
   crypto::Digest d;
   tr.ChallengeBytes("fingerprint", d);
   return d;
+}
+
+Result<crypto::bip32::ExtendedPublicKey> KeyShare::ExtendedKey() const {
+  if (!chain_code)
+    return InvalidArgument(
+        "key share: key " + KeyIdHex() +
+        " has no BIP32 chain code (it was made before keygen produced one): it can sign only "
+        "under its root key, with no chain path; make a new key to derive children");
+  crypto::bip32::ExtendedPublicKey root;
+  root.chain_code = *chain_code;
+  root.key = public_key;
+  return root;
+}
+
+Result<crypto::bip32::Derivation> KeyShare::Derive(std::span<const uint32_t> path) const {
+  TSS_ASSIGN_OR_RETURN(auto root, ExtendedKey());
+  return crypto::bip32::Derive(root, path);
 }
 
 Status KeyShare::Validate() const {
@@ -185,6 +208,9 @@ SecureBytes KeyShare::Encode() const {
     w.Secret(p.ot_send.Encode());
     w.Secret(p.ot_recv.Encode());
   }
+  const uint8_t chain_state = chain_code ? kChainCodePresent : kNoChainCode;
+  w.Raw(ByteSpan(&chain_state, 1));
+  w.Raw(chain_code ? *chain_code : crypto::bip32::ChainCode{});
   return out;
 }
 
@@ -194,7 +220,7 @@ Result<KeyShare> KeyShare::Decode(ByteSpan bytes) {
   KeyShare k;
   if (!r.U8(version) || !r.U16(k.index) || !r.U16(k.n) || !r.U16(k.t) || !r.U32(k.generation))
     return InvalidArgument("key share: truncated header");
-  if (version != kKeyShareVersion1 && version != kKeyShareVersion)
+  if (version != kKeyShareVersion1 && version != kKeyShareVersion2 && version != kKeyShareVersion)
     return InvalidArgument("key share: unsupported version " + std::to_string(version));
   if (k.n < 2 || k.n > kMaxParties) return InvalidArgument("key share: n outside 2..255");
   // Between the sizes with no pair burned and with every pair burned (version 1: exactly the
@@ -236,6 +262,19 @@ Result<KeyShare> KeyShare::Decode(ByteSpan bytes) {
     if (!r.Raw(ot::OteReceiverSetup::kEncodedSize, field))
       return InvalidArgument("key share: truncated OT material");
     TSS_ASSIGN_OR_RETURN(p.ot_recv, ot::OteReceiverSetup::Decode(field));
+  }
+  if (version == kKeyShareVersion) {
+    uint8_t chain_state = kNoChainCode;
+    crypto::bip32::ChainCode chain{};
+    if (!r.U8(chain_state) || !r.Raw(chain.size(), chain.data()))
+      return InvalidArgument("key share: truncated chain code");
+    if (chain_state == kChainCodePresent) {
+      k.chain_code = chain;
+    } else if (chain_state != kNoChainCode) {
+      return InvalidArgument("key share: unknown chain-code state " + std::to_string(chain_state));
+    } else if (chain != crypto::bip32::ChainCode{}) {
+      return InvalidArgument("key share: an absent chain code with nonzero bytes");
+    }
   }
   if (!r.done()) return InvalidArgument("key share: length mismatch");
   TSS_RETURN_IF_ERROR(k.Validate());

@@ -1,9 +1,9 @@
 // dkls/key_share.h — what one party keeps after keygen or keyrefresh, and its byte format.
 //
 // Owns: KeyShare (party index, n, t, refresh generation, key id, group public key, every party's
-// public share, the party's own Shamir share, and per peer the zero-sharing seed, both
-// directions of OT-extension material and whether that pair is burned) and its versioned
-// encoding for the key-share store.
+// public share, the party's own Shamir share, per peer the zero-sharing seed, both directions of
+// OT-extension material and whether that pair is burned, and the BIP32 chain code keygen made)
+// and its versioned encoding for the key-share store.
 // Must not touch: encryption at rest (keyshare/ seals these bytes), files.
 //
 // Shamir convention: party i holds x_i = p(i) for the degree t−1 polynomial p with p(0) = sk,
@@ -14,12 +14,15 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "common/bytes.h"
 #include "common/secure.h"
 #include "common/status.h"
+#include "crypto/bip32.h"
 #include "crypto/hash.h"
 #include "crypto/ot/ot.h"
 #include "crypto/point.h"
@@ -63,6 +66,10 @@ struct KeyShare {
   std::vector<crypto::Point> public_shares;  // X_j = x_j·G at [j − 1], j = 1..n
   crypto::Scalar secret_share;               // x_i
   std::vector<PeerMaterial> peers;           // every j ≠ index, ascending
+  // The BIP32 chain code of the group key, the same at every holder (made by keygen, kept by
+  // every refresh). Empty for a share decoded from a version 1 or 2 encoding (made before keygen
+  // produced one): such a key signs only under its root key.
+  std::optional<crypto::bip32::ChainCode> chain_code;
 
   KeyShare() = default;
   KeyShare(KeyShare&&) noexcept = default;
@@ -87,25 +94,37 @@ struct KeyShare {
   Status Burn(uint16_t j);
   // The peers whose pair is burned, ascending (the signer choice must leave them out).
   std::vector<uint16_t> BurnedPeers() const;
-  // Public digest of the key's current sharing (key id, generation, public key, public shares).
-  // Parties compare it before signing, so a share of another key or another refresh
-  // generation is refused up front and its holder named.
+  // Public digest of the key's current sharing (key id, generation, public key, public shares,
+  // and the chain code when there is one: a share without one keeps the digest it had before
+  // chain codes). Parties compare it before signing and in the confirmation round, so a share of
+  // another key, another refresh generation or another chain code is refused up front and its
+  // holder named.
   crypto::Digest Fingerprint() const;
+
+  // The extended public key at depth 0 (public key and chain code), and the BIP32 derivation of
+  // `path` (non-hardened indices, as bip32::ParsePath gives them) from it: the child key and
+  // the tweak δ with child = public key + δ·G, for SignSession::Create. kInvalidArgument, saying
+  // so, when the share has no chain code; bip32::Derive's errors otherwise.
+  Result<crypto::bip32::ExtendedPublicKey> ExtendedKey() const;
+  Result<crypto::bip32::Derivation> Derive(std::span<const uint32_t> path) const;
 
   // Everything a decoded or freshly made share must satisfy: 2 ≤ t ≤ n ≤ kMaxParties, index in
   // 1..n, X_index = x_index·G, the public shares lie on one polynomial of degree t − 1 whose
   // value at 0 is the public key, and one peer entry per other party.
   Status Validate() const;
 
-  // Version 2 (all integers big-endian; Encode writes it):
-  //   u8 2 | u16 index | u16 n | u16 t | u32 generation | 32 key id | 33 public key |
+  // Version 3 (all integers big-endian; Encode writes it):
+  //   u8 3 | u16 index | u16 n | u16 t | u32 generation | 32 key id | 33 public key |
   //   n × 33 public shares | 32 secret share |
-  //   (n − 1) × (u16 peer | u8 pair state | 32 zero seed | OT material)
+  //   (n − 1) × (u16 peer | u8 pair state | 32 zero seed | OT material) |
+  //   u8 chain-code state | 32 chain code
   // with pair state 0 (usable: OT material = OteSenderSetup | OteReceiverSetup) or 1 (burned:
-  // no OT material at all). Version 1 is version 2 without the state byte, every pair usable
-  // (the format before burned pairs); Decode still reads it, as not burned.
-  // Decode refuses other versions, another state, any other length, invalid points or scalars,
-  // and anything Validate() refuses.
+  // no OT material at all), and chain-code state 1 (present) or 0 (none: the 32 bytes are zero).
+  // Version 2 is version 3 without the chain-code fields (the format before chain codes);
+  // version 1 is version 2 without the state byte, every pair usable (the format before burned
+  // pairs). Decode still reads both, as having no chain code (and, version 1, not burned).
+  // Decode refuses other versions, another state, nonzero bytes of an absent chain code, any
+  // other length, invalid points or scalars, and anything Validate() refuses.
   SecureBytes Encode() const;
   static Result<KeyShare> Decode(ByteSpan bytes);
 };

@@ -100,12 +100,14 @@ Result<std::vector<KeyShare>> LocalKeyrefresh(std::span<const KeyShare> shares, 
 }
 
 Result<Signature> LocalSign(std::span<const KeyShare* const> shares, ByteSpan message_hash,
-                            ByteSpan session_id, crypto::Rng& rng, Traffic* traffic) {
+                            ByteSpan session_id, crypto::Rng& rng, Traffic* traffic,
+                            const crypto::Scalar& tweak) {
   std::vector<uint16_t> signers;
   for (const KeyShare* k : shares) signers.push_back(k->index);
   std::vector<std::unique_ptr<SignSession>> sessions;
   for (const KeyShare* k : shares) {
-    TSS_ASSIGN_OR_RETURN(auto s, SignSession::Create(*k, signers, message_hash, session_id, rng));
+    TSS_ASSIGN_OR_RETURN(auto s,
+                         SignSession::Create(*k, signers, message_hash, session_id, rng, tweak));
     sessions.push_back(std::move(s));
   }
   auto ptrs = Pointers(sessions);

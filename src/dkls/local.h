@@ -34,13 +34,15 @@ Status RunLocal(std::span<Session* const> sessions, Traffic* traffic = nullptr,
                 const Interceptor& intercept = {});
 
 // Conveniences over RunLocal: keygen among 1..n; refresh of a full set of shares; signing by
-// the holders of `shares` (exactly t of one key). All parties share `rng`.
+// the holders of `shares` (exactly t of one key), for the root key or, with a tweak δ
+// (KeyShare::Derive), for the child key PK + δ·G. All parties share `rng`.
 Result<std::vector<KeyShare>> LocalKeygen(uint16_t n, uint16_t t, ByteSpan session_id,
                                           crypto::Rng& rng, Traffic* traffic = nullptr);
 Result<std::vector<KeyShare>> LocalKeyrefresh(std::span<const KeyShare> shares, ByteSpan session_id,
                                               crypto::Rng& rng, Traffic* traffic = nullptr);
 Result<Signature> LocalSign(std::span<const KeyShare* const> shares, ByteSpan message_hash,
-                            ByteSpan session_id, crypto::Rng& rng, Traffic* traffic = nullptr);
+                            ByteSpan session_id, crypto::Rng& rng, Traffic* traffic = nullptr,
+                            const crypto::Scalar& tweak = {});
 
 // t distinct party indices of 1..n, chosen uniformly (rejection sampling, no index favoured),
 // ascending: a signer set for LocalSign.

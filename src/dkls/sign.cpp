@@ -35,7 +35,7 @@ Status Blame(uint16_t party, int round, const std::string& why) {
 Result<std::unique_ptr<SignSession>> SignSession::Create(const KeyShare& share,
                                                          std::vector<uint16_t> signers,
                                                          ByteSpan message_hash, ByteSpan session_id,
-                                                         crypto::Rng& rng) {
+                                                         crypto::Rng& rng, const Scalar& tweak) {
   if (share.t < 2 || share.index < 1 || share.index > share.n ||
       share.peers.size() != size_t(share.n) - 1 || share.public_shares.size() != share.n)
     return InvalidArgument("sign: malformed key share");
@@ -51,6 +51,8 @@ Result<std::unique_ptr<SignSession>> SignSession::Create(const KeyShare& share,
     return InvalidArgument("sign: our own index is not among the signers");
   if (message_hash.size() != 32) return InvalidArgument("sign: the message hash must be 32 bytes");
   if (session_id.empty()) return InvalidArgument("sign: empty session id");
+  if ((share.public_key + Point::BaseMul(tweak)).IsInfinity())
+    return InvalidArgument("sign: the tweaked key is the point at infinity");
   for (uint16_t j : signers) {
     if (j == share.index) continue;
     const PeerMaterial* material = share.Peer(j);
@@ -64,19 +66,37 @@ Result<std::unique_ptr<SignSession>> SignSession::Create(const KeyShare& share,
                     j);
   }
   return std::unique_ptr<SignSession>(
-      new SignSession(share, std::move(signers), message_hash, session_id, rng));
+      new SignSession(share, std::move(signers), message_hash, session_id, rng, tweak));
 }
 
+namespace {
+
+// The share's fingerprint, and for a derived key the tweak beside it: what signers compare in
+// round 1 (the root key keeps the plain fingerprint).
+crypto::Digest SigningFingerprint(const KeyShare& share, const Scalar& tweak) {
+  if (tweak.IsZero()) return share.Fingerprint();
+  crypto::Transcript tr("tss/dkls/derived-key-fingerprint/v1");
+  tr.Append("share", share.Fingerprint());
+  tr.Append("tweak", tweak.ToBytes());
+  crypto::Digest d;
+  tr.ChallengeBytes("fingerprint", d);
+  return d;
+}
+
+}  // namespace
+
 SignSession::SignSession(const KeyShare& share, std::vector<uint16_t> signers,
-                         ByteSpan message_hash, ByteSpan session_id, crypto::Rng& rng)
+                         ByteSpan message_hash, ByteSpan session_id, crypto::Rng& rng,
+                         const Scalar& tweak)
     : Session(ProtocolKind::kSign, session_id, share.index, signers, 3, {3}),
       sid_(session_id.begin(), session_id.end()),
       rng_(rng),
-      fingerprint_(share.Fingerprint()),
-      public_key_(share.public_key),
+      fingerprint_(SigningFingerprint(share, tweak)),
+      public_key_(share.public_key + Point::BaseMul(tweak)),
       m_(Scalar::FromBytesReduce(message_hash)),
       lagrange_(LagrangeCoefficient(signers, share.index)),
       zeta_(ZeroShare(share, signers, sid_)),
+      tweak_(share.index == signers.front() ? tweak : Scalar()),
       secret_share_(share.secret_share),
       peers_(signers.size()) {
   std::copy(message_hash.begin(), message_hash.end(), hash_.begin());
@@ -165,7 +185,7 @@ Result<std::vector<Message>> SignSession::Process(int round, std::vector<Bytes>&
 
 // Step 7: sk_i, pk_i; as RVOLE sender towards each j: c^u, c^v, Γ^u, Γ^v; ψ_{i,j} = φ_i − χ_{i,j}.
 Result<std::vector<Message>> SignSession::Round2(std::vector<Bytes>& in) {
-  sk_ = lagrange_ * secret_share_ + zeta_;
+  sk_ = lagrange_ * secret_share_ + zeta_ + tweak_;  // δ at the lowest signer only (sign.h)
   pk_ = Point::BaseMul(sk_);
   const Scalar inputs[ot::kSignInputs] = {instance_key_, sk_};
   std::vector<Message> out;
@@ -178,7 +198,7 @@ Result<std::vector<Message>> SignSession::Round2(std::vector<Bytes>& in) {
     if (m->fingerprint != fingerprint_)
       return Blame(j, 1,
                    "signs with a different key share (another key, or another refresh "
-                   "generation of this one)");
+                   "generation of this one) or for another derived key (chain path)");
     peer.commitment = m->commitment;
     auto mul = ot::RvoleSend(peer.ot_send, MultiplicationId(me(), j), inputs, m->rvole_m1, rng_);
     if (!mul.ok()) return BurnAndBlame(j, 1, "multiplication: " + mul.status().message());
@@ -230,7 +250,8 @@ Result<std::vector<Message>> SignSession::Round3(std::vector<Bytes>& in) {
     sum_u += peer.c_u + d_u;
     sum_v += peer.c_v + d_v;
   }
-  // Σ pk_j = PK: cannot say who, only that some signer's pk_j is not its share of the key.
+  // Σ pk_j = PK (PK + δ·G for a derived key): cannot say who, only that some signer's pk_j is not
+  // its share of the key.
   if (Point::Sum(public_shares) != public_key_)
     return Status(ErrorCode::kProtocolAbort,
                   "sign round 2: the signers' pk_j do not add up to the public key (some signer "

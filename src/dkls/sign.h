@@ -19,6 +19,17 @@
 //       broadcasts (w_i, u_i).
 //   Output (step 10): s = Σw / Σu, normalised to low s, recovery id from R; verified against PK
 //       before Done() turns true.
+// Derived keys (BIP32 non-hardened, crypto/bip32.h). With a public tweak δ the signers sign for
+// the child key PK' = PK + δ·G, whose secret is sk + δ. Exactly one signer, the lowest index in S
+// (every signer knows S, so they agree on it without a message), adds δ to its additive share:
+// sk_i = λ_i·x_i + ζ_i + δ; every other sk_j is unchanged, so Σ_{i∈S} sk_i = sk + δ and the
+// protocol above runs unchanged for the key sk + δ: pk_i, the Γ^v check and Σ pk_j = PK' all hold
+// with the shifted share, and the output verifies under PK'. Sound because δ is public: the
+// shifted pk_i = pk_i + δ·G tells the others nothing they could not compute themselves, ζ_i still
+// masks x_i, and an adversary who could forge for PK' given δ could forge for PK (a signature
+// under PK' on m is one for sk + δ; knowing δ changes nothing about sk). The tweak is bound into
+// the round-1 fingerprint, so a signer that derived another child is refused and named in round 1
+// rather than failing later without a culprit.
 // The instance key r_i and mask φ_i are drawn in Start() of a fresh session and wiped once w_i
 // and u_i are computed: one session signs one hash once, and no pre-signature outlives it.
 // Burned pairs. Each ordered pair's multiplications reuse the long-term OT-extension setups of
@@ -50,14 +61,17 @@ struct Signature {
 class SignSession final : public Session {
  public:
   // `signers`: exactly share.t distinct indices in 1..n including share.index (any order).
-  // `message_hash`: 32 bytes. `share` is copied (only what this signer set needs).
-  // kInvalidArgument for a malformed share or signer set; kPermissionDenied, with the peer as
-  // culprit and a message that names it and asks for a keyrefresh, when our pair with any
-  // other signer is burned (KeyShare::Burn): that pair may never multiply again.
+  // `message_hash`: 32 bytes. `share` is copied (only what this signer set needs). `tweak`: the
+  // public δ of a derived key (KeyShare::Derive), zero to sign under the root key; every signer
+  // must pass the same one. kInvalidArgument for a malformed share or signer set, or a tweak
+  // whose child key is the point at infinity; kPermissionDenied, with the peer as culprit and a
+  // message that names it and asks for a keyrefresh, when our pair with any other signer is
+  // burned (KeyShare::Burn): that pair may never multiply again.
   static Result<std::unique_ptr<SignSession>> Create(const KeyShare& share,
                                                      std::vector<uint16_t> signers,
                                                      ByteSpan message_hash, ByteSpan session_id,
-                                                     crypto::Rng& rng);
+                                                     crypto::Rng& rng,
+                                                     const crypto::Scalar& tweak = {});
   ~SignSession() override;
 
   // Valid once Done().
@@ -75,12 +89,13 @@ class SignSession final : public Session {
   // KeyShare::Burn(*burned_peer()), store it atomically; only then record the failure. If the
   // burn cannot be stored, keep refusing to sign with this key rather than report and go on.
   const std::optional<uint16_t>& burned_peer() const { return burned_peer_; }
+  // The key the signature is for: the child key PK + δ·G (the group key when δ = 0).
   const crypto::Point& public_key() const { return public_key_; }
 
  private:
   struct Peer;
   SignSession(const KeyShare& share, std::vector<uint16_t> signers, ByteSpan message_hash,
-              ByteSpan session_id, crypto::Rng& rng);
+              ByteSpan session_id, crypto::Rng& rng, const crypto::Scalar& tweak);
 
   Result<std::vector<Message>> Round1() override;
   Result<std::vector<Message>> Process(int round, std::vector<Bytes>& in) override;
@@ -103,6 +118,7 @@ class SignSession final : public Session {
   crypto::Scalar m_;             // the hash as a scalar
   crypto::Scalar lagrange_;      // λ_i over the signers
   crypto::Scalar zeta_;          // ζ_i
+  crypto::Scalar tweak_;         // δ for the lowest signer, zero for the others
   crypto::Scalar secret_share_;  // x_i
   std::vector<Peer> peers_;      // by position in participants()
 

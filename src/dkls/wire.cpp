@@ -83,11 +83,13 @@ Result<DkgRound1> DkgRound1::Decode(ByteSpan bytes) {
 }
 
 Bytes DkgBroadcastPart(uint16_t party, std::span<const Point> coefficients,
-                       const std::optional<crypto::SchnorrProof>& proof) {
+                       const std::optional<crypto::SchnorrProof>& proof,
+                       const std::optional<std::array<uint8_t, 32>>& chain_contribution) {
   ByteWriter w;
   w.U16(party);
   for (const Point& c : coefficients) PutPoint(w, c);
   if (proof) w.Raw(proof->Encode());
+  if (chain_contribution) w.Raw(*chain_contribution);
   return w.Take();
 }
 
@@ -95,10 +97,12 @@ Bytes DkgRound2::Encode() const {
   ByteWriter w;
   // Sized up front: a reallocation would free a block holding f_i(j) without wiping it.
   w.bytes().reserve(coefficients.size() * Point::kCompressedSize +
-                    (proof ? crypto::SchnorrProof::kEncodedSize : 0) + opening.salt.size() + 32 +
-                    seed_contribution.bytes.size() + ot_m2.size());
+                    (proof ? crypto::SchnorrProof::kEncodedSize : 0) +
+                    (chain_contribution ? chain_contribution->size() : 0) + opening.salt.size() +
+                    32 + seed_contribution.bytes.size() + ot_m2.size());
   for (const Point& c : coefficients) PutPoint(w, c);
   if (proof) w.Raw(proof->Encode());
+  if (chain_contribution) w.Raw(*chain_contribution);
   w.Raw(opening.salt);
   PutScalar(w, share);
   w.Raw(seed_contribution.bytes);
@@ -106,16 +110,19 @@ Bytes DkgRound2::Encode() const {
   return w.Take();
 }
 
-Result<DkgRound2> DkgRound2::Decode(ByteSpan bytes, size_t coefficient_count, bool with_proof) {
+Result<DkgRound2> DkgRound2::Decode(ByteSpan bytes, size_t coefficient_count, bool keygen) {
   Reader r(bytes, "keygen round 2");
   DkgRound2 m;
   m.coefficients.resize(coefficient_count);
   for (Point& c : m.coefficients) TSS_RETURN_IF_ERROR(r.GetPoint(c));
-  if (with_proof) {
+  if (keygen) {
     crypto::SchnorrProof proof;
     TSS_RETURN_IF_ERROR(r.GetPoint(proof.commitment));
     TSS_RETURN_IF_ERROR(r.GetScalar(proof.response));
     m.proof = proof;
+    std::array<uint8_t, 32> chain{};
+    TSS_RETURN_IF_ERROR(r.GetRaw(chain.size(), chain.data(), "chain-code contribution"));
+    m.chain_contribution = chain;
   }
   TSS_RETURN_IF_ERROR(r.GetSalt(m.opening));
   TSS_RETURN_IF_ERROR(r.GetScalar(m.share));

@@ -6,6 +6,7 @@
 // (the sessions do those and name the sender when one fails).
 #pragma once
 
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -34,19 +35,22 @@ struct DkgRound1 {
 };
 
 // Round 2, to each peer: the opening (Feldman commitments C_0..C_{t−1} — C_1..C_{t−1} in refresh
-// — proof, salt), the recipient's share f_i(j), our contribution to the pair's zero-sharing
-// seed, and the second base-OT message of the setup in which we are the RVOLE sender.
+// — proof and chain-code contribution in keygen, salt), the recipient's share f_i(j), our
+// contribution to the pair's zero-sharing seed, and the second base-OT message of the setup in
+// which we are the RVOLE sender.
 struct DkgRound2 {
   std::vector<crypto::Point> coefficients;
-  std::optional<crypto::SchnorrProof> proof;  // keygen only
+  std::optional<crypto::SchnorrProof> proof;                  // keygen only
+  std::optional<std::array<uint8_t, 32>> chain_contribution;  // keygen only
   crypto::CommitmentOpening opening{};
   crypto::Scalar share;
   Seed seed_contribution;
   Bytes ot_m2;
 
   Bytes Encode() const;
-  // `coefficient_count` is t (keygen) or t − 1 (refresh); `with_proof` is true in keygen.
-  static Result<DkgRound2> Decode(ByteSpan bytes, size_t coefficient_count, bool with_proof);
+  // `coefficient_count` is t (keygen) or t − 1 (refresh); `keygen` (proof and chain-code
+  // contribution present) is true in keygen.
+  static Result<DkgRound2> Decode(ByteSpan bytes, size_t coefficient_count, bool keygen);
 };
 
 // Round 3, to each peer: the hash of every party's round-1 and round-2 broadcast parts as we saw
@@ -61,9 +65,10 @@ struct DkgRound3 {
 };
 
 // The part of a party's round-1/round-2 messages that is the same for every recipient, as hashed
-// into the echo and as committed to in round 1.
+// into the echo and as committed to in round 1 (proof and chain-code contribution: keygen only).
 Bytes DkgBroadcastPart(uint16_t party, std::span<const crypto::Point> coefficients,
-                       const std::optional<crypto::SchnorrProof>& proof);
+                       const std::optional<crypto::SchnorrProof>& proof,
+                       const std::optional<std::array<uint8_t, 32>>& chain_contribution);
 
 // ---- Sign (DKLs23 Protocol 3.6).
 

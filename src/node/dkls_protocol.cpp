@@ -140,8 +140,9 @@ Result<std::unique_ptr<core::ProtocolSession>> DklsProtocolFactory::Create(
   if (!key) return InvalidArgument("keyrefresh and sign need the key share");
   TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, OurShare(*key, roster));
   if (setup.protocol == ProtocolType::kSign) {
-    TSS_ASSIGN_OR_RETURN(
-        auto s, dkls::SignSession::Create(share, roster.Parties(), setup.message_hash, sid, rng_));
+    TSS_ASSIGN_OR_RETURN(crypto::Scalar tweak, Tweak(share, setup.chain_path));
+    TSS_ASSIGN_OR_RETURN(auto s, dkls::SignSession::Create(share, roster.Parties(),
+                                                           setup.message_hash, sid, rng_, tweak));
     return std::unique_ptr<core::ProtocolSession>(std::make_unique<DklsSignSession>(std::move(s)));
   }
   TSS_ASSIGN_OR_RETURN(auto s, dkls::KeyrefreshSession::Create(share, sid, rng_));
@@ -154,8 +155,7 @@ Result<std::unique_ptr<core::ProtocolSession>> DklsProtocolFactory::Create(
       std::make_unique<DklsKeySession>(std::move(s), setup, std::move(public_part)));
 }
 
-Result<dkls::KeyShare> DklsProtocolFactory::OurShare(const KeyRecord& key,
-                                                     const core::Roster& roster) {
+Result<dkls::KeyShare> DklsProtocolFactory::Decoded(const KeyRecord& key) {
   std::lock_guard lock(mu_);
   auto it = decoded_.find(key.key_id);
   const auto encoded = key.share.span();
@@ -164,7 +164,12 @@ Result<dkls::KeyShare> DklsProtocolFactory::OurShare(const KeyRecord& key,
     decoded_.insert_or_assign(key.key_id, DecodedShare{SecureBytes(encoded), std::move(share)});
     it = decoded_.find(key.key_id);
   }
-  const dkls::KeyShare& share = it->second.share;
+  return it->second.share.Clone();
+}
+
+Result<dkls::KeyShare> DklsProtocolFactory::OurShare(const KeyRecord& key,
+                                                     const core::Roster& roster) {
+  TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, Decoded(key));
   if (share.index != roster.me())
     return InvalidArgument("the stored share belongs to another party index");
   if (share.n != key.participants.size() || share.t != key.threshold)
@@ -177,6 +182,7 @@ Status DklsProtocolFactory::CanRun(const SetupBody& setup, const core::Roster& r
   if (setup.protocol != ProtocolType::kSign) return Status::Ok();
   if (!key) return InvalidArgument("sign needs the key share");
   TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, OurShare(*key, roster));
+  TSS_RETURN_IF_ERROR(Tweak(share, setup.chain_path).status());
   for (uint16_t j : roster.Parties()) {
     const dkls::PeerMaterial* peer = share.Peer(j);
     if (j != roster.me() && peer && peer->burned)
@@ -195,9 +201,34 @@ Status DklsProtocolFactory::Burn(KeyRecord& key, int party) {
   return Status::Ok();
 }
 
-Status DklsProtocolFactory::VerifySignature(const KeyRecord& key, ByteSpan message_hash,
+Result<crypto::Scalar> DklsProtocolFactory::Tweak(const dkls::KeyShare& share,
+                                                  const std::string& chain_path) {
+  if (chain_path.empty()) return crypto::Scalar();
+  TSS_ASSIGN_OR_RETURN(auto path, crypto::bip32::ParsePath(chain_path));
+  TSS_ASSIGN_OR_RETURN(auto derived, share.Derive(path));
+  return derived.tweak;
+}
+
+Result<Bytes> DklsProtocolFactory::SigningKey(const KeyRecord& key, const std::string& chain_path) {
+  if (chain_path.empty()) return key.public_key;
+  if (!key.Active()) return InvalidArgument("the key has no active share to derive from");
+  // Any holder's share gives the same group key and chain code: the index is not checked.
+  TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, Decoded(key));
+  TSS_ASSIGN_OR_RETURN(crypto::Scalar tweak, Tweak(share, chain_path));
+  const auto child = (share.public_key + crypto::Point::BaseMul(tweak)).ToBytes();
+  return Bytes(child.begin(), child.end());
+}
+
+Result<Bytes> DklsProtocolFactory::ChainCode(const KeyRecord& key) {
+  if (!key.Active()) return Bytes{};
+  TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, Decoded(key));
+  if (!share.chain_code) return Bytes{};
+  return Bytes(share.chain_code->begin(), share.chain_code->end());
+}
+
+Status DklsProtocolFactory::VerifySignature(ByteSpan public_key, ByteSpan message_hash,
                                             const core::SignatureBody& sig) {
-  return crypto::VerifyRecoverableEcdsa(key.public_key, message_hash, sig.r, sig.s, sig.v);
+  return crypto::VerifyRecoverableEcdsa(public_key, message_hash, sig.r, sig.s, sig.v);
 }
 
 }  // namespace tss::node

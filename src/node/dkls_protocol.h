@@ -2,8 +2,9 @@
 //
 // Owns: creating keygen / keyrefresh / sign sessions from a validated setup and its roster,
 // turning steps into dkls::Messages of the run (the sender is the authenticated party the
-// session manager names) and back, turning finished sessions into typed outcomes, verifying
-// reported signatures whole for observers, and burning a key share's pairwise OT material after
+// session manager names) and back, turning finished sessions into typed outcomes, the key a
+// sign is for (the BIP32 child at the event's chain path), verifying signatures whole against
+// it, and burning a key share's pairwise OT material after
 // a failed check. Must not touch: protocol internals (dkls/), transport, storage.
 #pragma once
 
@@ -30,7 +31,9 @@ class DklsProtocolFactory final : public core::ProtocolFactory {
   Status CanRun(const core::SetupBody& setup, const core::Roster& roster,
                 const core::KeyRecord* key) override;
   Status Burn(core::KeyRecord& key, int party) override;
-  Status VerifySignature(const core::KeyRecord& key, ByteSpan message_hash,
+  Result<Bytes> SigningKey(const core::KeyRecord& key, const std::string& chain_path) override;
+  Result<Bytes> ChainCode(const core::KeyRecord& key) override;
+  Status VerifySignature(ByteSpan public_key, ByteSpan message_hash,
                          const core::SignatureBody& signature) override;
 
  private:
@@ -40,6 +43,10 @@ class DklsProtocolFactory final : public core::ProtocolFactory {
   // burn, a refresh or a different key replaces it. Holding the decoded share adds no exposure:
   // the process keeps the key that unseals the share file for its whole life anyway.
   Result<dkls::KeyShare> OurShare(const core::KeyRecord& key, const core::Roster& roster);
+  Result<dkls::KeyShare> Decoded(const core::KeyRecord& key);  // OurShare without the checks
+  // The BIP32 tweak δ of `chain_path` (zero for an empty one) from the share's group key and
+  // chain code: the child key is PK + δ·G.
+  static Result<crypto::Scalar> Tweak(const dkls::KeyShare& share, const std::string& chain_path);
 
   struct DecodedShare {
     SecureBytes encoded;

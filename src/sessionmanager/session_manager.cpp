@@ -433,8 +433,9 @@ void SessionManager::Finish(Session& s) {
     return StorePending(s, std::move(*key));  // the session lives on, committing
   } else {
     const auto& signature = std::get<SignatureBody>(*outcome);
-    RecordSignature(event_id, core::SignatureResultJson(*s.key, s.setup.message_hash, signature),
-                    /*from_pending=*/false, "signed");
+    auto json = VerifiedSignatureJson(*s.key, s.setup.chain_path, s.setup.message_hash, signature);
+    if (!json.ok()) return Fail(s, json.status());
+    RecordSignature(event_id, *json, /*from_pending=*/false, "signed");
     // Every other holder of the key learns the outcome from us, and verifies it whole: those
     // that only observed, and signers whose run cannot end because a last-round message to
     // them was lost (no coordinator runs the event again once its own copy is SUCCESS).
@@ -529,12 +530,13 @@ SessionManager::LateOutcome SessionManager::AcceptLateResult(const std::string& 
   auto key = env_.keys.Load(ev.key_id);
   if (!key.ok()) return LateOutcome::kRefused;  // not a holder of this key: not ours to record
   // What our database asked for decides what the signature must verify against.
-  if (Status st = env_.protocols.VerifySignature(*key, ev.message_hash, sig); !st.ok()) {
-    spdlog::warn("event {}: a reported signature does not verify: {}", event_id, st.message());
+  auto json = VerifiedSignatureJson(*key, ev.chain_path, ev.message_hash, sig);
+  if (!json.ok()) {
+    spdlog::warn("event {}: a reported signature does not verify: {}", event_id,
+                 json.status().message());
     return LateOutcome::kRefused;
   }
-  RecordSignature(event_id, core::SignatureResultJson(*key, ev.message_hash, sig),
-                  ev.status == EventStatus::kPending, "observed late");
+  RecordSignature(event_id, *json, ev.status == EventStatus::kPending, "observed late");
   return LateOutcome::kRecorded;
 }
 
@@ -568,15 +570,24 @@ void SessionManager::HandleResult(const std::string& from, const NodeMessage& m)
   if (s->setup.protocol != ProtocolType::kSign || !s->key)
     return Drop(drops_.bad_sender, from, m, "not a sign session");
   if (!s->roster.PartyOf(from)) return Drop(drops_.bad_sender, from, m, "sender is not a signer");
-  if (Status st = env_.protocols.VerifySignature(*s->key, s->setup.message_hash, m.signature);
-      !st.ok())
-    return Drop(drops_.bad_sender, from, m, "result does not verify: " + st.message());
+  auto json =
+      VerifiedSignatureJson(*s->key, s->setup.chain_path, s->setup.message_hash, m.signature);
+  if (!json.ok())
+    return Drop(drops_.bad_sender, from, m, "result does not verify: " + json.status().message());
   // A signer of our own run has the signature: our run is over, whether it would have ended
   // (a message on its way) or not (a message lost). Our nonce dies with the session unused.
-  RecordSignature(
-      m.event_id, core::SignatureResultJson(*s->key, s->setup.message_hash, m.signature),
-      /*from_pending=*/false, s->roster.observer() ? "observed" : "reported by a signer");
+  RecordSignature(m.event_id, *json, /*from_pending=*/false,
+                  s->roster.observer() ? "observed" : "reported by a signer");
   sessions_.erase(m.event_id);
+}
+
+Result<std::string> SessionManager::VerifiedSignatureJson(const KeyRecord& key,
+                                                          const std::string& chain_path,
+                                                          ByteSpan message_hash,
+                                                          const SignatureBody& signature) {
+  TSS_ASSIGN_OR_RETURN(Bytes public_key, env_.protocols.SigningKey(key, chain_path));
+  TSS_RETURN_IF_ERROR(env_.protocols.VerifySignature(public_key, message_hash, signature));
+  return core::SignatureResultJson(key, public_key, chain_path, message_hash, signature);
 }
 
 void SessionManager::FailUnprocessable(uint64_t block) {
@@ -589,6 +600,13 @@ void SessionManager::FailUnprocessable(uint64_t block) {
   }
   for (const Event& e : *pending) {
     Status usable = core::CheckEvent(e);
+    // A chain path our share of the key cannot derive (the key was made before keygen gave keys
+    // a chain code) fails too: every holder's share says the same.
+    if (usable.ok() && !e.chain_path.empty())
+      if (auto key = env_.keys.Load(e.key_id); key.ok() && key->Active())
+        if (auto child = env_.protocols.SigningKey(*key, e.chain_path); !child.ok())
+          usable = InvalidArgument("event " + e.event_id + ": " + child.status().message() +
+                                   "; the event was not signed");
     if (usable.ok()) continue;
     spdlog::warn("{}", usable.message());
     (void)env_.events.Move(e.event_id, EventStatus::kPending, EventStatus::kInProgress);
@@ -739,19 +757,30 @@ void SessionManager::LoadCommits() {
   }
 }
 
+std::string SessionManager::KeyResult(const KeyRecord& record) {
+  core::NewKey result;
+  result.record.key_id = record.key_id;
+  result.record.public_key = record.public_key;
+  result.generation = record.generation;
+  auto chain_code = env_.protocols.ChainCode(record);
+  if (chain_code.ok()) {
+    result.chain_code = std::move(*chain_code);
+  } else {
+    spdlog::warn("key {}: its chain code is unreadable, the result goes without it: {}",
+                 record.key_id, chain_code.status().message());
+  }
+  return core::KeyResultJson(result);
+}
+
 void SessionManager::RecordActivated(const KeyRecord& record) {
   // A previous process activated this generation but stopped before its event said so (start-up
   // put the event back to PENDING): the event is SUCCESS, as it is at the other holders.
   if (!record.Active() || record.event_id.empty()) return;
   auto event = env_.events.Get(record.event_id);
   if (!event.ok() || !event->has_value() || (*event)->status != EventStatus::kPending) return;
-  core::NewKey result;
-  result.record.key_id = record.key_id;
-  result.record.public_key = record.public_key;
-  result.generation = record.generation;
   (void)env_.events.Move(record.event_id, EventStatus::kPending, EventStatus::kInProgress);
   auto moved = env_.events.Move(record.event_id, EventStatus::kInProgress, EventStatus::kSuccess,
-                                EventChange::WithResult(core::KeyResultJson(result)));
+                                EventChange::WithResult(KeyResult(record)));
   if (moved.ok() && *moved)
     spdlog::info("event {}: SUCCESS (key {} generation {} was activated before a restart)",
                  record.event_id, record.key_id, record.generation);
@@ -954,15 +983,11 @@ void SessionManager::Activate(const std::string& key_id, const std::string& how)
   for (const auto& [holder, stage] : c.confirmed)
     if (stage == CommitStage::kActive) seen.second.insert(holder);
   // The event: SUCCESS, with the public key, only now.
-  core::NewKey result;
-  result.record.key_id = key_id;
-  result.record.public_key = record->public_key;
-  result.generation = c.generation;
   auto session = sessions_.find(c.event_id);
   const bool live = session != sessions_.end() && session->second->run_id == c.run_id;
   if (!live) (void)env_.events.Move(c.event_id, EventStatus::kPending, EventStatus::kInProgress);
   auto moved = env_.events.Move(c.event_id, EventStatus::kInProgress, EventStatus::kSuccess,
-                                EventChange::WithResult(core::KeyResultJson(result)));
+                                EventChange::WithResult(KeyResult(*record)));
   if (!moved.ok() || !*moved)
     spdlog::error("event {}: key active but could not record SUCCESS: {}", c.event_id,
                   moved.ok() ? "event was not PENDING or IN_PROGRESS" : moved.status().ToString());

@@ -188,8 +188,16 @@ class SessionManager {
   void Route(Session& s, std::vector<core::Step> out);
   void Finish(Session& s);
   void Fail(Session& s, const Status& why);
-  // Fails the PENDING events that core::CheckEvent refuses (part of the expiry pass).
+  // Fails the PENDING events that core::CheckEvent refuses, and signs at a chain path our share
+  // of the key cannot derive (part of the expiry pass).
   void FailUnprocessable(uint64_t block);
+  // The result JSON of the keygen / keyrefresh that made `record`'s active generation.
+  std::string KeyResult(const core::KeyRecord& record);
+  // A sign's result JSON, once `signature` verifies whole against the key it is for: the key's
+  // own, or its BIP32 child at `chain_path` (ProtocolFactory::SigningKey).
+  Result<std::string> VerifiedSignatureJson(const core::KeyRecord& key,
+                                            const std::string& chain_path, ByteSpan message_hash,
+                                            const core::SignatureBody& signature);
   // Records a verified signature as the event's result: IN_PROGRESS (or PENDING, when
   // `from_pending`) -> SUCCESS, and files it.
   void RecordSignature(const std::string& event_id, const std::string& result_json,

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`tss simulate` and `tss bench dkls` from the outside: every signature the simulation prints is
 verified by OpenSSL (tests/e2e/verify_signature.py — code we did not write), the public key must
-survive the refresh, bad arguments must exit 2 with an "error:" line, and the benchmark table must
+survive the refresh, a --chain-path signature must verify under the child key that
+tests/e2e/bip32_pub.py derives (and not under the root key), bad arguments must exit 2 with an "error:" line, and the benchmark table must
 have the peer's columns with every signature verified.
 
 Usage: dkls_cli_test.py --tss PATH [unittest arguments]"""
@@ -15,6 +16,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 from verify_signature import verify  # noqa: E402
+import bip32_pub  # noqa: E402
 
 TSS = "build/bin/tss"
 HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"  # sha256("test")
@@ -67,6 +69,21 @@ class SimulateTest(unittest.TestCase):
     def test_4_of_4_signs_with_everyone(self):
         self.check_run(4, 4)
 
+    def test_chain_path_signs_for_the_independently_derived_child(self):
+        proc = run("simulate", "--parties", "4", "--threshold", "3", "--message-hash", HASH,
+                   "--chain-path", "m/1/2/3", "--refresh", "--json")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = json.loads(proc.stdout)
+        # The xpub is the key and chain code; the child comes from tests/e2e/bip32_pub.py.
+        self.assertEqual(bip32_pub.decode_xpub(out["xpub"]), (0, out["public_key"], out["chain_code"]))
+        child = bip32_pub.derive(out["public_key"], out["chain_code"], "m/1/2/3")
+        self.assertEqual(out["child_public_key"], child)
+        self.assertEqual(out["chain_path"], "m/1/2/3")
+        self.assertEqual(len(out["signatures"]), 2)
+        for sig in out["signatures"]:
+            self.assertTrue(verify(child, HASH, sig["r"], sig["s"]), f"OpenSSL refuses {sig} under {child}")
+            self.assertFalse(verify(out["public_key"], HASH, sig["r"], sig["s"]), "verifies under the root key")
+
     def test_readable_output(self):
         proc = run("simulate", "--parties", "3", "--threshold", "2", "--message-hash", "0x" + HASH)
         self.assertEqual(proc.returncode, 0, proc.stderr)
@@ -81,6 +98,8 @@ class SimulateTest(unittest.TestCase):
             "too many parties": (["--parties", "256", "--threshold", "2"], "2..255"),
             "short hash": (["--parties", "3", "--threshold", "2", "--message-hash", "abcd"], "32 bytes"),
             "not hex": (["--parties", "3", "--threshold", "2", "--message-hash", "zz" * 32], "32 bytes"),
+            "hardened chain path": (["--parties", "3", "--threshold", "2", "--chain-path", "m/0'"], "hardened"),
+            "malformed chain path": (["--parties", "3", "--threshold", "2", "--chain-path", "m//1"], "--chain-path"),
         }
         for name, (args, words) in cases.items():
             with self.subTest(name):

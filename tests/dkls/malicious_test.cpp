@@ -246,7 +246,8 @@ Attack Recommit(const std::function<void(wire::DkgRound2&, uint16_t to)>& edit,
       EXPECT_TRUE(r2.ok() && d1.ok());
       if (!r2.ok() || !d1.ok()) return true;
       edit(*r2, m.to);
-      const Bytes part = wire::DkgBroadcastPart(m.from, r2->coefficients, r2->proof);
+      const Bytes part =
+          wire::DkgBroadcastPart(m.from, r2->coefficients, r2->proof, r2->chain_contribution);
       d1->commitment = crypto::Commit(run.sid(), part, r2->opening, *rng);
       r1.payload = d1->Encode();
       m.payload = r2->Encode();
@@ -411,6 +412,14 @@ std::vector<Case> Cases() {
             m.proof =
                 crypto::SchnorrProve(AsBytes(std::string("other")), x, Point::BaseMul(x), rng);
           }));
+    }
+    if (keygen) {
+      // The chain-code contribution is opened with the commitment: a revealed value other than
+      // the committed one is refused and its sender named.
+      add(p, 2, "ChainContributionNotCommitted", "commitment opening does not match",
+          Tamper(Edit<DkgRound2>([](auto& m) { Flip(*m.chain_contribution); })));
+      // Committed consistently but changed after the malicious session made its echo, or
+      // shown differently to one party: ChainContributionEquivocationIsCaughtByTheEcho.
     }
     add(p, 2, "WrongOpening", "commitment opening does not match",
         Tamper(Edit<DkgRound2>([](auto& m) { Flip(m.opening.salt); })));
@@ -578,6 +587,21 @@ TEST_P(Malicious, HonestPartiesAbortNamingTheCulpritAndOutputNothing) {
 INSTANTIATE_TEST_SUITE_P(Tamper, Malicious, ::testing::ValuesIn(Cases()),
                          [](const auto& info) { return info.param.name; });
 
+// A round-2 equivocation: every honest party aborts at the echo, naming some party (see below
+// why not necessarily the dealer), and outputs nothing.
+void ExpectCaughtByTheEcho(Trial& run, const Attack& attack) {
+  EXPECT_FALSE(run.Go(attack(run, 2)).ok());
+  for (const Session* s : run.honest()) {
+    SCOPED_TRACE("honest party " + std::to_string(s->me()));
+    ASSERT_TRUE(s->Failed());
+    EXPECT_EQ(s->status().code(), ErrorCode::kProtocolAbort);
+    EXPECT_TRUE(s->status().culprit().has_value());
+    EXPECT_NE(s->status().message().find("saw different commitments"), std::string::npos)
+        << s->status().ToString();
+    EXPECT_FALSE(Trial::HasOutput(*s));
+  }
+}
+
 // The malicious dealer shows one party a polynomial different from everyone else's, consistent
 // with that party's share (so the Feldman check passes) and committed to in round 1. The echo
 // of round 3 catches it: every honest party aborts and outputs nothing. Attributing it is not
@@ -598,18 +622,17 @@ TEST(MaliciousKeygen, EquivocatingDealerIsCaughtByTheEcho) {
           m.share += power;
         },
         {victim});
-    const Status result = run.Go(attack(run, 2));
-    EXPECT_FALSE(result.ok());
-    for (const Session* s : run.honest()) {
-      SCOPED_TRACE("honest party " + std::to_string(s->me()));
-      ASSERT_TRUE(s->Failed());
-      EXPECT_EQ(s->status().code(), ErrorCode::kProtocolAbort);
-      EXPECT_TRUE(s->status().culprit().has_value());
-      EXPECT_NE(s->status().message().find("saw different commitments"), std::string::npos)
-          << s->status().ToString();
-      EXPECT_FALSE(Trial::HasOutput(*s));
-    }
+    ExpectCaughtByTheEcho(run, attack);
   }
+}
+
+// A dealer that commits to, and reveals, a different chain-code contribution to one party (so
+// that party would end with another chain code, deriving other child keys) is caught by the
+// echo as any other equivocation: every honest party aborts and outputs nothing.
+TEST(MaliciousKeygen, ChainContributionEquivocationIsCaughtByTheEcho) {
+  Trial run(Proto::kKeygen, "chain equivocation", 49);
+  ExpectCaughtByTheEcho(
+      run, Recommit([](wire::DkgRound2& m, uint16_t) { Flip(*m.chain_contribution); }, {1}));
 }
 
 // Withholding one message from one party only: the victim waits for the culprit, but the others,
@@ -927,29 +950,51 @@ TEST(BurnedPairs, CreateRefusesEverySignerSetWithABurnedPeer) {
   testing::ExpectValidSignature(key[0].public_key, hash, *sig);
 }
 
-// Key-share encoding version 2 (a state byte per pair, no OT material for a burned pair) and
-// version 1 (before burned pairs, still read as every pair usable): a table of bad encodings
-// that must be refused, and the good ones that must not.
-TEST(KeyShareEncoding, Version2RefusesBadEncodingsAndVersion1StillReads) {
+// Key-share encoding version 3 (version 2 and the chain code at the end), version 2 (a state
+// byte per pair, no OT material for a burned pair; still read, as no chain code) and version 1
+// (before burned pairs, still read as every pair usable and no chain code): a table of bad
+// encodings that must be refused, and the good ones that must not.
+TEST(KeyShareEncoding, Version3RefusesBadEncodingsAndVersions1And2StillRead) {
   const KeyShare& base = CachedKey(3, 2)[0];  // party 1, peers 2 and 3
+  ASSERT_TRUE(base.chain_code.has_value());
   KeyShare burned = base.Clone();
   ASSERT_TRUE(burned.Burn(3).ok());
-  const Bytes v2 = Plain(base.Encode()), v2_burned = Plain(burned.Encode());
+  KeyShare no_chain = base.Clone();
+  no_chain.chain_code.reset();
+  const Bytes v3 = Plain(base.Encode()), v3_burned = Plain(burned.Encode());
+  const Bytes v3_no_chain = Plain(no_chain.Encode());
   const size_t n = 3, peers_at = 1 + 2 + 2 + 2 + 4 + 32 + 33 + n * 33 + 32;
   const size_t material = ot::OteSenderSetup::kEncodedSize + ot::OteReceiverSetup::kEncodedSize;
-  const size_t entry = 2 + 1 + 32 + material;  // a usable pair, version 2
-  ASSERT_EQ(v2.size(), peers_at + (n - 1) * entry);
-  ASSERT_EQ(v2_burned.size(), v2.size() - material);
+  const size_t entry = 2 + 1 + 32 + material;  // a usable pair, versions 2 and 3
+  const size_t chain_at = peers_at + (n - 1) * entry;
+  ASSERT_EQ(v3.size(), chain_at + 1 + 32);
+  ASSERT_EQ(v3_burned.size(), v3.size() - material);
+  ASSERT_EQ(v3_no_chain.size(), v3.size());
+  auto from_v3 = KeyShare::Decode(v3);
+  ASSERT_TRUE(from_v3.ok()) << from_v3.status().ToString();
+  EXPECT_EQ(from_v3->chain_code, base.chain_code);
+  auto from_v3_no_chain = KeyShare::Decode(v3_no_chain);
+  ASSERT_TRUE(from_v3_no_chain.ok()) << from_v3_no_chain.status().ToString();
+  EXPECT_FALSE(from_v3_no_chain->chain_code.has_value());
+
+  const Bytes v2 = testing::EncodeVersion2(base);
+  ASSERT_EQ(v2.size(), v3.size() - 33);  // no chain code
+  auto from_v2 = KeyShare::Decode(v2);
+  ASSERT_TRUE(from_v2.ok()) << from_v2.status().ToString();
+  EXPECT_FALSE(from_v2->chain_code.has_value());
+  EXPECT_EQ(from_v2->Fingerprint(), no_chain.Fingerprint());
+  EXPECT_EQ(Plain(from_v2->Encode()), v3_no_chain);  // and is stored as version 3 from then on
   const Bytes v1 = testing::EncodeVersion1(base);
   ASSERT_EQ(v1.size(), v2.size() - (n - 1));  // no state bytes
   auto from_v1 = KeyShare::Decode(v1);
   ASSERT_TRUE(from_v1.ok()) << from_v1.status().ToString();
   EXPECT_TRUE(from_v1->BurnedPeers().empty());
-  EXPECT_EQ(Plain(from_v1->Encode()), v2);  // and is stored as version 2 from then on
-  auto from_v2 = KeyShare::Decode(v2_burned);
-  ASSERT_TRUE(from_v2.ok()) << from_v2.status().ToString();
-  EXPECT_EQ(from_v2->BurnedPeers(), std::vector<uint16_t>{3});
-  EXPECT_EQ(Plain(from_v2->Encode()), v2_burned);
+  EXPECT_FALSE(from_v1->chain_code.has_value());
+  EXPECT_EQ(Plain(from_v1->Encode()), v3_no_chain);
+  auto from_burned = KeyShare::Decode(v3_burned);
+  ASSERT_TRUE(from_burned.ok()) << from_burned.status().ToString();
+  EXPECT_EQ(from_burned->BurnedPeers(), std::vector<uint16_t>{3});
+  EXPECT_EQ(Plain(from_burned->Encode()), v3_burned);
 
   const auto with = [](Bytes b, size_t at, uint8_t v) {
     b.at(at) = v;
@@ -965,37 +1010,44 @@ TEST(KeyShareEncoding, Version2RefusesBadEncodingsAndVersion1StillReads) {
   };
   KeyShare all_burned = base.Clone();
   ASSERT_TRUE(all_burned.Burn(2).ok() && all_burned.Burn(3).ok());
-  const Bytes v2_all_burned = Plain(all_burned.Encode());
+  const Bytes v3_all_burned = Plain(all_burned.Encode());
   const size_t state2 = peers_at + 2, state3 = peers_at + entry + 2;
-  Bytes swapped = v2;  // the two peer entries' indices exchanged
+  Bytes swapped = v3;  // the two peer entries' indices exchanged
   std::swap_ranges(swapped.begin() + peers_at, swapped.begin() + peers_at + 2,
                    swapped.begin() + peers_at + entry);
   const std::vector<std::pair<std::string, Bytes>> bad = {
       {"empty", {}},
-      {"header only", Bytes(v2.begin(), v2.begin() + 13)},
-      {"version 0", with(v2, 0, 0)},
-      {"version 3", with(v2, 0, 3)},
-      {"version 2, one byte short", cut(v2, 1)},
+      {"header only", Bytes(v3.begin(), v3.begin() + 13)},
+      {"version 0", with(v3, 0, 0)},
+      {"version 4", with(v3, 0, 4)},
+      {"version 3, one byte short", cut(v3, 1)},
+      {"version 3, one byte long", grown(v3)},
+      {"version 3, a pair's OT material cut short", cut(v3, 1000)},
+      {"version 3 without its chain code", cut(v3, 33)},
+      {"chain-code state 2", with(v3, chain_at, 2)},
+      {"chain-code state 0xff", with(v3, chain_at, 0xff)},
+      {"an absent chain code with nonzero bytes", with(v3, chain_at, 0)},
+      {"pair state 2", with(v3, state2, 2)},
+      {"pair state 0xff", with(v3, state3, 0xff)},
+      {"a burned pair that still carries OT material", with(v3, state3, 1)},
+      {"a usable pair without OT material", with(v3_burned, state3, 0)},
+      {"every pair burned, one byte short", cut(v3_all_burned, 1)},
+      {"every pair burned, one byte long", grown(v3_all_burned)},
+      {"version 2 labelled 3", with(v2, 0, 3)},
+      {"version 3 labelled 2", with(v3, 0, 2)},
       {"version 2, one byte long", grown(v2)},
-      {"version 2, a pair's OT material cut short", cut(v2, 1000)},
-      {"pair state 2", with(v2, state2, 2)},
-      {"pair state 0xff", with(v2, state3, 0xff)},
-      {"a burned pair that still carries OT material", with(v2, state3, 1)},
-      {"a usable pair without OT material", with(v2_burned, state3, 0)},
-      {"every pair burned, one byte short", cut(v2_all_burned, 1)},
-      {"every pair burned, one byte long", grown(v2_all_burned)},
       {"version 1 labelled 2", with(v1, 0, 2)},
       {"version 2 labelled 1", with(v2, 0, 1)},
-      {"a burned pair labelled version 1", with(v2_burned, 0, 1)},
+      {"a burned pair labelled version 1", with(testing::EncodeVersion2(burned), 0, 1)},
       {"version 1, one byte short", cut(v1, 1)},
       {"version 1, one byte long", grown(v1)},
-      {"n = 1", with(v2, 4, 1)},
-      {"n = 4 with the entries of 3", with(v2, 4, 4)},
+      {"n = 1", with(v3, 4, 1)},
+      {"n = 4 with the entries of 3", with(v3, 4, 4)},
       {"peers out of order", swapped},
-      {"a peer's OT setup of unknown version", with(v2, peers_at + 2 + 1 + 32, 9)},
+      {"a peer's OT setup of unknown version", with(v3, peers_at + 2 + 1 + 32, 9)},
       {"secret share not below the group order",
        [&] {
-         Bytes b = v2;
+         Bytes b = v3;
          std::fill(b.begin() + peers_at - 32, b.begin() + peers_at, 0xff);
          return b;
        }()},

@@ -24,6 +24,8 @@ void ExpectConsistentKey(const std::vector<KeyShare>& shares, uint16_t n, uint16
     EXPECT_EQ(k.public_key, shares[0].public_key);
     EXPECT_EQ(k.key_id, shares[0].key_id);
     EXPECT_EQ(k.public_shares, shares[0].public_shares);
+    ASSERT_TRUE(k.chain_code.has_value());
+    EXPECT_EQ(k.chain_code, shares[0].chain_code);
     EXPECT_EQ(k.Fingerprint(), shares[0].Fingerprint());
     EXPECT_TRUE(k.Validate().ok()) << k.Validate().ToString();
   }
@@ -136,6 +138,7 @@ TEST(Keyrefresh, KeepsPublicKeyAndOldSharesCannotJoin) {
   ExpectConsistentKey(*refreshed, 3, 2);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ((*refreshed)[i].public_key, (*fresh)[i].public_key);
+    EXPECT_EQ((*refreshed)[i].chain_code, (*fresh)[i].chain_code);
     EXPECT_EQ((*refreshed)[i].key_id, (*fresh)[i].key_id);
     EXPECT_EQ((*refreshed)[i].generation, 1u);
     EXPECT_NE((*refreshed)[i].secret_share, (*fresh)[i].secret_share);
@@ -187,6 +190,106 @@ TEST(KeyShare, SerializedSharesSign) {
   auto sig = LocalSign(Pick(decoded, {1, 3, 4}), hash, Sid("from disk"), rng);
   ASSERT_TRUE(sig.ok()) << sig.status().ToString();
   ExpectValidSignature(shares[0].public_key, hash, *sig);
+}
+
+// ---- BIP32: the chain code keygen makes, and signing for a derived key.
+
+// Expects (r, s) on `hash` to be refused by libsecp256k1 and by OpenSSL under `public_key`.
+void ExpectRefusedByBoth(const crypto::Point& public_key, const crypto::Digest& hash,
+                         const Signature& sig) {
+  const auto pk = public_key.ToBytes();
+  const auto r = sig.r.ToBytes(), s = sig.s.ToBytes();
+  EXPECT_NE(tss::testing::VerifyWithLibsecp256k1(pk, hash, r, s), "");
+  EXPECT_NE(tss::testing::VerifyWithOpenSsl(pk, hash, r, s), "");
+}
+
+TEST(ChainCode, EveryKeygenMakesAFreshOneThatEveryHolderShares) {
+  const auto& a = CachedKey(3, 2);
+  const auto& b = CachedKey(4, 3);
+  ExpectConsistentKey(a, 3, 2);
+  ASSERT_TRUE(a[0].chain_code && b[0].chain_code);
+  EXPECT_NE(*a[0].chain_code, *b[0].chain_code);
+  EXPECT_NE(*a[0].chain_code, crypto::bip32::ChainCode{});
+  // The chain code is part of the fingerprint: holders with different ones are told apart.
+  KeyShare other = a[0].Clone();
+  (*other.chain_code)[0] ^= 1;
+  EXPECT_NE(other.Fingerprint(), a[0].Fingerprint());
+  other.chain_code.reset();
+  EXPECT_NE(other.Fingerprint(), a[0].Fingerprint());
+}
+
+// A path of three non-hardened steps: the signature verifies (libsecp256k1 and OpenSSL) under the
+// child key bip32::Derive computes from the group key and chain code, not under the root key;
+// after a refresh the same path gives the same child key and signs again.
+TEST(DerivedSign, SignsForTheChildKeyOnlyAndARefreshKeepsIt) {
+  crypto::DeterministicRng rng(18);
+  auto shares = LocalKeygen(4, 3, Sid("derived keygen"), rng);
+  ASSERT_TRUE(shares.ok()) << shares.status().ToString();
+  auto path = crypto::bip32::ParsePath("m/1/2/3");
+  ASSERT_TRUE(path.ok());
+  auto derived = (*shares)[0].Derive(*path);
+  ASSERT_TRUE(derived.ok()) << derived.status().ToString();
+  const crypto::Point child = derived->child.key;
+  const crypto::Point root = (*shares)[0].public_key;
+  ASSERT_NE(child, root);
+  EXPECT_EQ(derived->child.depth, 3);
+  EXPECT_EQ(root + crypto::Point::BaseMul(derived->tweak), child);
+  const auto hash = HashOf("derived");
+  // Every signer set, so that the designated signer (the lowest) differs between runs.
+  for (const auto& set : std::vector<std::vector<uint16_t>>{{1, 2, 3}, {2, 3, 4}, {1, 3, 4}}) {
+    auto sig =
+        LocalSign(Pick(*shares, set), hash, Sid("derived sign"), rng, nullptr, derived->tweak);
+    ASSERT_TRUE(sig.ok()) << sig.status().ToString();
+    ExpectValidSignature(child, hash, *sig);
+    ExpectRefusedByBoth(root, hash, *sig);
+  }
+
+  auto refreshed = LocalKeyrefresh(*shares, Sid("derived refresh"), rng);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status().ToString();
+  auto again = (*refreshed)[2].Derive(*path);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->child, derived->child);
+  EXPECT_EQ(again->tweak, derived->tweak);
+  auto sig = LocalSign(Pick(*refreshed, {1, 2, 4}), hash, Sid("derived after refresh"), rng,
+                       nullptr, again->tweak);
+  ASSERT_TRUE(sig.ok()) << sig.status().ToString();
+  ExpectValidSignature(child, hash, *sig);
+  ExpectRefusedByBoth(root, hash, *sig);
+}
+
+// Signers that derived different children (another tweak, or none) refuse each other in round 1
+// and name the other; neither outputs a signature.
+TEST(DerivedSign, SignersWithAnotherDerivationAreNamedInRoundOne) {
+  const auto& shares = CachedKey(3, 2);
+  crypto::DeterministicRng rng(19);
+  const auto hash = HashOf("other derivation");
+  auto a = shares[0].Derive(std::vector<uint32_t>{0});
+  auto b = shares[0].Derive(std::vector<uint32_t>{1});
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (const crypto::Scalar& other : {b->tweak, crypto::Scalar()}) {
+    auto s1 = SignSession::Create(shares[0], {1, 2}, hash, Sid("other"), rng, a->tweak);
+    auto s2 = SignSession::Create(shares[1], {1, 2}, hash, Sid("other"), rng, other);
+    ASSERT_TRUE(s1.ok() && s2.ok());
+    std::vector<Session*> sessions = {s1->get(), s2->get()};
+    EXPECT_FALSE(RunLocal(sessions).ok());
+    for (const auto* s : {s1->get(), s2->get()}) {
+      ASSERT_TRUE(s->Failed());
+      EXPECT_EQ(s->status().culprit(), s->me() == 1 ? 2 : 1);
+      EXPECT_NE(s->status().message().find("another derived key"), std::string::npos);
+      EXPECT_FALSE(s->signature().has_value());
+    }
+  }
+}
+
+// A share without a chain code (decoded from a version-2 encoding) cannot derive, and says why.
+TEST(DerivedSign, AShareWithoutAChainCodeRefusesToDerive) {
+  KeyShare old = CachedKey(3, 2)[0].Clone();
+  old.chain_code.reset();
+  auto derived = old.Derive(std::vector<uint32_t>{1, 2});
+  ASSERT_FALSE(derived.ok());
+  EXPECT_EQ(derived.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(derived.status().message().find("no BIP32 chain code"), std::string::npos);
+  EXPECT_FALSE(old.ExtendedKey().ok());
 }
 
 }  // namespace

@@ -234,6 +234,7 @@ wire::DkgRound2 ValidDkgRound2(bool keygen) {
   wire::DkgRound2 m;
   for (size_t i = 0; i < (keygen ? kT : kT - 1); ++i) m.coefficients.push_back(RandomPoint());
   if (keygen) m.proof = crypto::SchnorrProof{RandomPoint(), RandomScalar()};
+  if (keygen) m.chain_contribution = RandomArray<32>();
   m.opening.salt = RandomArray<32>();
   m.share = RandomScalar();
   m.seed_contribution.bytes = RandomArray<32>();
@@ -271,7 +272,8 @@ auto Fields(const wire::DkgRound1& m) {
 }
 auto Fields(const wire::DkgRound2& m) {
   return std::make_tuple(m.coefficients, m.proof.has_value(), m.proof ? m.proof->Encode() : Bytes{},
-                         m.opening.salt, m.share, m.seed_contribution.bytes, m.ot_m2);
+                         m.chain_contribution, m.opening.salt, m.share, m.seed_contribution.bytes,
+                         m.ot_m2);
 }
 auto Fields(const wire::DkgRound3& m) {
   return std::tie(m.echo, m.ot_m3);
@@ -315,9 +317,9 @@ template <typename T>
 Decoder DecoderOf() {
   return [](ByteSpan b) { return T::Decode(b).status(); };
 }
-Decoder DkgRound2Decoder(size_t coefficient_count, bool with_proof) {
+Decoder DkgRound2Decoder(size_t coefficient_count, bool keygen_layout) {
   return [=](ByteSpan b) {
-    return wire::DkgRound2::Decode(b, coefficient_count, with_proof).status();
+    return wire::DkgRound2::Decode(b, coefficient_count, keygen_layout).status();
   };
 }
 
@@ -338,6 +340,7 @@ std::vector<Field> DkgRound2Layout(bool keygen) {
   if (keygen) {
     layout.push_back(PointField("proof R"));
     layout.push_back(ScalarField("proof z"));
+    layout.push_back(Bytes32("chain-code contribution"));
   }
   layout.push_back(Bytes32("salt"));
   layout.push_back(ScalarField("share f_i(j)"));
@@ -427,7 +430,7 @@ TEST(WireDkgRound2, RefusesParametersThatDoNotMatchTheEncoding) {
     std::string name;
     const Bytes& bytes;
     size_t coefficient_count;
-    bool with_proof;
+    bool keygen_layout;
     std::string error;
   };
   const Case cases[] = {
@@ -439,7 +442,7 @@ TEST(WireDkgRound2, RefusesParametersThatDoNotMatchTheEncoding) {
       {"refresh bytes read with t coefficients", refresh, kT, false, ""},
   };
   for (const Case& c : cases) {
-    ExpectRefused(DkgRound2Decoder(c.coefficient_count, c.with_proof),
+    ExpectRefused(DkgRound2Decoder(c.coefficient_count, c.keygen_layout),
                   "keygen round 2: ", {{c.name, c.bytes, c.error}});
   }
 }

@@ -191,9 +191,10 @@ class Cluster:
     def keyrefresh(self, key_id):
         return self.run_json("keyrefresh", "--key-id", key_id, "--wait")
 
-    def sign(self, key_id, message=None, message_hash=None):
+    def sign(self, key_id, message=None, message_hash=None, chain_path=None):
         args = ["sign", "--key-id", key_id, "--wait"]
         args += ["--message-hash", message_hash] if message_hash else ["--message", message]
+        args += ["--chain-path", chain_path] if chain_path else []
         return self.run_json(*args)
 
     def status(self, event_id):

@@ -17,6 +17,8 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from cluster import Cluster, check_signature  # noqa: E402
+from verify_signature import verify  # noqa: E402
+import bip32_pub  # noqa: E402
 from postgres import PostgresServer  # noqa: E402
 
 TSS = "build/bin/tss"
@@ -418,6 +420,62 @@ class WaitAndStatusTest(ClusterCase):
         stopped = live[0]
         self.assertEqual(stopped.stop(), 0, stopped.log_tail())
         self.assertEqual(cluster.run_json("status")[stopped.address]["presence"], "stopped")
+
+
+class DerivedKeyTest(ClusterCase):
+    """Issue 13, BIP32: a 3-of-4 key signs at a non-hardened chain path for the child key that
+    this test derives itself (tests/e2e/bip32_pub.py, not the nodes' code), verified by OpenSSL;
+    the root key does not verify it; a refresh keeps the child; a hardened path is refused by the
+    command before any event exists."""
+
+    def event_count(self, cluster):
+        total = 0
+        for node in cluster.nodes:
+            with sqlite3.connect(os.path.join(node.home, "tss.db")) as conn:
+                total += conn.execute("SELECT COUNT(*) FROM tss_events").fetchone()[0]
+        return total
+
+    def test_chain_path_signs_for_the_child_key_before_and_after_a_refresh(self):
+        self.assertTrue(bip32_pub.self_test(), "the test's own CKDpub fails the published vector")
+        cluster = self.make_cluster()
+        cluster.start()
+        keygen = cluster.keygen()
+        self.assertEqual(keygen["status"], "SUCCESS", keygen)
+        key_id, root = keygen["key_id"], keygen["public_key"]
+        self.assertRegex(keygen["chain_code"], r"^[0-9a-f]{64}$")
+        self.assertEqual(bip32_pub.decode_xpub(keygen["xpub"]), (0, root, keygen["chain_code"]))
+        child = bip32_pub.derive(root, keygen["chain_code"], "m/1/2/3")
+        self.assertNotEqual(child, root)
+
+        first = cluster.sign(key_id, message="derived", chain_path="m/1/2/3")
+        check_signature(first, child)  # OpenSSL, under the child this test derived
+        self.assertEqual(first["root_public_key"], root)
+        self.assertEqual(first["chain_path"], "m/1/2/3")
+        self.assertTrue(first["verified"])  # --wait's own check, against the child
+        self.assertFalse(verify(root, first["message_hash"], first["r"], first["s"]),
+                         "the derived signature verifies under the root key")
+        # Every node recorded the same child key.
+        for events in cluster.status(first["event_id"]).values():
+            self.assertEqual(events[0]["result"]["public_key"], child)
+
+        refresh = cluster.keyrefresh(key_id)
+        self.assertEqual(refresh["status"], "SUCCESS", refresh)
+        self.assertEqual((refresh["public_key"], refresh["chain_code"]), (root, keygen["chain_code"]))
+        second = cluster.sign(key_id, message="derived after the refresh", chain_path="m/1/2/3")
+        check_signature(second, child)
+        self.assertFalse(verify(root, second["message_hash"], second["r"], second["s"]))
+
+        # Hardened and malformed paths: exit 2 from the command, and no event in any database.
+        before = self.event_count(cluster)
+        for path in ("m/1'/2", "m/0h", "m/1/", "1/2"):
+            with self.subTest(path=path):
+                proc = cluster.run("sign", "--key-id", key_id, "--message", "no", "--chain-path", path,
+                                   check=False)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertIn("--chain-path", proc.stderr)
+        self.assertIn("hardened", cluster.run("sign", "--key-id", key_id, "--message", "no", "--chain-path",
+                                              "m/1'/2", check=False).stderr)
+        self.assertEqual(self.event_count(cluster), before)
 
 
 class PostgresClusterTest(ClusterCase):

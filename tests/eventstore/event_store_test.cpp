@@ -408,10 +408,10 @@ TEST(EventRows, MalformedEventDataIsADefectOfThatEventOnly) {
       {"SIGN", R"({"key_id":"k","message_hash":"zz"})", "64 hex digits"},
       {"SIGN", R"({"key_id":"k","message_hash":"abcd"})", "64 hex digits"},
       {"SIGN", R"({"key_id":"k"})", "needs a 32-byte message_hash"},
-      // Derivation does not exist yet: signing with the root key instead would debit the wrong
-      // account, so a derived-key request is an error of the event.
+      // A hardened step cannot be derived from a threshold key: signing with the root key
+      // instead would debit the wrong account, so it is an error of the event.
       {"SIGN", R"({"key_id":"k","message_hash":")" + hash + R"(","chain_path":"m/44'/0"})",
-       "key derivation is not supported"},
+       "hardened step"},
       {"KEYREFRESH", "{}", "needs a key_id"},
       {"KEYREFRESH", R"({"key_id":{}})", "key_id must be a string"},
   };

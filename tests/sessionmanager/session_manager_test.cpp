@@ -19,6 +19,7 @@
 
 #include "coordinator/coordinator.h"
 #include "core/selection.h"
+#include "crypto/bip32.h"
 #include "crypto/hash.h"
 #include "crypto/rng.h"
 #include "dkls/key_share.h"
@@ -214,6 +215,14 @@ class SessionManagerTest : public ::testing::Test {
     auto result = RunToSuccess(CreateEverywhere("KEYGEN", "", {}));
     EXPECT_TRUE(result.is_object());
     return result.value("key_id", "");
+  }
+
+  // The first setup seen names, in `observer`, a holder it leaves out of the signer set.
+  void NoteObserver(const NodeMessage& m, std::string& observer) {
+    if (m.type != MessageType::kSetup || !observer.empty()) return;
+    for (auto& v : validators_)
+      if (!std::count(m.setup.participants.begin(), m.setup.participants.end(), v->address))
+        observer = v->address;
   }
 
   Bytes Hash(const char* text) {
@@ -645,10 +654,7 @@ TEST_F(SessionManagerTest, ObserverRecordsOnlyAResultWhoseSignatureVerifiesWhole
     std::string observer;
     Pump([&](Envelope& e) {
       NodeMessage m = Decoded(e);
-      if (m.type == MessageType::kSetup && observer.empty())
-        for (auto& v : validators_)
-          if (!std::count(m.setup.participants.begin(), m.setup.participants.end(), v->address))
-            observer = v->address;
+      NoteObserver(m, observer);
       if (m.type == MessageType::kResult) {
         if (forge == 0) m.signature.s[10] ^= 1;
         if (forge == 1) m.signature.v ^= 1;
@@ -895,24 +901,130 @@ TEST_F(SessionManagerTest, ASignerSetThatIsNotTheRulesDrawIsDeclined) {
   EXPECT_EQ(Statuses(id), All(EventStatus::kPending));
 }
 
-// Finding 3: chain_path was carried and hashed but no key was derived, so a request for a
-// derived key got a signature by the root key. Until derivation exists such an event fails at
-// every node, with a clear error, and nothing is signed.
-TEST_F(SessionManagerTest, ASignEventWithAChainPathFailsEverywhereUnsigned) {
-  MakeValidators(3);
+// Finding 3 (chain_path carried but no key derived) and issue 13: a sign at a chain path signs
+// for the BIP32 child of the key. Every holder, signer or observer, records the child key as
+// `public_key` with the root key and the path beside it; the signature verifies (libsecp256k1
+// and OpenSSL) under the child computed here from the group key and chain code, not under the
+// root key.
+TEST_F(SessionManagerTest, ASignAtAChainPathSignsForTheChildKey) {
+  MakeValidators(4);
   std::string key_id = Keygen();
   core::Event e = MakeEvent("derived", "SIGN", key_id, Hash("derived"));
-  e.chain_path = "m/44'/60'/0'/0/0";
+  e.chain_path = "m/1/2/3";
   for (auto& v : validators_) ASSERT_TRUE(v->store->Create(e).ok());
+  auto sig = RunToSuccess("derived");
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(nlohmann::json::parse(Get(i, "derived").result), sig);
+
+  auto record = V(0).keys->Load(key_id);
+  ASSERT_TRUE(record.ok());
+  auto share = dkls::KeyShare::Decode(record->share.span());
+  ASSERT_TRUE(share.ok() && share->chain_code);
+  crypto::bip32::ExtendedPublicKey root;
+  root.key = share->public_key;
+  root.chain_code = *share->chain_code;
+  // The keygen's result, at every holder, carries that chain code and the xpub of the two.
+  for (size_t i = 0; i < 4; ++i) {
+    auto keygen = nlohmann::json::parse(Get(i, "event-1").result);
+    EXPECT_EQ(keygen["chain_code"], ToHex(*share->chain_code));
+    auto xpub = crypto::bip32::DecodeXpub(keygen["xpub"].get<std::string>());
+    ASSERT_TRUE(xpub.ok()) << xpub.status().ToString();
+    EXPECT_EQ(*xpub, root);
+  }
+  auto child = crypto::bip32::Derive(root, std::vector<uint32_t>{1, 2, 3});
+  ASSERT_TRUE(child.ok());
+  const auto child_key = child->child.key.ToBytes();
+  EXPECT_EQ(sig["public_key"], ToHex(child_key));
+  EXPECT_EQ(sig["root_public_key"], ToHex(record->public_key));
+  EXPECT_EQ(sig["chain_path"], "m/1/2/3");
+  const Bytes hash = Hash("derived");
+  Bytes r = *FromHex(sig["r"].get<std::string>()), s = *FromHex(sig["s"].get<std::string>());
+  EXPECT_EQ(testing::VerifyWithBoth(child_key, hash, r, s), "");
+  EXPECT_NE(testing::VerifyWithLibsecp256k1(record->public_key, hash, r, s), "");
+  EXPECT_NE(testing::VerifyWithOpenSsl(record->public_key, hash, r, s), "");
+}
+
+// An observer checks a reported signature against the child key: a valid signature of the same
+// hash under the root key, reported for a sign at a chain path, is not recorded.
+TEST_F(SessionManagerTest, AnObserverRefusesARootKeySignatureForAChainPath) {
+  MakeValidators(4);
+  std::string key_id = Keygen();
+  const Bytes hash = Hash("root or child");
+  std::string root_id = CreateEverywhere("SIGN", key_id, hash);
+  auto root_sig = *core::SignatureOfResultJson(RunToSuccess(root_id).dump());
+  core::Event e = MakeEvent("child", "SIGN", key_id, hash);
+  e.chain_path = "m/7";
+  for (auto& v : validators_) ASSERT_TRUE(v->store->Create(e).ok());
+  blocks_.block += 1;
   Coordinator().coordinator->Poll();
-  EXPECT_TRUE(queue_.empty());  // nothing coordinated
+  std::string observer;
+  Pump([&](Envelope& env) {
+    NodeMessage m = Decoded(env);
+    NoteObserver(m, observer);
+    if (m.type == MessageType::kResult) {
+      m.signature = root_sig;
+      env.bytes = m.Encode();
+    }
+    return true;
+  });
+  ASSERT_FALSE(observer.empty());
+  Validator* obs = ByAddress(observer);
+  EXPECT_EQ(Get(IndexOf(observer), "child").status, EventStatus::kInProgress);  // nothing recorded
+  EXPECT_GE(obs->sessions->drops().bad_sender, 1u);
+}
+
+// A hardened or malformed path cannot be derived from a threshold key: the event fails at every
+// node, saying why, and nothing is signed.
+TEST_F(SessionManagerTest, ASignEventWithAHardenedOrMalformedChainPathFailsEverywhereUnsigned) {
+  MakeValidators(3);
+  std::string key_id = Keygen();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"m/44'/60'/0'/0/0", "hardened step"}, {"m/0h", "hardened step"}, {"1/2", "start with 'm'"}};
+  for (const auto& [path, why] : cases) {
+    core::Event e = MakeEvent("derived " + path, "SIGN", key_id, Hash("derived"));
+    e.chain_path = path;
+    for (auto& v : validators_) ASSERT_TRUE(v->store->Create(e).ok());
+    Coordinator().coordinator->Poll();
+    EXPECT_TRUE(queue_.empty());  // nothing coordinated
+    for (auto& v : validators_) v->sessions->CheckExpiry();
+    for (size_t i = 0; i < 3; ++i) {
+      auto got = Get(i, e.event_id);
+      EXPECT_EQ(got.status, EventStatus::kFailed) << i;
+      EXPECT_NE(got.error.find(why), std::string::npos) << got.error;
+      EXPECT_NE(got.error.find("was not signed"), std::string::npos) << got.error;
+      EXPECT_TRUE(got.result.empty());
+    }
+  }
+}
+
+// A key whose shares have no chain code (made before keygen produced one; here its shares are
+// rewritten without it) signs under its root key only: a sign at a chain path fails everywhere,
+// saying so, and nothing is signed.
+TEST_F(SessionManagerTest, AKeyWithoutAChainCodeFailsASignAtAChainPath) {
+  MakeValidators(3);
+  std::string key_id = Keygen();
+  for (auto& v : validators_) {
+    auto record = v->keys->Load(key_id);
+    ASSERT_TRUE(record.ok());
+    auto share = dkls::KeyShare::Decode(record->share.span());
+    ASSERT_TRUE(share.ok());
+    share->chain_code.reset();
+    record->share = share->Encode();
+    record->fingerprint = share->Fingerprint();
+    ASSERT_TRUE(v->keys->Save(*record, /*replace=*/true).ok());
+  }
+  core::Event e = MakeEvent("no chain code", "SIGN", key_id, Hash("derived"));
+  e.chain_path = "m/0";
+  for (auto& v : validators_) ASSERT_TRUE(v->store->Create(e).ok());
   for (auto& v : validators_) v->sessions->CheckExpiry();
   for (size_t i = 0; i < 3; ++i) {
-    auto got = Get(i, "derived");
+    auto got = Get(i, e.event_id);
     EXPECT_EQ(got.status, EventStatus::kFailed) << i;
-    EXPECT_NE(got.error.find("key derivation is not supported"), std::string::npos) << got.error;
+    EXPECT_NE(got.error.find("no BIP32 chain code"), std::string::npos) << got.error;
     EXPECT_TRUE(got.result.empty());
   }
+  // The root key still signs.
+  auto sig = RunToSuccess(CreateEverywhere("SIGN", key_id, Hash("root")));
+  EXPECT_FALSE(sig.contains("chain_path"));
 }
 
 // Finding 1: a receiver who breaks the KOS check of one multiplication learns a bit of the

@@ -4,7 +4,8 @@
 //
 // Owns: argument checking for both commands, picking signer sets, checking every signature a
 // second time with libsecp256k1 (crypto::VerifyEcdsa) and its recovery id, and printing. Prints
-// public data only (public key, key id, signatures, timings, byte counts) — never a share.
+// public data only (public key, key id, chain code and xpub, a derived child key, signatures,
+// timings, byte counts) — never a share.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -18,6 +19,7 @@
 
 #include "cmd/tss/command.h"
 #include "common/bytes.h"
+#include "crypto/bip32.h"
 #include "crypto/ecdsa.h"
 #include "crypto/hash.h"
 #include "crypto/rng.h"
@@ -82,6 +84,7 @@ struct SimulateFlags {
   long parties = 0;
   long threshold = 0;
   std::string message_hash;
+  std::string chain_path;
   bool refresh = false;
   bool json_out = false;
 };
@@ -105,6 +108,13 @@ int Simulate(const SimulateFlags& f) {
   if (!hash.ok() || hash->size() != 32)
     Fail(kExitUsage,
          "--message-hash must be 32 bytes as 64 hex digits (got \"" + f.message_hash + "\")");
+  std::vector<uint32_t> path;
+  if (!f.chain_path.empty()) {
+    auto parsed = crypto::bip32::ParsePath(f.chain_path);
+    if (!parsed.ok())
+      Fail(kExitUsage, "--chain-path " + f.chain_path + ": " + parsed.status().message());
+    path = std::move(parsed).value();
+  }
   const auto n = static_cast<uint16_t>(f.parties), t = static_cast<uint16_t>(f.threshold);
   crypto::Rng& rng = crypto::SystemRandom();
 
@@ -114,15 +124,20 @@ int Simulate(const SimulateFlags& f) {
   const double keygen_ms = MillisecondsSince(started);
   const crypto::Point public_key = shares->front().public_key;
   const std::string key_id = shares->front().KeyIdHex();
+  // The key signed for: the child at --chain-path (the root key for "m" or none), and its tweak.
+  auto derived = shares->front().Derive(path);
+  if (!derived.ok()) Fail(kExitFailure, "derivation failed: " + derived.status().message());
+  const crypto::Point signing_key = derived->child.key;
 
   std::vector<SignedRound> rounds;
   auto sign = [&](const std::vector<dkls::KeyShare>& with, bool after_refresh,
                   std::vector<uint16_t> signers) {
     auto begun = Clock::now();
-    auto sig = dkls::LocalSign(SharesOf(with, signers), *hash, NewSessionId(), rng);
+    auto sig = dkls::LocalSign(SharesOf(with, signers), *hash, NewSessionId(), rng, nullptr,
+                               derived->tweak);
     const double ms = MillisecondsSince(begun);
     if (!sig.ok()) Fail(kExitFailure, "signing failed: " + sig.status().message());
-    if (auto s = CheckSignature(public_key, *hash, *sig); !s.ok())
+    if (auto s = CheckSignature(signing_key, *hash, *sig); !s.ok())
       Fail(kExitFailure, "the signature by parties " + Join(signers) +
                              " does not verify with libsecp256k1: " + s.message());
     rounds.push_back({std::move(signers), *sig, after_refresh, ms});
@@ -139,6 +154,9 @@ int Simulate(const SimulateFlags& f) {
     refreshed_public_key = refreshed->front().public_key;
     if (refreshed->front().public_key != public_key || refreshed->front().KeyIdHex() != key_id)
       Fail(kExitFailure, "keyrefresh changed the public key or key id");
+    auto again = refreshed->front().Derive(path);
+    if (!again.ok() || again->child != derived->child || again->tweak != derived->tweak)
+      Fail(kExitFailure, "keyrefresh changed the chain code: the path derives another key");
     // Another signer set if there is one (t < n), so the refreshed shares of parties that did
     // not sign before are exercised too.
     std::vector<uint16_t> signers = dkls::RandomSigners(n, t, rng);
@@ -152,7 +170,13 @@ int Simulate(const SimulateFlags& f) {
                 {"public_key", public_key_hex},
                 {"parties", n},
                 {"threshold", t},
-                {"message_hash", tss::ToHex(*hash)}};
+                {"message_hash", tss::ToHex(*hash)},
+                {"chain_code", tss::ToHex(*shares->front().chain_code)},
+                {"xpub", crypto::bip32::EncodeXpub(*shares->front().ExtendedKey())}};
+    if (!f.chain_path.empty()) {
+      out["chain_path"] = f.chain_path;
+      out["child_public_key"] = tss::ToHex(signing_key.ToBytes());
+    }
     json signatures = json::array();
     for (const SignedRound& r : rounds)
       signatures.push_back({{"signers", r.signers},
@@ -172,7 +196,11 @@ int Simulate(const SimulateFlags& f) {
     return tss::cli::kExitOk;
   }
   std::printf("keygen: %u parties, threshold %u, %.1f ms\n", n, t, keygen_ms);
-  std::printf("key_id: %s\npublic_key: %s\n", key_id.c_str(), public_key_hex.c_str());
+  std::printf("key_id: %s\npublic_key: %s\nxpub: %s\n", key_id.c_str(), public_key_hex.c_str(),
+              crypto::bip32::EncodeXpub(*shares->front().ExtendedKey()).c_str());
+  if (!f.chain_path.empty())
+    std::printf("chain_path: %s\nchild_public_key: %s (signed for; verified under it)\n",
+                f.chain_path.c_str(), tss::ToHex(signing_key.ToBytes()).c_str());
   for (const SignedRound& r : rounds) {
     if (r.after_refresh)
       std::printf("keyrefresh: %.1f ms, public key and key id unchanged\n", *refresh_ms);
@@ -318,6 +346,8 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
   simulate->add_option("--threshold", sf->threshold, "Signers needed t (2 ≤ t ≤ n)")->required();
   simulate->add_option("--message-hash", sf->message_hash, "The 32-byte hash to sign, as hex")
       ->required();
+  simulate->add_option("--chain-path", sf->chain_path,
+                       "Sign for the key's BIP32 child at this non-hardened path, e.g. m/0/7");
   simulate->add_flag("--refresh", sf->refresh, "Also refresh the key and sign again");
   simulate->add_flag("--json", sf->json_out, "Print one JSON object");
   simulate->callback([sf] { std::exit(Simulate(*sf)); });

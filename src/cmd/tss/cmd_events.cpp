@@ -14,6 +14,7 @@
 #include "cmd/tss/command.h"
 #include "cmd/tss/node_views.h"
 #include "core/event.h"
+#include "crypto/bip32.h"
 #include "crypto/ecdsa.h"
 #include "crypto/hash.h"
 #include "keyshare/keyshare_store.h"
@@ -94,19 +95,36 @@ std::set<std::string> MirroredPublicKeys(std::vector<NodeDb>& nodes, const std::
 }
 
 // Why a node's SUCCESS result is not the outcome asked for (empty when it is). A signature is
-// checked whole with libsecp256k1 — (r, s) under the key, v recovering it — as the nodes do.
+// checked whole with libsecp256k1 — (r, s) under the key it names, v recovering it — as the
+// nodes do; for a chain path that key is the child, and the root key beside it must be the
+// key's (the child itself is derived and checked by every node from its share's chain code,
+// which no database mirrors). A key's xpub must encode its public key and chain code.
 std::string CheckResult(const core::Event& asked, const json& result,
                         const std::set<std::string>& keys) {
   if (!result.is_object() || !result.contains("public_key") || !result["public_key"].is_string())
     return "the result names no public key";
-  std::string public_key = result["public_key"].get<std::string>();
-  if (!keys.empty() && !keys.contains(public_key))
-    return "the result's public key " + public_key + " is not the key's";
-  if (asked.protocol != core::ProtocolType::kSign) return "";
   auto text = [&](const char* name) {
     auto it = result.find(name);
     return it != result.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
+  std::string public_key = result["public_key"].get<std::string>();
+  const bool derived = !asked.chain_path.empty();
+  if (derived && text("chain_path") != asked.chain_path)
+    return "the result is for chain path '" + text("chain_path") + "', not '" + asked.chain_path +
+           "'";
+  const std::string root_key = derived ? text("root_public_key") : public_key;
+  if (!keys.empty() && !keys.contains(root_key))
+    return "the result's " + std::string(derived ? "root " : "") + "public key " + root_key +
+           " is not the key's";
+  if (asked.protocol != core::ProtocolType::kSign) {
+    if (!result.contains("xpub")) return "";
+    auto xpub = tss::crypto::bip32::DecodeXpub(text("xpub"));
+    if (!xpub.ok()) return "the result's xpub is malformed: " + xpub.status().message();
+    if (tss::ToHex(xpub->key.ToBytes()) != public_key ||
+        tss::ToHex(xpub->chain_code) != text("chain_code"))
+      return "the result's xpub is not its public key and chain code";
+    return "";
+  }
   if (text("message_hash") != tss::ToHex(asked.message_hash))
     return "the result signs another message hash";
   auto pk = tss::FromHex(public_key);
@@ -498,8 +516,9 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
   auto* m = sign->add_option("--message", sg->message, "A text whose SHA-256 is signed");
   h->excludes(m);
   sign->add_option("--chain-path", sg->chain_path,
-                   "A derived key's path (event_data's chain_path); the nodes refuse it, FAILED, "
-                   "until key derivation exists");
+                   "Sign for the key's BIP32 child at this non-hardened path, e.g. m/0/7 "
+                   "(event_data's chain_path); hardened steps cannot be derived from a threshold "
+                   "key and are refused");
   sign->callback([sg] {
     tss::Bytes hash;
     if (!sg->message_hash.empty()) {
@@ -513,6 +532,9 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
     } else {
       Fail(kExitUsage, "give --message-hash HEX or --message TEXT");
     }
+    if (!sg->chain_path.empty())
+      if (auto path = tss::crypto::bip32::ParsePath(sg->chain_path); !path.ok())
+        Fail(kExitUsage, "--chain-path " + sg->chain_path + ": " + path.status().message());
     Submit(sg->common, core::ProtocolType::kSign, sg->key_id, hash, sg->expiry_blocks,
            sg->chain_path);
   });
