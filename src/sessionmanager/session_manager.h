@@ -190,6 +190,8 @@ class SessionManager {
   void Fail(Session& s, const Status& why);
   // Fails the PENDING events that core::CheckEvent refuses (part of the expiry pass).
   void FailUnprocessable(uint64_t block);
+  // Puts back to PENDING the IN_PROGRESS rows no session of ours holds (part of the expiry pass).
+  void ReleaseUnheld(uint64_t block);
   // Records a verified signature as the event's result: IN_PROGRESS (or PENDING, when
   // `from_pending`) -> SUCCESS, and files it.
   void RecordSignature(const std::string& event_id, const std::string& result_json,
