@@ -35,6 +35,7 @@ TSS_KEEP_CLUSTER=1 keeps each case's cluster folder (node logs, databases) and n
 """
 import argparse
 import concurrent.futures
+import errno
 import hashlib
 import json
 import os
@@ -223,7 +224,7 @@ def sqlite_locked(tss, long_form, rank):
 
 # ---- postgres-restart ---------------------------------------------------------------------------
 def postgres_restart(tss, long_form):
-    signs = 8 if long_form else 3
+    signs = 12 if long_form else 5
     pg = PostgresServer().start()
     try:
         urls = [pg.create_database(f"node{i}") for i in range(N)]
@@ -232,16 +233,13 @@ def postgres_restart(tss, long_form):
             c = case.cluster
             pids = [n.proc.pid for n in c.nodes]
             offsets = [n.log_size() for n in c.nodes]
-            # Signs submitted at once; the server stops as the first session is created.
-            with concurrent.futures.ThreadPoolExecutor(1) as pool:
-                submitted = pool.submit(case.submit_many, "sign", signs, "in flight", True)
-                wait_for("a sign session begins", lambda: any(
-                    "session created (SIGN" in n.log_since(o) for n, o in zip(c.nodes, offsets)),
-                    EVENT_BOUND, c)
-                if not pg.stop_server("fast"):
-                    raise CaseFailure("pg_ctl could not stop the server")
-                stopped = [n.log_size() for n in c.nodes]
-                submitted.result()
+            # Signs submitted at once (created in every database: an event the command could
+            # create in only some would wait for its missing holders, not for the server); the
+            # server stops the moment the commands are done, with the signs under way.
+            case.submit_many("sign", signs, "in flight")
+            if not pg.stop_server("fast"):
+                raise CaseFailure("pg_ctl could not stop the server")
+            stopped = [n.log_size() for n in c.nodes]
             logged = "".join(n.log_since(o)[:s - o] for n, o, s in zip(c.nodes, offsets, stopped))
             in_flight = sum(1 for e, kind in case.kinds.items()
                             if kind == "sign" and f"event {e}: SUCCESS" not in logged)
@@ -279,14 +277,15 @@ def sha256_file(path):
 def fill(folder):
     """Writes a filler file until the folder's file system is full; returns its path."""
     path = os.path.join(folder, "filler")
-    with open(path, "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 4096)
-                f.flush()
-        except OSError as e:
-            if e.errno != 28:  # ENOSPC
-                raise
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as e:
+        if e.errno != errno.ENOSPC:
+            raise
+    finally:
+        os.close(fd)
     return path
 
 
@@ -300,7 +299,9 @@ def disk_full(tss, long_form):
         share = os.path.join(folder, f"{case.key_id}.share")
         saved = tempfile.mkdtemp(prefix="tss-storage-faults-")
         shutil.copytree(folder, os.path.join(saved, "k"), dirs_exist_ok=True)
-        size_kib = max(64, 2 * os.path.getsize(share) // 1024 + 16)
+        # Room, once the filler goes, for the record with two generations (active and retained)
+        # beside its temp copy while it is replaced: about four shares.
+        size_kib = 4 * os.path.getsize(share) // 1024 + 64
         proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kib}k,mode=0700", "tmpfs",
                                folder], capture_output=True, text=True)
         if proc.returncode != 0:
@@ -320,24 +321,28 @@ def disk_full(tss, long_form):
         case.sign_verified("disk full")
         refreshes = 2 if long_form else 1
         failed_refreshes = 0
+        x_error = None
         for i in range(refreshes):
             refresh, _ = case.submit("keyrefresh")
-            # The node tries to store generation g+1 pending and cannot; the refresh must not
-            # activate anywhere. Wait for the event's end, or for the node to report the write
-            # error and the event to go back for a retry.
-            wait_for(f"{x.address} reports no space for refresh {refresh}",
-                     lambda: "No space left on device" in x.log_since(offset), EVENT_BOUND, c)
+            # The node cannot store generation g+1 pending: the refresh must end the same
+            # everywhere and not activate anywhere.
+            rows = check_accounted(c, refresh, EVENT_BOUND)
+            if rows[0][0] == "SUCCESS":
+                raise CaseFailure(f"refresh {refresh} succeeded though {x.address} could not "
+                                  "write its share")
+            failed_refreshes += 1
+            x_error = x.event_row(refresh)[2]
+            if "No space left on device" not in x.log_since(offset):
+                raise CaseFailure(f"{x.address} did not report the full disk:\n{x.log_tail()}")
             require_alive(case, [x], "after the failed write")
             if sha256_file(share) != digest:
                 raise CaseFailure(f"{share} changed while the disk was full")
             views = key_views(c, case.key_id)
-            active = {a: (v["active"] or {}).get("generation") for a, v in views.items()}
-            if set(active.values()) != {case.generation}:
-                raise CaseFailure(f"a holder activated another generation alone: {active}")
+            gens = {a: ((v["active"] or {}).get("generation"), (v.get("pending") or {}).get(
+                "generation")) for a, v in views.items()}
+            if set(gens.values()) != {(0, None)}:
+                raise CaseFailure(f"not every holder kept generation 0 alone active: {gens}")
             case.sign_verified(f"disk full, refresh {i} failed here")
-            row = x.event_row(refresh)
-            if row[0] == "FAILED":
-                failed_refreshes += 1
         error_lines = [ln for ln in x.log_since(offset).splitlines() if "No space left" in ln]
         # Free the space: the refresh is retried, or (if it failed for good) a new one runs.
         os.unlink(filler)
@@ -356,9 +361,9 @@ def disk_full(tss, long_form):
         return case.figures(
             outcomes, recovered_s, sign_ms, generation,
             f"{x.address}'s keyshares/ on a {size_kib} KiB tmpfs, full; {refreshes} refresh(es) "
-            f"with no space: {failed_refreshes} FAILED, share file unchanged, generation 0 kept "
-            f"active everywhere; {len(error_lines)} ENOSPC log lines, first: "
-            f"{error_lines[0].split('] ', 1)[-1][:160] if error_lines else '-'}")
+            f"with no space: {failed_refreshes} FAILED everywhere ({x.address}'s error: "
+            f"'{x_error}'), share file unchanged, generation 0 alone active everywhere, signing; "
+            f"{len(error_lines)} ENOSPC log lines")
     finally:
         case.cluster.stop()
         if mounted:
@@ -380,25 +385,29 @@ def sigterm(tss, long_form, protocol):
             # A sign draws 3 of the 4: submit until one draws the node.
             for attempt in range(8):
                 event_id, _ = case.submit(protocol, f"sigterm {i}.{attempt}")
-                joined = wait_for(f"{x.address} joins or the event ends",
-                                  lambda: re.search(rf"event {event_id}: session created \(\S+ as "
-                                                    r"(party|observer)", x.log_since(offset))
-                                  or (x.event_row(event_id)[0] in ("SUCCESS", "FAILED")),
-                                  EVENT_BOUND, c)
-                if joined is not True and joined.group(1) == "party":
+                created = rf"event {event_id}: session created \(\S+ as (party|observer)"
+                deadline = time.monotonic() + EVENT_BOUND
+                joined = None
+                while joined is None and time.monotonic() < deadline:
+                    joined = re.search(created, x.log_since(offset))
+                    time.sleep(0.002)
+                if joined and joined.group(1) == "party":
                     break
                 check_accounted(c, event_id, EVENT_BOUND)
                 event_id = None
             if event_id is None:
                 raise CaseFailure(f"no {protocol} drew {x.address} in 8 events")
-            time.sleep(0.02 * (i % 4))  # 0–60 ms into its rounds
-            phase = [ln.split("] ", 1)[-1] for ln in x.log_since(offset).splitlines()
-                     if f"event {event_id}" in ln][-1]
+            # Into its rounds: a keyrefresh's take about half a second here, a sign's a few ms.
+            time.sleep((0.1 + 0.1 * (i % 3)) if protocol == "keyrefresh" else 0.002 * (i % 3))
             termed = time.monotonic()
             code = x.stop()  # SIGTERM, then waits
             shutdown_ms = (time.monotonic() - termed) * 1000
             if code != 0:
                 raise CaseFailure(f"{x.address} exited {code} on SIGTERM:\n{x.log_tail()}")
+            # Where the node was: the last thing it logged about the event before the signal.
+            before = x.log_since(offset).split("received SIGTERM", 1)[0]
+            phase = [ln.split(f"event {event_id}: ", 1)[-1] for ln in before.splitlines()
+                     if f"event {event_id}" in ln][-1]
             x.start()
             restarted = time.monotonic()
             rows = check_accounted(c, event_id, EVENT_BOUND)
@@ -407,7 +416,7 @@ def sigterm(tss, long_form, protocol):
         return {"events": len(outcomes), "success": list(outcomes.values()).count("SUCCESS"),
                 "recovered_s": max(r[2] for r in results), "sign_ms": sign_ms,
                 "generation": generation,
-                "notes": "; ".join(f"{x.address} stopped after '{r[3][:70]}': exit 0 in "
+                "notes": "; ".join(f"{x.address} stopped after '{r[3][:60]}': exit 0 in "
                                    f"{r[1]:.0f} ms, event {r[0]} everywhere" for r in results)}
     finally:
         case.cleanup()
@@ -482,7 +491,7 @@ def main():
             except Skip as e:
                 r = {"skipped": str(e)}
                 print(f"storage-faults[{label}] SKIPPED: {e}", flush=True)
-            except (CaseFailure, RuntimeError, subprocess.TimeoutExpired, KeyError) as e:
+            except (CaseFailure, RuntimeError, OSError, subprocess.TimeoutExpired, KeyError) as e:
                 r = {"error": str(e).splitlines()[0] if str(e) else type(e).__name__}
                 print(f"storage-faults[{label}] FAILED: {e}", flush=True)
             results.append((label, r))
