@@ -300,7 +300,13 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
   s->key = std::move(key);
   if (ev.status == EventStatus::kPending) {
     auto moved = env_.events.Move(m.event_id, EventStatus::kPending, EventStatus::kInProgress);
-    if (!moved.ok() || !*moved) return Nack(from, m, "event changed state meanwhile");
+    if (!moved.ok()) {
+      // Said, not folded into "changed state": a database locked past its busy timeout or
+      // unreachable is the operator's to fix (tests/faults/storage_faults.py, sqlite-locked).
+      spdlog::error("event {}: cannot take it up: {}", m.event_id, moved.status().ToString());
+      return Nack(from, m, "cannot record the event: " + moved.status().message());
+    }
+    if (!*moved) return Nack(from, m, "event changed state meanwhile");
   }
   spdlog::info("event {}: session created ({} as {})", m.event_id,
                ProtocolTypeName(m.setup.protocol),

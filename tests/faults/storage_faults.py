@@ -40,6 +40,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 import shutil
 import subprocess
 import sys
@@ -93,25 +94,21 @@ class Case:
         address = self.cluster.failover_order(time.time())[rank]
         return next(n for n in self.cluster.nodes if n.address == address)
 
-    def submit(self, protocol, label="", tolerant=False):
+    def submit(self, protocol, label=""):
         """Creates an event (no --wait) and returns its id and the nodes whose database the
-        command could not create it in (it warns about each on stderr); `tolerant`: a command
-        that could create it nowhere returns no id instead of failing the case."""
+        command could not create it in (it warns about each on stderr)."""
         args = ["keyrefresh", "--key-id", self.key_id] if protocol == "keyrefresh" else \
             ["sign", "--key-id", self.key_id, "--message", f"storage faults {label} {time.time()}"]
-        proc = self.cluster.run(*args, "--json", check=not tolerant)
-        if proc.returncode != 0:  # created nowhere (tolerant: a database was down meanwhile)
-            return None, {n.address for n in self.cluster.nodes}
+        proc = self.cluster.run(*args, "--json")
         event_id = json.loads(proc.stdout)["event_id"]
         missing = set(re.findall(r"event not created in (\S+)'s database", proc.stderr))
         self.add(event_id, protocol, [n for n in self.cluster.nodes if n.address not in missing])
         return event_id, missing
 
-    def submit_many(self, protocol, count, label, tolerant=False):
+    def submit_many(self, protocol, count, label):
         """`count` events submitted at once, by parallel commands."""
         with concurrent.futures.ThreadPoolExecutor(count) as pool:
-            return list(pool.map(lambda i: self.submit(protocol, f"{label} {i}", tolerant),
-                                 range(count)))
+            return list(pool.map(lambda i: self.submit(protocol, f"{label} {i}"), range(count)))
 
     def accounted(self, bound=EVENT_BOUND):
         """Every event ended at every node that holds it, the same way; returns the outcomes,
@@ -212,6 +209,10 @@ def sqlite_locked(tss, long_form, rank):
         case.accounted()
         recovered_s = time.monotonic() - released_at
         require_alive(case, c.nodes, "after the lock")
+        for event_id, missing in during:
+            if x.address in missing and x.event_row(event_id)[0] is not None:
+                raise CaseFailure(f"the command said {event_id} was not created in "
+                                  f"{x.address}'s database, but it is there")
         outcomes, generation, sign_ms = case.finish("sqlite-locked")
         return case.figures(
             outcomes, recovered_s, sign_ms, generation,
@@ -331,7 +332,8 @@ def disk_full(tss, long_form):
                 raise CaseFailure(f"refresh {refresh} succeeded though {x.address} could not "
                                   "write its share")
             failed_refreshes += 1
-            x_error = x.event_row(refresh)[2]
+            x_error = re.sub(r"/\S+/keyshares/\S+\.tmp", "<home>/keyshares/.<key id>.share.<…>.tmp",
+                             x.event_row(refresh)[2] or "")
             if "No space left on device" not in x.log_since(offset):
                 raise CaseFailure(f"{x.address} did not report the full disk:\n{x.log_tail()}")
             require_alive(case, [x], "after the failed write")
@@ -416,8 +418,13 @@ def sigterm(tss, long_form, protocol):
         return {"events": len(outcomes), "success": list(outcomes.values()).count("SUCCESS"),
                 "recovered_s": max(r[2] for r in results), "sign_ms": sign_ms,
                 "generation": generation,
-                "notes": "; ".join(f"{x.address} stopped after '{r[3][:60]}': exit 0 in "
-                                   f"{r[1]:.0f} ms, event {r[0]} everywhere" for r in results)}
+                "notes": f"{x.address} SIGTERMed {len(results)}× (last logged for the event: "
+                         + ", ".join(f"'{p}' {k}×" for p, k in Counter(
+                             re.sub(r" \(.*", "", r[3]) for r in results).items())
+                         + f"), exit 0 in {min(r[1] for r in results):.0f}–"
+                         f"{max(r[1] for r in results):.0f} ms; the events: "
+                         + ", ".join(f"{o} {k}×" for o, k in Counter(r[0] for r in results).items())
+                         + " everywhere"}
     finally:
         case.cleanup()
 
