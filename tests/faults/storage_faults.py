@@ -50,7 +50,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 from cluster import (TERMINAL, CaseFailure, Cluster, check_accounted, check_keys,  # noqa: E402
-                     check_signature, key_views, wait_for)
+                     check_signature, key_views)
 from postgres import PostgresServer  # noqa: E402
 
 N = 4
