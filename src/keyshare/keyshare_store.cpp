@@ -26,12 +26,14 @@ constexpr size_t kTagSize = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 constexpr size_t kMaxFile = 64 << 20;
 static_assert(kSaltSize == 16 && kNonceSize == 24);
 
-Status WriteAll(int fd, const uint8_t* data, size_t len) {
+// `path` names the file in the error: "write failed: No space left on device" alone does not
+// tell an operator which disk filled up (tests/faults/storage_faults.py, disk-full).
+Status WriteAll(int fd, const std::filesystem::path& path, const uint8_t* data, size_t len) {
   while (len > 0) {
     ssize_t n = ::write(fd, data, len);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return IoError(std::string("write failed: ") + std::strerror(errno));
+      return IoError("cannot write " + path.string() + ": " + std::strerror(errno));
     }
     data += n;
     len -= static_cast<size_t>(n);
@@ -117,8 +119,9 @@ Status WriteFileAtomic(const std::filesystem::path& dir, const std::string& name
                     std::to_string(randombytes_random()) + ".tmp");
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, mode);
   if (fd < 0) return IoError("cannot create " + tmp.string() + ": " + std::strerror(errno));
-  Status st = WriteAll(fd, contents.data(), contents.size());
-  if (st.ok() && ::fsync(fd) != 0) st = IoError("cannot sync " + tmp.string());
+  Status st = WriteAll(fd, tmp, contents.data(), contents.size());
+  if (st.ok() && ::fsync(fd) != 0)
+    st = IoError("cannot sync " + tmp.string() + ": " + std::strerror(errno));
   ::close(fd);
   if (st.ok() && !replace && std::filesystem::exists(path))
     st = {ErrorCode::kAlreadyExists, path.string() + " already exists"};

@@ -313,7 +313,13 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
   s->key = std::move(key);
   if (ev.status == EventStatus::kPending) {
     auto moved = env_.events.Move(m.event_id, EventStatus::kPending, EventStatus::kInProgress);
-    if (!moved.ok() || !*moved) return Nack(from, m, "event changed state meanwhile");
+    if (!moved.ok()) {
+      // Said, not folded into "changed state": a database locked past its busy timeout or
+      // unreachable is the operator's to fix (tests/faults/storage_faults.py, sqlite-locked).
+      spdlog::error("event {}: cannot take it up: {}", m.event_id, moved.status().ToString());
+      return Nack(from, m, "cannot record the event: " + moved.status().message());
+    }
+    if (!*moved) return Nack(from, m, "event changed state meanwhile");
   }
   spdlog::info("event {}: session created ({} as {})", m.event_id,
                ProtocolTypeName(m.setup.protocol),
@@ -615,6 +621,35 @@ void SessionManager::FailUnprocessable(uint64_t block) {
   }
 }
 
+void SessionManager::ReleaseUnheld(uint64_t block) {
+  // A session that ends (result, failure, expiry, a run given up) moves its event out of
+  // IN_PROGRESS; when that write fails — the database locked past its busy timeout, or the
+  // PostgreSQL server gone — the session is gone from memory and its row stays IN_PROGRESS,
+  // where nothing moved it again (start-up recovery runs once): the event was stuck for good at
+  // this node (tests/faults/storage_faults.py, postgres-restart). Such a row, still for longer
+  // than a session expiry with no session or pending generation of ours behind it, goes back
+  // to PENDING to be retried, as start-up recovery would put it.
+  auto rows = env_.events.WithStatus(EventStatus::kInProgress, kSweepLimit);
+  if (!rows.ok()) return;  // the database is still unusable; the reads above said so
+  const int64_t now_ms = core::UnixMillis();
+  for (const Event& e : *rows) {
+    if (sessions_.count(e.event_id) ||
+        now_ms - e.updated_at <= static_cast<int64_t>(config_.session_expiry.count()))
+      continue;
+    bool committing = false;
+    for (const auto& [key_id, c] : commits_) committing = committing || c.event_id == e.event_id;
+    if (committing) continue;
+    spdlog::warn(
+        "event {}: IN_PROGRESS here with no session (a write failed as its session ended); "
+        "retrying at block {}",
+        e.event_id, block + config_.retry_delay_blocks);
+    auto moved = env_.events.Move(e.event_id, EventStatus::kInProgress, EventStatus::kPending,
+                                  EventChange::RetryAt(block + config_.retry_delay_blocks));
+    if (!moved.ok())
+      spdlog::error("event {}: could not reset: {}", e.event_id, moved.status().ToString());
+  }
+}
+
 void SessionManager::ReleaseOrphans() {
   TSS_DCHECK(env_.in_loop());
   for (auto it = sessions_.begin(); it != sessions_.end();) {
@@ -660,6 +695,7 @@ void SessionManager::CheckExpiry() {
   }
   AskPending();
   FailUnprocessable(block);
+  ReleaseUnheld(block);
   // Signatures that came before their event: recorded once the event is here, forgotten after
   // a session expiry's time.
   for (auto it = late_results_.begin(); it != late_results_.end();) {

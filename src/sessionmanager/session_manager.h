@@ -198,6 +198,8 @@ class SessionManager {
   Result<std::string> VerifiedSignatureJson(const core::KeyRecord& key,
                                             const std::string& chain_path, ByteSpan message_hash,
                                             const core::SignatureBody& signature);
+  // Puts back to PENDING the IN_PROGRESS rows no session of ours holds (part of the expiry pass).
+  void ReleaseUnheld(uint64_t block);
   // Records a verified signature as the event's result: IN_PROGRESS (or PENDING, when
   // `from_pending`) -> SUCCESS, and files it.
   void RecordSignature(const std::string& event_id, const std::string& result_json,

@@ -87,8 +87,11 @@ class Node:
         return self.stop(signal.SIGKILL)
 
     def event_row(self, event_id):
-        """(status, result, error) of an event in this node's own SQLite database, read directly
-        (the node may be down); Nones when the row or the database cannot be read."""
+        """(status, result, error) of an event in this node's own database (its SQLite file, or
+        its PostgreSQL database through psql), read directly (the node may be down); Nones when
+        the row or the database cannot be read."""
+        if self.db_url:
+            return self._postgres_event_row(event_id)
         try:
             with sqlite3.connect(os.path.join(self.home, "tss.db"), timeout=5) as conn:
                 r = conn.execute("SELECT status, result, error FROM tss_events WHERE event_id = ?",
@@ -113,6 +116,38 @@ class Node:
         except sqlite3.Error:
             return None
         return rows
+
+    def _postgres_event_row(self, event_id):
+        # Event ids are the command's own hex ids; the query quotes nothing else. Fields are
+        # separated by the ASCII unit separator, which no status, result or error contains.
+        if not all(c.isalnum() or c in "-_." for c in event_id):
+            raise ValueError(f"unexpected event id {event_id!r}")
+        try:
+            out = subprocess.run(["psql", self.db_url, "-AtX", "-F", "\x1f", "-c",
+                                  "SELECT status, coalesce(result, ''), coalesce(error, '') "
+                                  f"FROM tss_events WHERE event_id = '{event_id}'"],
+                                 capture_output=True, text=True, timeout=10)
+        except subprocess.TimeoutExpired:
+            return None, None, None
+        if out.returncode != 0 or not out.stdout.strip():
+            return None, None, None
+        status, result, error = out.stdout.rstrip("\n").split("\x1f")
+        return status, result or None, error or None
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_since(self, offset):
+        """What the node logged after byte `offset` of its log (see log_size)."""
+        try:
+            with open(self.log_path, errors="replace") as f:
+                f.seek(offset)
+                return f.read()
+        except OSError:
+            return ""
 
     def log_tail(self, n=40):
         try:
@@ -200,16 +235,21 @@ class Cluster:
     def status(self, event_id):
         return self.run_json("status", "--event-id", event_id)
 
-    def key_views(self, key_id):
-        """Every node's view of a key from `tss status --keys`: {address: (public key, active
-        generation, its fingerprint)}, None for a node that holds no such key."""
+    def key_rows(self, key_id):
+        """Every node's tss_keys row of a key, from `tss status --keys`: {address: row}, None for
+        a node that holds no such key."""
         states = self.run_json("status", "--keys")
+        return {node.address: next((k for k in states.get(node.address, []) if k["key_id"] == key_id),
+                                   None) for node in self.nodes}
+
+    def key_views(self, key_id):
+        """Every node's view of a key: {address: (public key, active generation, its
+        fingerprint)}, None for a node that holds no such key."""
         views = {}
-        for node in self.nodes:
-            rows = [k for k in states.get(node.address, []) if k["key_id"] == key_id]
-            active = (rows[0]["active"] or {}) if rows else {}
-            views[node.address] = ((rows[0]["public_key"], active.get("generation"),
-                                    active.get("fingerprint")) if rows else None)
+        for address, row in self.key_rows(key_id).items():
+            active = (row["active"] or {}) if row else {}
+            views[address] = ((row["public_key"], active.get("generation"),
+                               active.get("fingerprint")) if row else None)
         return views
 
     def check_key(self, key_id, public_key, generation):
@@ -265,3 +305,63 @@ def check_signature(result, public_key):
         raise AssertionError(f"signed under {result['public_key']}, expected {public_key}")
     if not verify(public_key, result["message_hash"], result["r"], result["s"]):
         raise AssertionError(f"OpenSSL rejects the signature {result}")
+
+
+# -- checks shared by the fault scripts (tests/e2e/kill_matrix.py, tests/faults/*.py) ----------
+TERMINAL = {"SUCCESS", "FAILED", "EXPIRED"}
+
+
+class CaseFailure(AssertionError):
+    """A fault case's check failed (the scripts report it and go on with the next case)."""
+
+
+def wait_for(what, predicate, bound, cluster=None):
+    """Polls `predicate` until it returns something true, and returns that; after `bound`
+    seconds raises CaseFailure naming `what` (with the cluster's node logs when given)."""
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise CaseFailure(f"{what}: not within {bound} s" + ("\n" + cluster.logs() if cluster else ""))
+
+
+def outcome_everywhere(cluster, event_id, nodes=None):
+    """Each node's (status, result, error) of the event once it is terminal at all of `nodes`
+    (default: every node of the cluster), else None."""
+    rows = [n.event_row(event_id) for n in (nodes or cluster.nodes)]
+    return rows if all(r[0] in TERMINAL for r in rows) else None
+
+
+def check_accounted(cluster, event_id, bound, nodes=None):
+    """Waits until the event ends at every one of `nodes` and checks it ended the same way
+    everywhere, with a reason wherever it is not SUCCESS; returns the rows."""
+    nodes = nodes or cluster.nodes
+    rows = wait_for(f"every node ends event {event_id}",
+                    lambda: outcome_everywhere(cluster, event_id, nodes), bound, cluster)
+    if len({r[0] for r in rows}) != 1:
+        raise CaseFailure(f"event {event_id} ended differently: "
+                          f"{[(n.address, r[0], r[2]) for n, r in zip(nodes, rows)]}")
+    if rows[0][0] != "SUCCESS" and not all(r[2] for r in rows):
+        raise CaseFailure(f"event {event_id} {rows[0][0]} without a reason at some node: {rows}")
+    return rows
+
+
+def key_views(cluster, key_id):
+    """Every node's tss_keys row of the key (Cluster.key_rows); CaseFailure if a node has none."""
+    rows = cluster.key_rows(key_id)
+    missing = [address for address, row in rows.items() if row is None]
+    if missing:
+        raise CaseFailure(f"{', '.join(missing)} hold no key {key_id}")
+    return rows
+
+
+def check_keys(cluster, key_id, public_key, expect_generation):
+    """Cluster.check_key, failing the case (CaseFailure) rather than the script."""
+    try:
+        return cluster.check_key(key_id, public_key, expect_generation)
+    except CaseFailure:
+        raise
+    except AssertionError as e:
+        raise CaseFailure(str(e)) from None

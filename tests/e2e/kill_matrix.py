@@ -36,7 +36,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from cluster import TERMINAL, Cluster, check_signature, crash_points, rewrite_section  # noqa: E402
+from cluster import (TERMINAL, CaseFailure, Cluster, check_accounted, check_keys,  # noqa: E402
+                     check_signature, crash_points, outcome_everywhere, rewrite_section,
+                     wait_for)
 from verify_signature import verify  # noqa: E402
 
 N = 4
@@ -59,8 +61,6 @@ SHORT = [
     ("sign.result.stored", "participant"),
 ]
 
-class CaseFailure(AssertionError):
-    pass
 
 
 def all_cases(points):
@@ -76,29 +76,6 @@ def primary(cluster):
     """The coordinator at this block: the seed's (block / range) % n over sorted addresses."""
     ordered = sorted(n.address for n in cluster.nodes)
     return ordered[(int(time.time()) // cluster.coordinator_range) % len(ordered)]
-
-
-def log_size(node):
-    try:
-        return os.path.getsize(node.log_path)
-    except OSError:
-        return 0
-
-
-def log_since(node, offset):
-    with open(node.log_path, errors="replace") as f:
-        f.seek(offset)
-        return f.read()
-
-
-def wait_for(what, predicate, bound, cluster=None):
-    deadline = time.monotonic() + bound
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise CaseFailure(f"{what}: not within {bound} s" + ("\n" + cluster.logs() if cluster else ""))
 
 
 class Group:
@@ -142,20 +119,6 @@ class Group:
         return out["event_id"]
 
 
-def outcome_everywhere(cluster, event_id):
-    """Each node's (status, result, error) once all are terminal, else None."""
-    rows = [n.event_row(event_id) for n in cluster.nodes]
-    return rows if all(r[0] in TERMINAL for r in rows) else None
-
-
-def check_keys(group, expect_generation):
-    """Every node's tss_keys row of the group's key: same public key, generation, fingerprint."""
-    try:
-        return group.cluster.check_key(group.key_id, group.public_key, expect_generation)
-    except AssertionError as e:
-        raise CaseFailure(str(e)) from None
-
-
 def run_case(group, point, protocol, role, index):
     # A case must not straddle a coordinator turn boundary (the role would change under it).
     while int(time.time()) % COORDINATOR_RANGE > COORDINATOR_RANGE - 300:
@@ -167,7 +130,7 @@ def run_case(group, point, protocol, role, index):
     address = coordinator if role == "coordinator" else others[index % len(others)]
     target = next(n for n in c.nodes if n.address == address)
     peers = [n for n in c.nodes if n is not target]
-    offsets = {n.address: log_size(n) for n in c.nodes}
+    offsets = {n.address: n.log_size() for n in c.nodes}
     offset = offsets[address]
     # Restarted armed, and counted live again by every peer (the node logs each change of its
     # liveness view): a primary its peers count unreachable is bypassed by its backups, and the
@@ -176,14 +139,14 @@ def run_case(group, point, protocol, role, index):
     gone = f"validator {address} is unreachable"
     for n in peers:
         wait_for(f"{n.address} sees {address} stop",
-                 lambda n=n: gone in log_since(n, offsets[n.address]), 30, c)
+                 lambda n=n: gone in n.log_since(offsets[n.address]), 30, c)
     target.start({"TSS_CRASH_AT": point})
     wait_for(f"{address} restarted armed", lambda: re.search(
-        r"node \S+ started", log_since(target, offset)), 30, c)
+        r"node \S+ started", target.log_since(offset)), 30, c)
     back = f"validator {address} is reachable again"
     for n in peers:
-        wait_for(f"{n.address} sees {address} back", lambda n=n: back in log_since(
-            n, offsets[n.address]).split(gone, 1)[1], 30, c)
+        wait_for(f"{n.address} sees {address} back", lambda n=n: back in n.log_since(
+            offsets[n.address]).split(gone, 1)[1], 30, c)
 
     first_event = len(group.events)
     crashed_event = None
@@ -208,7 +171,7 @@ def run_case(group, point, protocol, role, index):
         raise CaseFailure(f"{point} not reached by {address} in {MAX_EVENTS} events")
     crashed_at = time.monotonic()
     code = target.proc.wait()
-    log = log_since(target, offset)
+    log = target.log_since(offset)
     if code != -9 or f"crash point {point} reached" not in log:
         raise CaseFailure(f"{address} exited {code}, not at {point}:\n{target.log_tail()}")
     coordinated = f"event {crashed_event}: coordinating" in log
@@ -218,22 +181,12 @@ def run_case(group, point, protocol, role, index):
 
     time.sleep(RESTART_DELAY)  # the operator's "a moment later"; nothing waits on it being right
     target.start()
-    rows = wait_for(f"every node ends event {crashed_event}",
-                    lambda: outcome_everywhere(c, crashed_event), EVENT_BOUND, c)
+    rows = check_accounted(c, crashed_event, EVENT_BOUND)
     recovered_s = time.monotonic() - crashed_at
-    statuses = {r[0] for r in rows}
-    if len(statuses) != 1:
-        raise CaseFailure(f"event {crashed_event} ended differently: "
-                          f"{[(n.address, r[0], r[2]) for n, r in zip(c.nodes, rows)]}")
     outcome = rows[0][0]
-    if outcome != "SUCCESS" and not all(r[2] for r in rows):
-        raise CaseFailure(f"event {crashed_event} {outcome} without a reason at some node: {rows}")
     # Every other event of this cluster ended too, the same everywhere.
     for event_id in group.events:
-        ends = wait_for(f"every node ends event {event_id}",
-                        lambda e=event_id: outcome_everywhere(c, e), EVENT_BOUND, c)
-        if len({r[0] for r in ends}) != 1:
-            raise CaseFailure(f"event {event_id} ended differently: {[r[0] for r in ends]}")
+        check_accounted(c, event_id, EVENT_BOUND)
 
     if protocol == "keygen" and outcome == "SUCCESS":
         result = json.loads(rows[0][1])
@@ -245,7 +198,7 @@ def run_case(group, point, protocol, role, index):
             result = json.loads(r[1])
             if not verify(group.public_key, result["message_hash"], result["r"], result["s"]):
                 raise CaseFailure(f"{node.address}: OpenSSL rejects the signature of {crashed_event}")
-    generation, fingerprint = check_keys(group, group.generation)
+    generation, fingerprint = check_keys(c, group.key_id, group.public_key, group.generation)
 
     started = time.monotonic()
     signed = c.run_json("sign", "--key-id", group.key_id, "--message", f"after {point}",

@@ -41,9 +41,22 @@ class PostgresServer:
         if self.as_postgres:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run([_bin("initdb"), "-D", self.data, "-A", "trust", "-U", "tss"])
+        self.start_server()
+        return self
+
+    def start_server(self):
+        """Starts the server on its data folder and port (again, after stop_server)."""
         self._run([_bin("pg_ctl"), "-D", self.data, "-l", os.path.join(self.dir, "server.log"), "-o",
                    f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "-w", "start"])
-        return self
+
+    def stop_server(self, mode="fast"):
+        """Stops the server and keeps its data (pg_ctl's shutdown mode: smart, fast, immediate);
+        False when pg_ctl says it could not."""
+        try:
+            self._run([_bin("pg_ctl"), "-D", self.data, "-m", mode, "-w", "stop"])
+        except subprocess.CalledProcessError:
+            return False
+        return True
 
     def create_database(self, name: str) -> str:
         subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "tss", "-d", "postgres", "-q",
@@ -51,10 +64,7 @@ class PostgresServer:
         return f"postgres://tss@127.0.0.1:{self.port}/{name}"
 
     def stop(self):
-        try:
-            self._run([_bin("pg_ctl"), "-D", self.data, "-m", "fast", "-w", "stop"])
-        except subprocess.CalledProcessError:
-            pass
+        self.stop_server("fast")
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
