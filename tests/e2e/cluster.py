@@ -4,6 +4,8 @@
 Each node gets its own home folder, Ed25519 identity, loopback port and database (a SQLite file,
 or a PostgreSQL database when a server URL is given); all share one registry file. Commands
 (`tss keygen/sign/keyrefresh/status`) run as separate processes, exactly as a user would.
+A node may listen elsewhere than loopback and run under a command prefix (`listen_host`,
+`prefix`: e.g. its own network namespace, `ip netns exec NS`), set before it starts.
 """
 import json
 import os
@@ -40,10 +42,12 @@ class Node:
         self.db_url = db_url
         self.log_path = os.path.join(self.home, "node.log")
         self.proc = None
+        self.listen_host = "127.0.0.1"
+        self.prefix = []  # the node runs as prefix + args(); the prefix must exec, not fork
 
     def args(self):
         a = [self.cluster.tss, "node", "--validator-address", self.address, "--private-key-file",
-             self.key_file(), "--p2p-listen", f"/ip4/127.0.0.1/tcp/{self.port}", "--home", self.home,
+             self.key_file(), "--p2p-listen", f"/ip4/{self.listen_host}/tcp/{self.port}", "--home", self.home,
              "--registry", self.cluster.registry, "--poll-interval", self.cluster.poll_interval,
              "--session-expiry", self.cluster.session_expiry, "--retry-delay", str(self.cluster.retry_delay),
              "--coordinator-range", str(self.cluster.coordinator_range)]
@@ -65,7 +69,7 @@ class Node:
         env = dict(os.environ, TSS_PASSWORD=self.cluster.password)
         env.pop("TSS_CRASH_AT", None)  # a crash point is armed only where a test asks for one
         env.update(extra_env or {})
-        self.proc = subprocess.Popen(self.args(), stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(self.prefix + self.args(), stdout=log, stderr=subprocess.STDOUT, env=env)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -93,6 +97,18 @@ class Node:
         except sqlite3.Error:
             return None, None, None
         return r if r else (None, None, None)
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_since(self, offset):
+        """The node's log from byte `offset` (a log_size() taken earlier) on."""
+        with open(self.log_path, errors="replace") as f:
+            f.seek(offset)
+            return f.read()
 
     def log_tail(self, n=40):
         try:
@@ -179,6 +195,18 @@ class Cluster:
     def status(self, event_id):
         return self.run_json("status", "--event-id", event_id)
 
+    def key_states(self, key_id):
+        """Each node's (public key, active generation, fingerprint) of `key_id` from
+        `tss status --keys`, by address; None for a node that holds no such key."""
+        states = self.run_json("status", "--keys")
+        seen = {}
+        for node in self.nodes:
+            rows = [k for k in states.get(node.address, []) if k["key_id"] == key_id]
+            active = (rows[0]["active"] or {}) if rows else {}
+            seen[node.address] = ((rows[0]["public_key"], active.get("generation"),
+                                   active.get("fingerprint")) if rows else None)
+        return seen
+
     def failover_order(self, at):
         """Validators in failover order at Unix time `at`: the primary coordinator (blocks are
         seconds; turns of --coordinator-range blocks over the address-sorted validators), then
@@ -186,6 +214,41 @@ class Cluster:
         ordered = sorted(n.address for n in self.nodes)
         primary = (int(at) // self.coordinator_range) % len(ordered)
         return [ordered[(primary + k) % len(ordered)] for k in range(len(ordered))]
+
+
+TERMINAL = {"SUCCESS", "FAILED", "EXPIRED"}
+
+
+def outcome_everywhere(nodes, event_id):
+    """Each node's (status, result, error) of the event once all are terminal, else None."""
+    rows = [n.event_row(event_id) for n in nodes]
+    return rows if all(r[0] in TERMINAL for r in rows) else None
+
+
+def wait_for(what, predicate, bound, cluster=None):
+    """predicate()'s first true value, polled every 50 ms; AssertionError naming `what` (and the
+    cluster's log tails) when `bound` seconds pass first."""
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what}: not within {bound} s" + ("\n" + cluster.logs() if cluster else ""))
+
+
+def rewrite_section(path, name, section):
+    """Replaces what lies between `<!-- name:begin -->` and `<!-- name:end -->` in the file
+    (docs/RELIABILITY.md: each fault script's figures) with `section`."""
+    with open(path) as f:
+        text = f.read()
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    if begin not in text or end not in text:
+        raise SystemExit(f"{path} has no {begin} … {end} section")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(path, "w") as f:
+        f.write(f"{head}{begin}\n{section}{end}{tail}")
 
 
 def check_signature(result, public_key):

@@ -36,7 +36,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from cluster import Cluster, check_signature  # noqa: E402
+from cluster import Cluster, check_signature, outcome_everywhere, rewrite_section, wait_for  # noqa: E402
 from verify_signature import verify  # noqa: E402
 
 N = 4
@@ -58,9 +58,6 @@ SHORT = [
     ("sign.round2.received", "participant"),
     ("sign.result.stored", "participant"),
 ]
-
-TERMINAL = {"SUCCESS", "FAILED", "EXPIRED"}
-
 
 class CaseFailure(AssertionError):
     pass
@@ -84,29 +81,6 @@ def primary(cluster):
     """The coordinator at this block: the seed's (block / range) % n over sorted addresses."""
     ordered = sorted(n.address for n in cluster.nodes)
     return ordered[(int(time.time()) // cluster.coordinator_range) % len(ordered)]
-
-
-def log_size(node):
-    try:
-        return os.path.getsize(node.log_path)
-    except OSError:
-        return 0
-
-
-def log_since(node, offset):
-    with open(node.log_path, errors="replace") as f:
-        f.seek(offset)
-        return f.read()
-
-
-def wait_for(what, predicate, bound, cluster=None):
-    deadline = time.monotonic() + bound
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise CaseFailure(f"{what}: not within {bound} s" + ("\n" + cluster.logs() if cluster else ""))
 
 
 class Group:
@@ -150,23 +124,12 @@ class Group:
         return out["event_id"]
 
 
-def outcome_everywhere(cluster, event_id):
-    """Each node's (status, result, error) once all are terminal, else None."""
-    rows = [n.event_row(event_id) for n in cluster.nodes]
-    return rows if all(r[0] in TERMINAL for r in rows) else None
-
-
 def check_keys(group, expect_generation):
     """Every node's tss_keys row of the group's key: same public key, generation, fingerprint."""
-    states = group.cluster.run_json("status", "--keys")
-    seen = {}
-    for node in group.cluster.nodes:
-        rows = [k for k in states.get(node.address, []) if k["key_id"] == group.key_id]
-        if not rows:
-            raise CaseFailure(f"{node.address} holds no key {group.key_id}: {states}")
-        k = rows[0]
-        active = k["active"] or {}
-        seen[node.address] = (k["public_key"], active.get("generation"), active.get("fingerprint"))
+    seen = group.cluster.key_states(group.key_id)
+    for address, state in seen.items():
+        if state is None:
+            raise CaseFailure(f"{address} holds no key {group.key_id}")
     if len(set(seen.values())) != 1:
         raise CaseFailure(f"key {group.key_id} split: {seen}")
     public_key, generation, fingerprint = next(iter(seen.values()))
@@ -187,7 +150,7 @@ def run_case(group, point, protocol, role, index):
     address = coordinator if role == "coordinator" else others[index % len(others)]
     target = next(n for n in c.nodes if n.address == address)
     peers = [n for n in c.nodes if n is not target]
-    offsets = {n.address: log_size(n) for n in c.nodes}
+    offsets = {n.address: n.log_size() for n in c.nodes}
     offset = offsets[address]
     # Restarted armed, and counted live again by every peer (the node logs each change of its
     # liveness view): a primary its peers count unreachable is bypassed by its backups, and the
@@ -196,21 +159,22 @@ def run_case(group, point, protocol, role, index):
     gone = f"validator {address} is unreachable"
     for n in peers:
         wait_for(f"{n.address} sees {address} stop",
-                 lambda n=n: gone in log_since(n, offsets[n.address]), 30, c)
+                 lambda n=n: gone in n.log_since(offsets[n.address]), 30, c)
     target.start({"TSS_CRASH_AT": point})
     wait_for(f"{address} restarted armed", lambda: re.search(
-        r"node \S+ started", log_since(target, offset)), 30, c)
+        r"node \S+ started", target.log_since(offset)), 30, c)
     back = f"validator {address} is reachable again"
     for n in peers:
-        wait_for(f"{n.address} sees {address} back", lambda n=n: back in log_since(
-            n, offsets[n.address]).split(gone, 1)[1], 30, c)
+        wait_for(f"{n.address} sees {address} back", lambda n=n: back in n.log_since(
+            offsets[n.address]).split(gone, 1)[1], 30, c)
 
     first_event = len(group.events)
     crashed_event = None
     for i in range(MAX_EVENTS):
         event_id = group.create(i)
         status = wait_for(f"event {event_id} ends or {address} dies at {point}",
-                          lambda: "died" if not target.alive() else outcome_everywhere(c, event_id),
+                          lambda: "died" if not target.alive()
+                          else outcome_everywhere(c.nodes, event_id),
                           EVENT_BOUND, c)
         if status != "died":
             # A point right after the event's end (result stored, active sent) races our poll.
@@ -228,7 +192,7 @@ def run_case(group, point, protocol, role, index):
         raise CaseFailure(f"{point} not reached by {address} in {MAX_EVENTS} events")
     crashed_at = time.monotonic()
     code = target.proc.wait()
-    log = log_since(target, offset)
+    log = target.log_since(offset)
     if code != -9 or f"crash point {point} reached" not in log:
         raise CaseFailure(f"{address} exited {code}, not at {point}:\n{target.log_tail()}")
     coordinated = f"event {crashed_event}: coordinating" in log
@@ -239,7 +203,7 @@ def run_case(group, point, protocol, role, index):
     time.sleep(RESTART_DELAY)  # the operator's "a moment later"; nothing waits on it being right
     target.start()
     rows = wait_for(f"every node ends event {crashed_event}",
-                    lambda: outcome_everywhere(c, crashed_event), EVENT_BOUND, c)
+                    lambda: outcome_everywhere(c.nodes, crashed_event), EVENT_BOUND, c)
     recovered_s = time.monotonic() - crashed_at
     statuses = {r[0] for r in rows}
     if len(statuses) != 1:
@@ -251,7 +215,7 @@ def run_case(group, point, protocol, role, index):
     # Every other event of this cluster ended too, the same everywhere.
     for event_id in group.events:
         ends = wait_for(f"every node ends event {event_id}",
-                        lambda e=event_id: outcome_everywhere(c, e), EVENT_BOUND, c)
+                        lambda e=event_id: outcome_everywhere(c.nodes, e), EVENT_BOUND, c)
         if len({r[0] for r in ends}) != 1:
             raise CaseFailure(f"event {event_id} ended differently: {[r[0] for r in ends]}")
 
@@ -305,15 +269,7 @@ def write_report(path, results, points, elapsed, long_form):
         f"node) median {recovered[len(recovered) // 2]:.1f} s, slowest {recovered[-1]:.1f} s"
         if recovered else "no case passed")
     section = (f"{summary}; the whole run took {elapsed / 60:.0f} min.\n\n{table(results)}\n")
-    with open(path) as f:
-        text = f.read()
-    begin, end = "<!-- kill-matrix:begin -->", "<!-- kill-matrix:end -->"
-    if begin not in text or end not in text:
-        raise SystemExit(f"{path} has no {begin} … {end} section")
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    with open(path, "w") as f:
-        f.write(f"{head}{begin}\n{section}{end}{tail}")
+    rewrite_section(path, "kill-matrix", section)
 
 
 def main():
@@ -348,7 +304,7 @@ def main():
                       f"{r['recovered_s']:.1f} s, key consistent (generation {r['generation']}, "
                       f"{r['fingerprint']}), then signed in {r['sign_ms']:.0f} ms "
                       f"({time.monotonic() - case_start:.0f} s)", flush=True)
-            except (CaseFailure, RuntimeError, subprocess.TimeoutExpired, KeyError) as e:
+            except (AssertionError, RuntimeError, subprocess.TimeoutExpired, KeyError) as e:
                 r = {"point": point, "role": role, "protocol": protocol,
                      "error": str(e).splitlines()[0] if str(e) else type(e).__name__}
                 print(f"kill-matrix[{point} {role}] FAILED: {e}", flush=True)
