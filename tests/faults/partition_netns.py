@@ -34,17 +34,19 @@ network's 10 s send timeout, after which the nodes count the cut-off one unreach
 
 Where namespaces cannot be made (no root, no `ip`/`tc`), prints "partition-netns: skipped: …"
 and exits with --skip-code (0 by default; ctest passes 77 and counts it a skip).
-Usage: tests/faults/partition_netns.py --tss build/bin/tss [--long] [--report FILE]
+Usage: tests/faults/partition_netns.py --tss build/bin/tss [--long] [--only REGEX] [--report FILE]
 TSS_KEEP_FAILED=1 keeps the cluster folder (node logs, databases) of a failed run and names it.
 """
 import argparse
 import json
 import os
+import re
 import sqlite3
 import statistics
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
@@ -392,13 +394,14 @@ def main():
     parser.add_argument("--tss", default="build/bin/tss")
     parser.add_argument("--long", action="store_true", default=os.environ.get("TSS_FAULTS_LONG") == "1")
     parser.add_argument("--report", help="rewrite the partition section of this file")
+    parser.add_argument("--only", help="run only the cases whose name matches this regex")
     parser.add_argument("--skip-code", type=int, default=0, help="exit code when skipped")
     args = parser.parse_args()
     why_not = Netns.available()
     if why_not:
         print(f"partition-netns: skipped: {why_not} (needs root and iproute2)", flush=True)
         sys.exit(args.skip_code)
-    cases = LONG if args.long else SHORT
+    cases = [c for c in (LONG if args.long else SHORT) if re.search(args.only or "", c[0])]
     print(f"partition-netns: {len(cases)} cases ({'long' if args.long else 'short'} form)",
           flush=True)
     run = Run(os.path.abspath(args.tss))
