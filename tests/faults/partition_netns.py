@@ -38,6 +38,7 @@ Usage: tests/faults/partition_netns.py --tss build/bin/tss [--long] [--only REGE
 TSS_KEEP_FAILED=1 keeps the cluster folder (node logs, databases) of a failed run and names it.
 """
 import argparse
+import datetime
 import json
 import os
 import re
@@ -208,20 +209,49 @@ def spread(times):
             if times else "no signs")
 
 
-def during(run, victim, hold, signs, tag):
-    """Signs `signs` events while `victim` is cut off, waiting for each at every other node,
-    then holds the partition until `hold` seconds have passed since it began (its start is
-    run.cut_at). Returns the sign times and the events."""
+def during(run, victim, hold, signs, tag, check=lambda: None):
+    """Signs one event after another while `victim` is cut off, waiting for each at every other
+    node, until `signs` are done and `hold` seconds have passed since the cut (run.cut_at);
+    `check()` runs after each. Returns the sign times and the events."""
     times, events = [], []
     live = run.others(victim)
-    for _ in range(signs):
+    while len(events) < signs or time.monotonic() < run.cut_at + hold:
         started = time.monotonic()
         event_id = run.submit_sign(tag)
         times.append(run.wait_signed(event_id, live, started))
         events.append(event_id)
-    while time.monotonic() < run.cut_at + hold:
-        time.sleep(0.1)
+        check()
     return times, events
+
+
+def noticed(run, victim, offsets):
+    """Seconds from the cut until the last of the other nodes logged `victim` unreachable (its
+    liveness view: a silent partition shows only when a send to it times out), or None when
+    one of them never did."""
+    last = 0.0
+    for node in run.others(victim):
+        text = node.log_since(offsets[node.address])
+        at = text.find(f"validator {victim.address} is unreachable")
+        if at < 0:
+            return None
+        stamp = text[text.rfind("\n", 0, at) + 1:][:23]  # "2026-12-03T16:08:21.193": local time
+        last = max(last, datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f").timestamp())
+    return last - run.cut_wall
+
+
+def partition(run, node):
+    run.net.partition(run.index(node))
+    run.cut_at, run.cut_wall = time.monotonic(), time.time()
+
+
+def figures(run, victim, offsets):
+    """What the other nodes logged since `offsets`: session expiries, ACK timeouts, and when
+    they all counted the victim unreachable."""
+    live = run.others(victim)
+    seen = noticed(run, victim, offsets)
+    return dict(expiries=run.count_logged(offsets, "session expired", live),
+                retries=run.count_logged(offsets, "acknowledged the setup in time", live),
+                noticed="never" if seen is None else f"{seen:.1f} s")
 
 
 def case_signer(run, hold, signs):
@@ -243,8 +273,7 @@ def case_signer(run, hold, signs):
         wait_for(f"{victim.address} begins event {event_id}, or it is signed",
                  lambda: run.ran(victim, event_id) or signed(), BOUND, c)
         if not signed():
-            run.net.partition(i)
-            run.cut_at = time.monotonic()
+            partition(run, victim)
             if not signed():
                 cut_event = event_id
                 break
@@ -260,13 +289,12 @@ def case_signer(run, hold, signs):
                              f"{[n.address for n in live]}: the partition missed its rounds")
     attempts = run.count_logged(offsets, f"event {cut_event}: coordinating", live)
     times, events = during(run, victim, hold, signs, "signer")
-    figures = dict(expiries=run.count_logged(offsets, "session expired", live),
-                   retries=run.count_logged(offsets, "acknowledged the setup in time", live))
+    seen = figures(run, victim, offsets)
     run.net.heal(i)
     healed = time.monotonic()
     caught_s, outcomes = run.catch_up(victim, [cut_event] + events, healed)
     draws, draw_s = run.sign_drawing(victim, "signer healed")
-    return dict(figures, case="signer", node=victim.address, hold=time.monotonic() - run.cut_at,
+    return dict(seen, case="signer", node=victim.address, hold=time.monotonic() - run.cut_at,
                 cut=f"{ms(cut_s)} ({attempts} attempts, {expired} expiries)",
                 during=spread(times), caught=f"{ms(caught_s)} ({', '.join(sorted(set(outcomes)))})",
                 after=f"drawn in sign {draws}, {ms(draw_s)}")
@@ -276,18 +304,15 @@ def case_coordinator(run, hold, signs):
     c = run.cluster
     order = c.failover_order(time.time())
     primary, backup = run.node(order[0]), run.node(order[1])
-    live = run.others(primary)
     offsets = run.offsets()
-    run.net.partition(run.index(primary))
-    run.cut_at = time.monotonic()
+    partition(run, primary)
     times, events = during(run, primary, hold, signs, "coordinator")
     by_backup = sum(backup.log_since(offsets[backup.address]).count(
         f"event {e}: coordinating SIGN with 3 participants as backup") > 0 for e in events)
     if by_backup != len(events):
         raise AssertionError(f"{backup.address} coordinated {by_backup} of {len(events)} signs "
                              f"while the primary {primary.address} was cut off")
-    figures = dict(expiries=run.count_logged(offsets, "session expired", live),
-                   retries=run.count_logged(offsets, "acknowledged the setup in time", live))
+    seen = figures(run, primary, offsets)
     run.net.heal(run.index(primary))
     healed = time.monotonic()
     heal_offset = primary.log_size()
@@ -301,7 +326,7 @@ def case_coordinator(run, hold, signs):
     else:
         raise AssertionError(f"the primary {primary.address} coordinated none of {MAX_DRAWS} "
                              "signs after the heal")
-    return dict(figures, case="coordinator", node=primary.address,
+    return dict(seen, case="coordinator", node=primary.address,
                 hold=healed - run.cut_at, cut=f"{by_backup}/{len(events)} by {backup.address}",
                 during=spread(times), caught=f"{ms(caught_s)} ({', '.join(sorted(set(outcomes)))})",
                 after=f"primary coordinates from sign {made}, {ms(time.monotonic() - healed)} "
@@ -312,26 +337,25 @@ def case_keyrefresh(run, hold, signs):
     c = run.cluster
     order = c.failover_order(time.time())
     victim = run.node(order[2])
-    live = run.others(victim)
     before = run.key_consistent()
     offsets = run.offsets()
-    run.net.partition(run.index(victim))
-    run.cut_at = time.monotonic()
+    partition(run, victim)
     refresh = c.run_json("keyrefresh", "--key-id", run.key_id)["event_id"]
     run.events.append(refresh)
-    times, events = during(run, victim, 0, signs, "keyrefresh")
-    # Throughout the partition: the refresh completes nowhere and every node keeps generation g.
     polls = 0
-    while polls == 0 or time.monotonic() < run.cut_at + hold:
+
+    def nobody_refreshed():
+        """Throughout the partition the refresh completes nowhere and every node keeps g."""
+        nonlocal polls
         if run.key_consistent() != before:
             raise AssertionError(f"generation changed during the partition: {c.key_states(run.key_id)}")
         rows = [n.event_row(refresh)[0] for n in c.nodes]
         if "SUCCESS" in rows:
             raise AssertionError(f"keyrefresh {refresh} succeeded without {victim.address}: {rows}")
         polls += 1
-        time.sleep(0.5)
-    figures = dict(expiries=run.count_logged(offsets, "session expired", live),
-                   retries=run.count_logged(offsets, "acknowledged the setup in time", live))
+
+    times, events = during(run, victim, hold, signs, "keyrefresh", nobody_refreshed)
+    seen = figures(run, victim, offsets)
     run.net.heal(run.index(victim))
     healed = time.monotonic()
     refreshed_s = run.wait_signed(refresh, c.nodes, healed)
@@ -343,7 +367,7 @@ def case_keyrefresh(run, hold, signs):
                              f"and a fingerprint other than {before[1]}")
     caught_s, outcomes = run.catch_up(victim, events, healed)
     draws, draw_s = run.sign_drawing(victim, "keyrefresh healed")
-    return dict(figures, case="keyrefresh", node=victim.address, hold=healed - run.cut_at,
+    return dict(seen, case="keyrefresh", node=victim.address, hold=healed - run.cut_at,
                 cut=f"generation {before[0]} kept everywhere ({polls} polls)",
                 during=spread(times),
                 caught=f"refresh {ms(refreshed_s)}, generation {generation} everywhere "
@@ -353,7 +377,8 @@ def case_keyrefresh(run, hold, signs):
 
 def line(r):
     return (f"partition[{r['case']} {r['node']} {r['hold']:.0f} s] cut: {r['cut']}; during: "
-            f"{r['during']}; expiries {r['expiries']}, ACK-timeout retries {r['retries']}; "
+            f"{r['during']}; counted unreachable after {r['noticed']}; expiries {r['expiries']}, "
+            f"ACK-timeout retries {r['retries']}; "
             f"healed: caught up {r['caught']}; then {r['after']}")
 
 
@@ -361,6 +386,7 @@ COLUMNS = [("case", lambda r: f"{r['case']} ({r['node']})"),
            ("partition", lambda r: f"{r['hold']:.0f} s"),
            ("during the partition", lambda r: r["cut"]),
            ("signs during it", lambda r: r["during"]),
+           ("counted unreachable", lambda r: r["noticed"]),
            ("expiries / retries", lambda r: f"{r['expiries']} / {r['retries']}"),
            ("after the heal", lambda r: r["caught"]),
            ("then", lambda r: r["after"])]
@@ -386,7 +412,7 @@ def write_report(path, results, elapsed):
 CASES = {"signer": case_signer, "coordinator": case_coordinator, "keyrefresh": case_keyrefresh}
 # (case, partition held at least this many seconds, signs during it)
 SHORT = [("signer", 0, 2), ("keyrefresh", 6, 1), ("coordinator", 0, 2)]
-LONG = [(case, hold, 6) for hold in (5, 15, 40) for case in ("signer", "keyrefresh", "coordinator")]
+LONG = [(case, hold, 6) for hold in (0, 20, 60) for case in ("signer", "keyrefresh", "coordinator")]
 
 
 def main():
