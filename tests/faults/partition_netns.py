@@ -42,6 +42,7 @@ import datetime
 import json
 import os
 import re
+import signal
 import sqlite3
 import statistics
 import sys
@@ -209,6 +210,10 @@ def spread(times):
             if times else "no signs")
 
 
+def caught(seconds, outcomes):
+    return f"{len(outcomes)} events in {ms(seconds)}: {', '.join(sorted(set(outcomes)))}"
+
+
 def during(run, victim, hold, signs, tag, check=lambda: None):
     """Signs one event after another while `victim` is cut off, waiting for each at every other
     node, until `signs` are done and `hold` seconds have passed since the cut (run.cut_at);
@@ -294,9 +299,9 @@ def case_signer(run, hold, signs):
     healed = time.monotonic()
     caught_s, outcomes = run.catch_up(victim, [cut_event] + events, healed)
     draws, draw_s = run.sign_drawing(victim, "signer healed")
-    return dict(seen, case="signer", node=victim.address, hold=time.monotonic() - run.cut_at,
+    return dict(seen, case="signer", node=victim.address, hold=healed - run.cut_at,
                 cut=f"{ms(cut_s)} ({attempts} attempts, {expired} expiries)",
-                during=spread(times), caught=f"{ms(caught_s)} ({', '.join(sorted(set(outcomes)))})",
+                during=spread(times), caught=caught(caught_s, outcomes),
                 after=f"drawn in sign {draws}, {ms(draw_s)}")
 
 
@@ -328,7 +333,7 @@ def case_coordinator(run, hold, signs):
                              "signs after the heal")
     return dict(seen, case="coordinator", node=primary.address,
                 hold=healed - run.cut_at, cut=f"{by_backup}/{len(events)} by {backup.address}",
-                during=spread(times), caught=f"{ms(caught_s)} ({', '.join(sorted(set(outcomes)))})",
+                during=spread(times), caught=caught(caught_s, outcomes),
                 after=f"primary coordinates from sign {made}, {ms(time.monotonic() - healed)} "
                       "after the heal")
 
@@ -371,7 +376,7 @@ def case_keyrefresh(run, hold, signs):
                 cut=f"generation {before[0]} kept everywhere ({polls} polls)",
                 during=spread(times),
                 caught=f"refresh {ms(refreshed_s)}, generation {generation} everywhere "
-                       f"({fingerprint[:12]})",
+                       f"({fingerprint[:12]}); {caught(caught_s, outcomes)}",
                 after=f"drawn in sign {draws}, {ms(draw_s)}")
 
 
@@ -430,6 +435,9 @@ def main():
     cases = [c for c in (LONG if args.long else SHORT) if re.search(args.only or "", c[0])]
     print(f"partition-netns: {len(cases)} cases ({'long' if args.long else 'short'} form)",
           flush=True)
+    # ctest's timeout and an operator's kill send SIGTERM: leave through the finally below, so
+    # the nodes stop and our namespaces go (only a SIGKILL can leave them, named tssp<pid>*).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     run = Run(os.path.abspath(args.tss))
     results, failed = [], False
     start = time.monotonic()
