@@ -66,17 +66,24 @@ class FailoverTest : public testing::ClusterFixture {
     return Bytes(h.begin(), h.end());
   }
 
+  // A sign event of `key_id` at the current block, over a fresh hash of `text`.
+  core::Event SignEvent(const std::string& event_id, const std::string& key_id,
+                        const std::string& text) {
+    core::Event e;
+    e.event_id = event_id;
+    e.block_number = blocks_.CurrentBlock();
+    e.protocol = core::ProtocolType::kSign;
+    e.key_id = key_id;
+    e.message_hash = Hash(text);
+    return e;
+  }
+
   // Creates a sign event and waits until the first running member holds its verified
   // signature: the latency a caller sees. Then waits for every running member's copy.
   double SignAndTime(const std::string& key_id, const std::string& public_key) {
     // Written to the running members' databases only: reopening a stopped member's database
     // costs tens of milliseconds that would be counted as signing latency.
-    core::Event e;
-    e.event_id = "sign-" + std::to_string(hashes_ + 1);
-    e.block_number = blocks_.CurrentBlock();
-    e.protocol = core::ProtocolType::kSign;
-    e.key_id = key_id;
-    e.message_hash = Hash("failover");
+    core::Event e = SignEvent("sign-" + std::to_string(hashes_ + 1), key_id, "failover");
     const std::string id = e.event_id;
     const auto start = std::chrono::steady_clock::now();
     for (size_t i = 0; i < members_.size(); ++i)
@@ -186,12 +193,7 @@ TEST_F(FailoverTest, ALateDeclinerDoesNotBringASilentSignerBackIntoTheDraw) {
   std::vector<std::string> addresses;
   for (auto& m : members_) addresses.push_back(m.address);
   std::sort(addresses.begin(), addresses.end());
-  core::Event e;
-  e.event_id = "sign-late-and-silent";
-  e.block_number = blocks_.CurrentBlock();
-  e.protocol = core::ProtocolType::kSign;
-  e.key_id = key_id;
-  e.message_hash = Hash("late and silent");
+  core::Event e = SignEvent("sign-late-and-silent", key_id, "late and silent");
   auto drawn = core::SignersFor(addresses, addresses, {}, 3, e.event_id, e.block_number);
   ASSERT_TRUE(drawn.ok());
   std::vector<size_t> others;  // drawn signers other than the coordinator: at least two
@@ -301,12 +303,7 @@ TEST_F(FailoverTest, ACoordinatorThatDiesBetweenSetupAndBeginIsReplacedAtOnce) {
       faults_[primary]->Partition({primary_peer});  // its own id: every peer cut off
     };
   }
-  core::Event e;
-  e.event_id = "orphan";
-  e.block_number = blocks_.CurrentBlock();
-  e.protocol = core::ProtocolType::kSign;
-  e.key_id = key_id;
-  e.message_hash = Hash("orphan");
+  core::Event e = SignEvent("orphan", key_id, "orphan");
   const auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < members_.size(); ++i) CreateIn(i, e);
   AwaitUntil([&] { return cut.load(); }, "the primary's first setup");
