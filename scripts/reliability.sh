@@ -18,4 +18,5 @@ status=0
 python3 tests/e2e/kill_matrix.py --tss "$build/bin/tss" --long --report docs/RELIABILITY.md "$@" || status=1
 python3 tests/faults/soak.py --tss "$build/bin/tss" --minutes 10 --report docs/RELIABILITY.md || status=1
 python3 tests/faults/storage_faults.py --tss "$build/bin/tss" --long --report docs/RELIABILITY.md || status=1
+python3 tests/faults/partition_netns.py --tss "$build/bin/tss" --long --report docs/RELIABILITY.md || status=1
 exit $status

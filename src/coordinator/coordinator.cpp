@@ -55,17 +55,26 @@ Result<SetupBody> Coordinator::BuildSetup(const Event& event, uint64_t block,
     std::erase_if(it->second, [&](const auto& kv) { return kv.second <= now; });
     for (const auto& [address, until] : it->second) blamed.insert(address);
   }
-  std::set<std::string> down, skipped;
+  std::set<std::string> down;
+  std::vector<std::string> skipped;
   for (const auto& p : key.participants)
     if (!env_.is_live(p)) down.insert(p);
   if (auto it = skipped_.find(event.event_id); it != skipped_.end()) skipped = it->second;
   // Most exclusions first; fewer when they leave less than t (a liveness view can be wrong,
-  // and a decliner may accept now): trying beats stalling.
+  // and a decliner may accept now): trying beats stalling. The skipped go back one at a time,
+  // the one that let an attempt down longest ago first. Why not all at once: a holder that
+  // declined only because the event had not reached it yet, followed by a signer gone silent
+  // with its connection still open (a partition the liveness view has not noticed), would
+  // bring the silent one back into every draw at that block (tests/faults/failover_test.cpp,
+  // ALateDeclinerDoesNotBringASilentSignerBackIntoTheDraw).
   Result<std::vector<std::string>> signers = InvalidArgument("no draw");
-  for (int widen = 0; widen < 3; ++widen) {
+  const int skip_steps = static_cast<int>(skipped.size());
+  for (int widen = 0; widen <= skip_steps + 1; ++widen) {
     std::set<std::string> excluded = blamed;
-    if (widen < 2) excluded.insert(down.begin(), down.end());
-    if (widen < 1) excluded.insert(skipped.begin(), skipped.end());
+    if (widen <= skip_steps) {
+      excluded.insert(down.begin(), down.end());
+      excluded.insert(skipped.begin() + widen, skipped.end());
+    }
     setup.excluded.clear();
     for (const auto& p : excluded)
       if (std::count(key.participants.begin(), key.participants.end(), p))
@@ -246,7 +255,11 @@ void Coordinator::Abandon(const std::string& event_id, const std::string& why,
 }
 
 void Coordinator::GiveUp(const std::string& event_id, const std::vector<std::string>& skip) {
-  skipped_[event_id].insert(skip.begin(), skip.end());
+  auto& skipped = skipped_[event_id];
+  for (const auto& p : skip) {
+    std::erase(skipped, p);
+    skipped.push_back(p);  // the most recent last (see BuildSetup)
+  }
   // The first failure retries at the next poll, without `skip`: one dead or busy signer costs
   // one ACK timeout at most. Later ones back off 1, 2, 4 … 64 × retry_backoff: a participant
   // that keeps declining (still busy with a run, or done with the event already) is not

@@ -111,8 +111,9 @@ class Coordinator {
   std::set<std::string> stranded_;
   std::map<std::string, int> failures_;  // consecutive attempts given up, by event id
   // Holders that declined or did not ACK one of the event's attempts: left out of its next
-  // draws (while t others remain), so the retry does not wait on them again.
-  std::map<std::string, std::set<std::string>> skipped_;
+  // draws (while t others remain), so the retry does not wait on them again. In the order they
+  // let it down, the most recent last: when not all can stay out, the oldest go back first.
+  std::map<std::string, std::vector<std::string>> skipped_;
   std::map<std::string, uint64_t> tries_;       // attempts since the event's last begin
   std::map<std::string, uint64_t> last_block_;  // the block of the event's last attempt
   mutable std::mutex stats_mu_;

@@ -4,6 +4,8 @@
 Each node gets its own home folder, Ed25519 identity, loopback port and database (a SQLite file,
 or a PostgreSQL database when a server URL is given); all share one registry file. Commands
 (`tss keygen/sign/keyrefresh/status`) run as separate processes, exactly as a user would.
+A node may listen elsewhere than loopback and run under a command prefix (`listen_host`,
+`prefix`: e.g. its own network namespace, `ip netns exec NS`), set before it starts.
 """
 import json
 import os
@@ -20,9 +22,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from verify_signature import verify  # noqa: E402
-
-
-TERMINAL = {"SUCCESS", "FAILED", "EXPIRED"}
 
 
 def free_port() -> int:
@@ -43,10 +42,12 @@ class Node:
         self.db_url = db_url
         self.log_path = os.path.join(self.home, "node.log")
         self.proc = None
+        self.listen_host = "127.0.0.1"
+        self.prefix = []  # the node runs as prefix + args(); the prefix must exec, not fork
 
     def args(self):
         a = [self.cluster.tss, "node", "--validator-address", self.address, "--private-key-file",
-             self.key_file(), "--p2p-listen", f"/ip4/127.0.0.1/tcp/{self.port}", "--home", self.home,
+             self.key_file(), "--p2p-listen", f"/ip4/{self.listen_host}/tcp/{self.port}", "--home", self.home,
              "--registry", self.cluster.registry, "--poll-interval", self.cluster.poll_interval,
              "--session-expiry", self.cluster.session_expiry, "--retry-delay", str(self.cluster.retry_delay),
              "--coordinator-range", str(self.cluster.coordinator_range)]
@@ -68,7 +69,7 @@ class Node:
         env = dict(os.environ, TSS_PASSWORD=self.cluster.password)
         env.pop("TSS_CRASH_AT", None)  # a crash point is armed only where a test asks for one
         env.update(extra_env or {})
-        self.proc = subprocess.Popen(self.args(), stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(self.prefix + self.args(), stdout=log, stderr=subprocess.STDOUT, env=env)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

@@ -153,7 +153,8 @@ def run_case(group, point, protocol, role, index):
     for i in range(MAX_EVENTS):
         event_id = group.create(i)
         status = wait_for(f"event {event_id} ends or {address} dies at {point}",
-                          lambda: "died" if not target.alive() else outcome_everywhere(c, event_id),
+                          lambda: "died" if not target.alive()
+                          else outcome_everywhere(c, event_id),
                           EVENT_BOUND, c)
         if status != "died":
             # A point right after the event's end (result stored, active sent) races our poll.
@@ -273,7 +274,7 @@ def main():
                       f"{r['recovered_s']:.1f} s, key consistent (generation {r['generation']}, "
                       f"{r['fingerprint']}), then signed in {r['sign_ms']:.0f} ms "
                       f"({time.monotonic() - case_start:.0f} s)", flush=True)
-            except (CaseFailure, RuntimeError, subprocess.TimeoutExpired, KeyError) as e:
+            except (AssertionError, RuntimeError, subprocess.TimeoutExpired, KeyError) as e:
                 r = {"point": point, "role": role, "protocol": protocol,
                      "error": str(e).splitlines()[0] if str(e) else type(e).__name__}
                 print(f"kill-matrix[{point} {role}] FAILED: {e}", flush=True)
