@@ -18,6 +18,33 @@ using core::MessageType;
 using core::ProtocolType;
 using core::SetupBody;
 
+GenerationChoice ChooseGeneration(
+    const std::map<std::string, std::vector<core::GenerationId>>& offered) {
+  GenerationChoice choice;
+  std::map<core::GenerationId, size_t> holders;  // how many signers offered each
+  for (const auto& [signer, generations] : offered) {
+    std::set<core::GenerationId> distinct(generations.begin(), generations.end());
+    for (const auto& g : distinct) ++holders[g];
+  }
+  // Newest first: the first one every signer offered is the choice.
+  for (auto it = holders.rbegin(); it != holders.rend(); ++it)
+    if (it->second == offered.size()) {
+      choice.generation = it->first;
+      return choice;
+    }
+  const core::GenerationId* most = nullptr;
+  size_t count = 0;
+  for (auto it = holders.rbegin(); it != holders.rend(); ++it)
+    if (it->second > count) {
+      most = &it->first;
+      count = it->second;
+    }
+  for (const auto& [signer, generations] : offered)
+    if (!most || std::find(generations.begin(), generations.end(), *most) == generations.end())
+      choice.lacking.push_back(signer);
+  return choice;
+}
+
 Coordinator::Coordinator(CoordinatorConfig config, core::NodeEnv env)
     : config_(std::move(config)), env_(std::move(env)) {}
 
@@ -168,7 +195,8 @@ void Coordinator::Poll() {
     msg.event_id = event.event_id;
     msg.setup = std::move(*setup);
     msg.session_id = core::DeriveSessionId(msg.event_id, msg.setup);
-    Attempt attempt{msg.session_id, event.protocol, event.key_id, msg.setup.participants, {}, now};
+    Attempt attempt{
+        msg.session_id, event.protocol, event.key_id, msg.setup.participants, {}, now, {}};
     spdlog::info("event {}: coordinating {} with {} participants{}", event.event_id,
                  ProtocolTypeName(event.protocol), msg.setup.participants.size(),
                  my_rank ? " as backup " + std::to_string(my_rank) : std::string());
@@ -203,6 +231,7 @@ void Coordinator::OnAck(const std::string& from, const NodeMessage& message) {
     return;
   }
   a.acked[from] = message.contribution;
+  if (a.protocol == ProtocolType::kSign) a.offered[from] = message.generations;
   crash::At(ProtocolTypeName(a.protocol), "ack.received");
   if (a.acked.size() < a.participants.size()) return;
   NodeMessage begin;
@@ -210,6 +239,32 @@ void Coordinator::OnAck(const std::string& from, const NodeMessage& message) {
   begin.event_id = message.event_id;
   begin.session_id = a.session_id;
   for (const auto& p : a.participants) begin.contributions.push_back(a.acked[p]);
+  if (a.protocol == ProtocolType::kSign) {
+    GenerationChoice choice = ChooseGeneration(a.offered);
+    if (!choice.generation) {
+      std::string lacking;
+      for (const auto& p : choice.lacking) lacking += (lacking.empty() ? "" : ", ") + p;
+      {
+        std::lock_guard lock(stats_mu_);
+        ++stats_.no_common_generation;
+      }
+      return Abandon(message.event_id,
+                     "the signers hold no common generation of key " + a.key_id + "; " + lacking +
+                         " lack the one most of them hold",
+                     choice.lacking);
+    }
+    begin.generation = choice.generation;
+    for (const auto& [signer, generations] : a.offered)
+      if (!generations.empty() && generations.front() != *choice.generation) {
+        spdlog::info(
+            "event {}: signing with generation {} of key {}, which {} holds only as its "
+            "retained one",
+            message.event_id, choice.generation->generation, a.key_id, signer);
+        std::lock_guard lock(stats_mu_);
+        ++stats_.begun_previous;
+        break;
+      }
+  }
   std::vector<std::string> participants = std::move(a.participants);
   attempts_.erase(it);  // from here on the participants' sessions own the event
   stranded_.erase(message.event_id);

@@ -6,6 +6,18 @@
 // sending begin, and retrying: at once without whoever declined or did not ACK, then with a
 // growing back-off.
 //
+// Which generation a sign uses (issue 12 part 1): a holder may hold two generations of a key
+// that can sign — its active one and the retained previous one (sessionmanager/session_manager.h:
+// a refresh activated at some holders and not at others leaves exactly that) — and each signer's
+// ACK lists them. Once every drawn signer has ACKed, BEGIN names the newest generation that every
+// one of them offered (ChooseGeneration): the greatest (number, fingerprint) in all the lists.
+// When no generation is common to them all, no BEGIN goes out: the attempt is given up as for a
+// NACK and retried at once without the signers that lack the generation the most of them offered
+// (ties: the newer one, then the greater fingerprint), so that the retry's draw can agree. That
+// happens when a signer ACKed before an activation and another signer's retained generation was
+// deleted meanwhile, or with a signer that lies in its ACK; the choice costs no extra message
+// otherwise.
+//
 // Liveness view: NodeEnv::is_live, the network's connection state (a stopped peer's connection
 // closes, so it reads unreachable within about 100 ms; a peer never needed counts live, and
 // every attempt's setup goes to every holder, so a peer that comes back is dialed and counted
@@ -55,15 +67,28 @@ struct CoordinatorConfig {
 };
 
 // What this coordinator did, for tests and status. attempts = begun + declined + timed_out +
-// the attempts still waiting for ACKs.
+// no_common_generation + the attempts still waiting for ACKs.
 struct CoordinatorStats {
-  uint64_t attempts = 0;      // setups sent (one attempt each)
-  uint64_t as_backup = 0;     // of those, while not the primary
-  uint64_t begun = 0;         // every ACK in: begin sent
-  uint64_t declined = 0;      // abandoned on a NACK
-  uint64_t timed_out = 0;     // abandoned without every ACK in time
+  uint64_t attempts = 0;              // setups sent (one attempt each)
+  uint64_t as_backup = 0;             // of those, while not the primary
+  uint64_t begun = 0;                 // every ACK in: begin sent
+  uint64_t declined = 0;              // abandoned on a NACK
+  uint64_t timed_out = 0;             // abandoned without every ACK in time
+  uint64_t no_common_generation = 0;  // sign abandoned: its signers share no generation
+  uint64_t begun_previous = 0;        // sign begun with a signer's retained (not active) generation
   uint64_t most_retries = 0;  // the most retries one begun event took (0: first attempt began)
 };
+
+// The generation a sign's BEGIN names, from the generations each drawn signer offered in its
+// ACK (by signer address): the greatest one in every list. Without one, `lacking` names the
+// signers (sorted) whose list lacks the generation offered by the most of them (ties: the
+// greatest), to be left out of the retry.
+struct GenerationChoice {
+  std::optional<core::GenerationId> generation;
+  std::vector<std::string> lacking;
+};
+GenerationChoice ChooseGeneration(
+    const std::map<std::string, std::vector<core::GenerationId>>& offered);
 
 class Coordinator {
  public:
@@ -87,6 +112,8 @@ class Coordinator {
     std::vector<std::string> participants;
     std::map<std::string, Contribution> acked;  // by participant
     std::chrono::steady_clock::time_point started;
+    // Sign: the generations each participant offered in its ACK.
+    std::map<std::string, std::vector<core::GenerationId>> offered;
   };
   Result<core::SetupBody> BuildSetup(const core::Event& event, uint64_t block,
                                      const std::vector<std::string>& validators);

@@ -33,6 +33,35 @@ bool GetGeneration(ByteReader& in, SecureBytes& share, uint32_t& generation,
 }
 }  // namespace
 
+std::vector<GenerationId> KeyRecord::SigningGenerations() const {
+  std::vector<GenerationId> out;
+  if (!Active()) return out;
+  out.push_back({generation, fingerprint});
+  if (previous && previous->generation < generation)
+    out.push_back({previous->generation, previous->fingerprint});
+  return out;
+}
+
+std::optional<KeyRecord> KeyRecord::AtGeneration(const GenerationId& g) const {
+  const SecureBytes* held = nullptr;
+  if (Active() && g == GenerationId{generation, fingerprint})
+    held = &share;
+  else if (previous && g == GenerationId{previous->generation, previous->fingerprint})
+    held = &previous->share;
+  if (!held) return std::nullopt;
+  KeyRecord view;
+  view.key_id = key_id;
+  view.participants = participants;
+  view.threshold = threshold;
+  view.public_key = public_key;
+  view.share = held->Clone();
+  view.culprits = culprits;
+  view.generation = g.generation;
+  view.fingerprint = g.fingerprint;
+  view.event_id = event_id;
+  return view;
+}
+
 SecureBytes EncodeKeyRecord(const KeyRecord& r) {
   SecureBytes out;
   PutU8(out, kVersion);

@@ -16,6 +16,7 @@
 // (dkls/ owns it); the lifecycle's rules (sessionmanager/ decides when a generation moves).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -31,6 +32,20 @@ namespace tss::core {
 // Public digest of one generation of a key's sharing (dkls::KeyShare::Fingerprint): every honest
 // holder computes the same one at the end of a keygen or keyrefresh run.
 using KeyFingerprint = std::array<uint8_t, 32>;
+
+// One generation of a key's sharing as holders name it to each other (a sign's ACK and BEGIN):
+// its number and its fingerprint. Ordered by number, then fingerprint bytes.
+struct GenerationId {
+  uint32_t generation = 0;
+  KeyFingerprint fingerprint{};
+
+  bool operator==(const GenerationId&) const = default;
+  bool operator<(const GenerationId& other) const {
+    if (generation != other.generation) return generation < other.generation;
+    return std::lexicographical_compare(fingerprint.begin(), fingerprint.end(),
+                                        other.fingerprint.begin(), other.fingerprint.end());
+  }
+};
 
 // A share the protocol produced but not every holder has confirmed yet. Never used to sign.
 struct PendingShare {
@@ -73,6 +88,13 @@ struct KeyRecord {
   bool NeedsRefresh() const { return !culprits.empty(); }
   // Whether the key has a generation every holder confirmed: only then may it sign or refresh.
   bool Active() const { return !share.empty(); }
+  // The generations this holder can sign with, newest first: the active one, then the retained
+  // previous one. Never a pending one; none while the key is not active.
+  std::vector<GenerationId> SigningGenerations() const;
+  // This record as if `generation` (the active or the retained one, number and fingerprint
+  // equal) were its active one: its share, number and fingerprint, nothing pending or retained.
+  // What a sign with that generation hands the protocol. Nothing when we hold no such share.
+  std::optional<KeyRecord> AtGeneration(const GenerationId& generation) const;
 };
 
 SecureBytes EncodeKeyRecord(const KeyRecord& record);

@@ -71,6 +71,13 @@ Status GetStrings(ByteReader& r, std::vector<std::string>& out, const char* what
   }
   return Status::Ok();
 }
+void PutGeneration(ByteWriter& w, const GenerationId& g) {
+  w.U32(g.generation);
+  w.Raw(g.fingerprint);
+}
+bool GetGeneration(ByteReader& r, GenerationId& g) {
+  return r.U32(g.generation) && r.Raw(g.fingerprint.size(), g.fingerprint.data());
+}
 }  // namespace
 
 SessionId RunId(const SessionId& session_id, const std::vector<Contribution>& contributions) {
@@ -104,6 +111,8 @@ Bytes NodeMessage::Encode() const {
       break;
     case MessageType::kAck:
       w.Raw(contribution);
+      w.UVarint(generations.size());
+      for (const auto& g : generations) PutGeneration(w, g);
       break;
     case MessageType::kNack:
       PutString(w, reason);
@@ -112,6 +121,8 @@ Bytes NodeMessage::Encode() const {
     case MessageType::kBegin:
       w.UVarint(contributions.size());
       for (const auto& c : contributions) w.Raw(c);
+      w.U8(generation ? 1 : 0);
+      if (generation) PutGeneration(w, *generation);
       break;
     case MessageType::kStep:
       w.U8(step.round);
@@ -188,10 +199,21 @@ Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
         return InvalidArgument("setup: only sign excludes validators");
       break;
     }
-    case MessageType::kAck:
+    case MessageType::kAck: {
+      uint64_t count = 0;
       if (!r.Raw(m.contribution.size(), m.contribution.data()))
         return InvalidArgument("ack: truncated contribution");
+      if (!r.UVarint(count)) return InvalidArgument("ack: truncated generations");
+      if (count > kMaxGenerations) return InvalidArgument("ack: too many generations");
+      m.generations.resize(count);
+      for (size_t i = 0; i < m.generations.size(); ++i) {
+        if (!GetGeneration(r, m.generations[i]))
+          return InvalidArgument("ack: truncated generation");
+        if (i > 0 && m.generations[i].generation >= m.generations[i - 1].generation)
+          return InvalidArgument("ack: generations must be distinct, newest first");
+      }
       break;
+    }
     case MessageType::kNack:
       if (!GetString(r, m.reason, 1024)) return InvalidArgument("nack: bad reason");
       TSS_RETURN_IF_ERROR(GetStrings(r, m.refused, "nack: refused"));
@@ -203,6 +225,11 @@ Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
       m.contributions.resize(count);
       for (auto& c : m.contributions)
         if (!r.Raw(c.size(), c.data())) return InvalidArgument("begin: truncated contribution");
+      uint8_t has = 0;
+      if (!r.U8(has)) return InvalidArgument("begin: truncated generation");
+      if (has > 1) return InvalidArgument("begin: bad generation flag");
+      if (has && !GetGeneration(r, m.generation.emplace()))
+        return InvalidArgument("begin: truncated generation");
       break;
     }
     case MessageType::kStep: {

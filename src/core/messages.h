@@ -11,13 +11,18 @@
 // field: the receiver takes the sender from the authenticated peer, once.
 //
 // Wire (all integers big-endian, strings and byte fields uvarint-length-prefixed):
-//   u8 version (=3) | u8 type | str event_id | 32 bytes session_id | type-specific body
+//   u8 version (=4) | u8 type | str event_id | 32 bytes session_id | type-specific body
 //   setup: u8 protocol | u64 block_number | u64 nonce | u16 threshold | uvarint count,
 //          str participant... | str key_id | bytes message_hash (0 or 32) | str chain_path |
 //          uvarint count, str excluded...
-//   ack:   32 bytes contribution
+//   ack:   32 bytes contribution | uvarint count (<= 2), (u32 generation | 32 bytes
+//          fingerprint)... (a sign's ACK: the generations of the key the participant can sign
+//          with, its active one and its retained previous one, newest first, numbers strictly
+//          decreasing; empty for keygen and keyrefresh)
 //   nack:  str reason | uvarint count, str refused...
 //   begin: uvarint count, 32 bytes contribution... (one per participant, in setup order)
+//          | u8 has_generation (0 or 1) [ u32 generation | 32 bytes fingerprint ] (1 exactly for
+//          a sign: the generation every signer signs with, one each of them offered in its ACK)
 //   step:  u8 round (>= 1) | u16 to (party index, 0 = every other participant) | bytes payload
 //   result: 32 bytes r | 32 bytes s | u8 v (a signature, sent by each signer to the key's
 //          other holders, signers included; every receiver verifies all three)
@@ -34,12 +39,14 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/bytes.h"
 #include "common/status.h"
 #include "core/event.h"
+#include "core/key_record.h"
 
 namespace tss::core {
 
@@ -120,19 +127,25 @@ struct CommitBody {
 };
 
 struct NodeMessage {
-  static constexpr uint8_t kVersion = 3;
+  static constexpr uint8_t kVersion = 4;
   // Limits that keep a hostile peer from making us allocate: far above any real use.
   static constexpr size_t kMaxEventIdLength = 128;
   static constexpr size_t kMaxParticipants = 256;
   static constexpr size_t kMaxAddressLength = 256;
   static constexpr size_t kMaxPayload = 16 << 20;
+  // A holder signs with at most two generations of a key: its active one and the retained one.
+  static constexpr size_t kMaxGenerations = 2;
 
   MessageType type = MessageType::kAck;
   std::string event_id;
   SessionId session_id{};
-  SetupBody setup;                          // kSetup only
-  Contribution contribution{};              // kAck only
+  SetupBody setup;              // kSetup only
+  Contribution contribution{};  // kAck only
+  // kAck of a sign only: the generations we can sign with, newest first (KeyRecord::
+  // SigningGenerations).
+  std::vector<GenerationId> generations;
   std::vector<Contribution> contributions;  // kBegin only, in setup.participants order
+  std::optional<GenerationId> generation;   // kBegin of a sign only: the one to sign with
   std::string reason;                       // kNack only
   std::vector<std::string> refused;         // kNack only: validators we will not sign with
   Step step;                                // kStep only
@@ -141,7 +154,8 @@ struct NodeMessage {
 
   Bytes Encode() const;
   // Refuses anything not produced by Encode(): unknown version/type, over-long fields,
-  // trailing bytes, a wrong-size hash, duplicate participants.
+  // trailing bytes, a wrong-size hash, duplicate participants, more than kMaxGenerations
+  // generations or ones not newest first.
   static Result<NodeMessage> Decode(ByteSpan bytes);
 
   bool operator==(const NodeMessage&) const = default;

@@ -158,6 +158,13 @@ class ProtocolSession {
   // `from_party` is the authenticated sender's party index. Errors name the culprit party
   // (Status::culprit()) when one can be blamed.
   virtual Result<std::vector<Step>> Handle(int from_party, const Step& step) = 0;
+  // Whether `step` belongs to this run as we run it; checked before Handle. A sign's first-round
+  // step names the sharing its sender signs with (its fingerprint), and every honest signer
+  // signs with the generation BEGIN named: a step of another sharing means the coordinator named
+  // the signers different generations, or the sender deviates. The caller drops it as it drops a
+  // step of another run id, blaming nobody (the fault may be the coordinator's). Keygen and
+  // keyrefresh steps: always true.
+  virtual bool OfThisRun(int from_party, const Step& step) const = 0;
   virtual bool Done() const = 0;
   virtual Result<Outcome> Finish() = 0;
   // After a failure: the party whose pairwise OT material with us failed a check and must never
@@ -169,14 +176,16 @@ class ProtocolSession {
 class ProtocolFactory {
  public:
   virtual ~ProtocolFactory() = default;
-  // `key` is the loaded key for keyrefresh and sign, null for keygen; we are `roster.me()`.
-  // `run_id` is the run's single-use id (RunId of the attempt), which the protocol binds.
+  // `key` is the loaded key for keyrefresh and sign, null for keygen; we are `roster.me()`. Its
+  // active share is the one used: for a sign, the session manager hands the record at the
+  // generation BEGIN named (KeyRecord::AtGeneration). `run_id` is the run's single-use id (RunId
+  // of the attempt), which the protocol binds.
   virtual Result<std::unique_ptr<ProtocolSession>> Create(const SetupBody& setup,
                                                           const Roster& roster,
                                                           const SessionId& run_id,
                                                           const KeyRecord* key) = 0;
   // Whether Create could run this setup with our share (e.g. no burned pair among the
-  // signers), checked before we ACK.
+  // signers), checked before we ACK: for a sign, once for each generation we would offer.
   virtual Status CanRun(const SetupBody& setup, const Roster& roster, const KeyRecord* key) = 0;
   // Marks the pair between us and `party` burned in `key.share` (its OT material wiped).
   virtual Status Burn(KeyRecord& key, int party) = 0;

@@ -91,6 +91,9 @@ class SignSession final : public Session {
   const std::optional<uint16_t>& burned_peer() const { return burned_peer_; }
   // The key the signature is for: the child key PK + δ·G (the group key when δ = 0).
   const crypto::Point& public_key() const { return public_key_; }
+  // What this session sends, and expects from every other signer, as round 1's fingerprint:
+  // the share's, with the tweak bound in for a derived key.
+  const crypto::Digest& fingerprint() const { return fingerprint_; }
 
  private:
   struct Peer;

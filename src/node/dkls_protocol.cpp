@@ -7,6 +7,7 @@
 #include "crypto/ecdsa.h"
 #include "crypto/hash.h"
 #include "dkls/dkls.h"
+#include "dkls/wire.h"
 
 namespace tss::node {
 
@@ -55,6 +56,7 @@ class DklsSession : public core::ProtocolSession {
     return ToSteps(std::move(*out));
   }
 
+  bool OfThisRun(int /*from_party*/, const Step& /*step*/) const override { return true; }
   bool Done() const override { return session_->Done(); }
   std::optional<int> BurnedPeer() const override { return std::nullopt; }
 
@@ -67,7 +69,17 @@ class DklsSession : public core::ProtocolSession {
 
 class DklsSignSession final : public DklsSession<dkls::SignSession> {
  public:
-  using DklsSession::DklsSession;
+  explicit DklsSignSession(std::unique_ptr<dkls::SignSession> session)
+      : DklsSession(std::move(session)) {}
+  // Round 1 carries the sender's fingerprint (dkls::wire::SignRound1). SignSession would blame
+  // a sender whose fingerprint differs from ours; here the coordinator chose the generation, so
+  // such a step is not of our run (ports.h). One that does not decode goes on to the session,
+  // which blames its sender as before.
+  bool OfThisRun(int /*from_party*/, const Step& step) const override {
+    if (step.round != 1) return true;
+    auto m = dkls::wire::SignRound1::Decode(step.payload);
+    return !m.ok() || m->fingerprint == session_->fingerprint();
+  }
   Result<Outcome> Finish() override {
     const auto& sig = session_->signature();
     if (!session_->Done() || !sig) return InternalError("signing finished without a signature");
@@ -157,14 +169,30 @@ Result<std::unique_ptr<core::ProtocolSession>> DklsProtocolFactory::Create(
 
 Result<dkls::KeyShare> DklsProtocolFactory::Decoded(const KeyRecord& key) {
   std::lock_guard lock(mu_);
-  auto it = decoded_.find(key.key_id);
+  auto& generations = decoded_[key.key_id];
+  auto it = generations.find(key.generation);
   const auto encoded = key.share.span();
-  if (it == decoded_.end() || !std::ranges::equal(it->second.encoded.span(), encoded)) {
+  if (it == generations.end() || !std::ranges::equal(it->second.encoded.span(), encoded)) {
     TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, dkls::KeyShare::Decode(encoded));
-    decoded_.insert_or_assign(key.key_id, DecodedShare{SecureBytes(encoded), std::move(share)});
-    it = decoded_.find(key.key_id);
+    const crypto::Digest fingerprint = share.Fingerprint();
+    it = generations
+             .insert_or_assign(key.generation,
+                               DecodedShare{SecureBytes(encoded), std::move(share), fingerprint})
+             .first;
+    // The active and the retained generation at most: the oldest other one goes.
+    if (generations.size() > 2)
+      generations.erase(generations.begin() == it ? std::next(it) : generations.begin());
   }
-  return it->second.share.Clone();
+  const DecodedShare& decoded = it->second;
+  const dkls::KeyShare& share = decoded.share;
+  // The share is the generation the record names (records older than version 3 name none: a
+  // zero fingerprint), so a sign never runs with another generation than BEGIN named.
+  if (key.fingerprint != core::KeyFingerprint{} &&
+      (share.generation != key.generation || decoded.fingerprint != key.fingerprint))
+    return InvalidArgument("the stored share is not generation " + std::to_string(key.generation) +
+                           " of the key (it is generation " + std::to_string(share.generation) +
+                           ")");
+  return share.Clone();
 }
 
 Result<dkls::KeyShare> DklsProtocolFactory::OurShare(const KeyRecord& key,
@@ -174,7 +202,7 @@ Result<dkls::KeyShare> DklsProtocolFactory::OurShare(const KeyRecord& key,
     return InvalidArgument("the stored share belongs to another party index");
   if (share.n != key.participants.size() || share.t != key.threshold)
     return InvalidArgument("the stored share does not match the key record");
-  return share.Clone();
+  return share;
 }
 
 Status DklsProtocolFactory::CanRun(const SetupBody& setup, const core::Roster& roster,

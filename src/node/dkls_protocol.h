@@ -37,11 +37,15 @@ class DklsProtocolFactory final : public core::ProtocolFactory {
                          const core::SignatureBody& signature) override;
 
  private:
-  // Our share of `key`, decoded and checked (KeyShare::Decode validates it: a scalar and several
-  // point multiplications). A sign decodes it twice (CanRun, Create) on every signer, so the
-  // last decoding of each key is kept and reused while the stored bytes are the same ones; a
-  // burn, a refresh or a different key replaces it. Holding the decoded share adds no exposure:
-  // the process keeps the key that unseals the share file for its whole life anyway.
+  // Our share of `key` (its active share: for a sign, the record at the generation BEGIN named),
+  // decoded and checked (KeyShare::Decode validates it: a scalar and several point
+  // multiplications), and refused unless it is the generation, with the fingerprint, that the
+  // record names. A sign decodes it twice (CanRun, Create) on every signer, so the last decoding
+  // of each generation of each key (two at most: the active and the retained one) is kept and
+  // reused while the stored bytes are the same ones; a burn, a refresh or a different key
+  // replaces it, and a share is only ever looked up under its own generation. Holding the decoded
+  // share adds no exposure: the process keeps the key that unseals the share file for its whole
+  // life anyway.
   Result<dkls::KeyShare> OurShare(const core::KeyRecord& key, const core::Roster& roster);
   Result<dkls::KeyShare> Decoded(const core::KeyRecord& key);  // OurShare without the checks
   // The BIP32 tweak δ of `chain_path` (zero for an empty one) from the share's group key and
@@ -51,10 +55,11 @@ class DklsProtocolFactory final : public core::ProtocolFactory {
   struct DecodedShare {
     SecureBytes encoded;
     dkls::KeyShare share;
+    crypto::Digest fingerprint{};  // share.Fingerprint()
   };
   crypto::Rng& rng_;
   std::mutex mu_;
-  std::map<std::string, DecodedShare> decoded_;  // by key id
+  std::map<std::string, std::map<uint32_t, DecodedShare>> decoded_;  // by key id, generation
 };
 
 }  // namespace tss::node

@@ -54,6 +54,10 @@ struct SessionManager::Session {
   std::string coordinator;
   core::Roster roster;
   Contribution contribution{};  // ours, sent in our ACK
+  // Sign: the generations of the key we offered in our ACK (newest first), and the one BEGIN
+  // named, which we sign with.
+  std::vector<core::GenerationId> offered;
+  std::optional<core::GenerationId> generation;
   std::optional<KeyRecord> key;
   std::unique_ptr<core::ProtocolSession> protocol;  // created on begin, under the run id
   bool started = false;
@@ -308,6 +312,17 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
     }
     if (Status st = env_.protocols.CanRun(m.setup, s->roster, key ? &*key : nullptr); !st.ok())
       return Nack(from, m, "cannot run the protocol: " + st.message());
+    // A sign offers the generations we can sign with among these signers: the active one (just
+    // checked) and the retained previous one, if it can run too. The coordinator names one that
+    // every signer offered.
+    if (key && m.setup.protocol == ProtocolType::kSign) {
+      const auto held = key->SigningGenerations();  // the active one first
+      for (size_t i = 0; i < held.size(); ++i) {
+        auto at = key->AtGeneration(held[i]);
+        if (i == 0 || (at && env_.protocols.CanRun(m.setup, s->roster, &*at).ok()))
+          s->offered.push_back(held[i]);
+      }
+    }
     env_.rng.Fill(s->contribution);
   }
   s->key = std::move(key);
@@ -329,6 +344,7 @@ void SessionManager::HandleSetup(const std::string& from, const NodeMessage& m) 
   ack.event_id = m.event_id;
   ack.session_id = m.session_id;
   ack.contribution = s->contribution;
+  ack.generations = s->offered;
   // A new attempt replaces an unbegun older one of the same event (see above).
   sessions_[m.event_id] = std::move(s);
   crash::At(ProtocolTypeName(m.setup.protocol), "setup.received");
@@ -348,6 +364,21 @@ void SessionManager::HandleBegin(const std::string& from, const NodeMessage& m) 
   if (m.contributions.size() != parties.size() ||
       m.contributions[static_cast<size_t>(me)] != s->contribution)
     return Drop(drops_.bad_sender, from, m, "begin does not carry our contribution");
+  // A sign runs with the generation BEGIN names, one we offered in our ACK; anything else is
+  // dropped like a begin without our contribution (the session stays unbegun: a new attempt
+  // replaces it, or it expires and the event is retried).
+  std::optional<KeyRecord> at;
+  if (s->setup.protocol == ProtocolType::kSign) {
+    if (!m.generation)
+      return Drop(drops_.bad_generation, from, m, "a sign's begin names no generation");
+    if (std::find(s->offered.begin(), s->offered.end(), *m.generation) == s->offered.end() ||
+        !(at = s->key->AtGeneration(*m.generation)))
+      return Drop(drops_.bad_generation, from, m,
+                  "begin names generation " + std::to_string(m.generation->generation) + " (" +
+                      Short(m.generation->fingerprint) + "), which we did not offer");
+  } else if (m.generation) {
+    return Drop(drops_.bad_generation, from, m, "only a sign's begin names a generation");
+  }
   const SessionId run_id = core::RunId(s->session_id, m.contributions);
   // Durable before our first protocol message: a run id is refused forever, across restarts.
   auto recorded = env_.events.RecordRun(run_id, s->event_id);
@@ -359,8 +390,18 @@ void SessionManager::HandleBegin(const std::string& from, const NodeMessage& m) 
   if (!*recorded)
     return Drop(drops_.reused_run, from, m, "run id " + ToHex(run_id) + " was run before");
   crash::At(ProtocolTypeName(s->setup.protocol), "begin.received");
-  auto protocol = env_.protocols.Create(s->setup, s->roster, run_id, s->key ? &*s->key : nullptr);
+  const KeyRecord* key = at ? &*at : (s->key ? &*s->key : nullptr);
+  auto protocol = env_.protocols.Create(s->setup, s->roster, run_id, key);
+  at.reset();  // Create kept what it needs of the share
   if (!protocol.ok()) return Fail(*s, protocol.status());
+  if (m.generation) {
+    s->generation = m.generation;
+    if (m.generation->generation != s->key->generation)
+      spdlog::info(
+          "event {}: signing with the retained generation {} of key {} (the signers "
+          "share no newer one)",
+          s->event_id, m.generation->generation, s->key->key_id);
+  }
   s->protocol = std::move(*protocol);
   s->run_id = run_id;
   s->started = true;
@@ -408,6 +449,16 @@ void SessionManager::HandleStep(const std::string& from, const NodeMessage& m) {
 
 void SessionManager::Deliver(Session& s, int from_party, const Step& step) {
   if (s.committing) return;  // our run is over; its share awaits confirmations
+  if (!s.protocol->OfThisRun(from_party, step)) {
+    // A signer on another generation of the key (ports.h: OfThisRun): dropped, nobody blamed.
+    ++drops_.unknown_session;
+    const std::string* address = s.roster.AddressOf(from_party);
+    spdlog::warn(
+        "event {}: dropped a step from {}: it signs with another generation of the key than "
+        "the one our begin named",
+        s.event_id, address ? *address : "party " + std::to_string(from_party));
+    return;
+  }
   auto out = s.protocol->Handle(from_party, step);
   if (!out.ok()) return Fail(s, out.status());
   Route(s, std::move(*out));
@@ -499,7 +550,7 @@ void SessionManager::Blame(Session& s, const Status& why, const std::string& cul
   auto record = env_.keys.Load(s.key->key_id);
   Status saved = record.status();
   if (record.ok()) {
-    if (burned) saved = env_.protocols.Burn(*record, *burned);
+    if (burned) saved = BurnPair(*record, s.generation, *burned);
     if (saved.ok()) {
       auto& list = record->culprits;
       if (!std::count(list.begin(), list.end(), culprit)) list.push_back(culprit);
@@ -521,6 +572,21 @@ void SessionManager::Blame(Session& s, const Status& why, const std::string& cul
       "key {}: could not record {} as culprit{}: {}; this node signs with the key "
       "no more until it restarts, refresh the key",
       s.key->key_id, culprit, burned ? " (nor burn its OT pair)" : "", saved.ToString());
+}
+
+Status SessionManager::BurnPair(KeyRecord& record, const std::optional<core::GenerationId>& used,
+                                int party) {
+  // The pair's OT material of the generation the run used: the active one, or the retained one
+  // (a sign with it, or one that began before an activation). A generation no longer held has
+  // nothing left to burn.
+  if (!used ||
+      (record.Active() && *used == core::GenerationId{record.generation, record.fingerprint}))
+    return env_.protocols.Burn(record, party);
+  auto at = record.AtGeneration(*used);
+  if (!at || !record.previous) return Status::Ok();
+  TSS_RETURN_IF_ERROR(env_.protocols.Burn(*at, party));
+  record.previous->share = std::move(at->share);
+  return Status::Ok();
 }
 
 SessionManager::LateOutcome SessionManager::AcceptLateResult(const std::string& event_id,

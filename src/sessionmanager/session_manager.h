@@ -2,16 +2,17 @@
 // (seed: "sessionmanager/").
 //
 // Owns: turning a valid setup into a session (PENDING → IN_PROGRESS) and an ACK carrying our
-// fresh contribution to the run id, starting it on begin (once our contribution is in it and
-// the run id is durably recorded as never run before), routing step messages between the
-// session and the network, finishing it (key share saved or signature recorded, IN_PROGRESS →
-// SUCCESS; protocol error → FAILED naming the culprit, recorded against the key, and a pair
-// whose OT material failed a check burned durably first), and expiry (inactive session →
-// PENDING at a later block; PENDING past its expiry height → EXPIRED). Every message is checked
-// first: it must come from the validator the session expects, for the session id every participant
-// derives (a step: for the run id); anything else is dropped and counted. Must not touch:
-// coordination (ACK and NACK go to the Coordinator, not here), the validator set (the node keeps
-// it), I/O. Single-threaded: every entry point runs on the node's one loop (checked).
+// fresh contribution to the run id (and, for a sign, the generations of the key we can sign
+// with), starting it on begin (once our contribution is in it, a sign's begin names one of the
+// generations we offered, and the run id is durably recorded as never run before), routing step
+// messages between the session and the network, finishing it (key share saved or signature
+// recorded, IN_PROGRESS → SUCCESS; protocol error → FAILED naming the culprit, recorded against the
+// key, and a pair whose OT material failed a check burned durably first), and expiry (inactive
+// session → PENDING at a later block; PENDING past its expiry height → EXPIRED). Every message is
+// checked first: it must come from the validator the session expects, for the session id every
+// participant derives (a step: for the run id); anything else is dropped and counted. Must not
+// touch: coordination (ACK and NACK go to the Coordinator, not here), the validator set (the node
+// keeps it), I/O. Single-threaded: every entry point runs on the node's one loop (checked).
 //
 // Key lifecycle as a commit (DESIGN.md §7, issue 12 part 1). A keygen or keyrefresh run that
 // finishes does not make its share usable; it ends with a confirmation round:
@@ -52,14 +53,29 @@
 // resolved the same way; a restarted node answers `abort` for runs it holds nothing of. A
 // record activated just before a stop (its event not yet SUCCESS, so put back to PENDING)
 // records its event SUCCESS then too: the record names the event that made its generation.
-// Retention: an activation keeps the replaced generation as `previous` (never used to sign)
-// until every holder reported the new one active, or the next activation replaces it: at most
-// one retained generation per key. (What reports we heard is not durable: after a restart
-// the retained one waits for the next refresh.)
+// Retention: an activation keeps the replaced generation as `previous` until every holder
+// reported the new one active, or the next activation replaces it: at most one retained
+// generation per key, so a holder keeps at most two generations that can sign (the active and
+// the retained one) and never one older than the generation before its active one. (What
+// reports we heard is not durable: after a restart the retained one waits for the next
+// refresh.)
+// Signing across generations: a sign's ACK lists the generations we can sign with, our active
+// one and our retained one (never a pending one), as (generation, fingerprint); the coordinator
+// names in BEGIN the newest one every drawn signer listed (coordinator/coordinator.h), and we
+// sign with exactly that one. A begin naming one we did not list is dropped (counted in
+// bad_generation) and the session stays unbegun, as after any invalid begin. A step signed with
+// another generation (another fingerprint in round 1) is dropped unblamed, as a step of another
+// run: only a coordinator that named the signers different generations, or a deviating signer,
+// sends one.
 // Limit: an equivocating holder (confirm to some, another fingerprint or abort to others) can
-// still leave honest holders on different generations; a refresh's holders then keep g as
-// `previous`, but signing with it is not implemented. Agreement against that needs a
-// Byzantine broadcast of the confirmations.
+// still leave honest holders on different generations: some activate g+1 and retain g, others
+// stay on g. The key still signs: signer sets that include a holder on g sign with g (retained
+// by the others), the others with g+1. The others retain g until every holder reported g+1
+// active (the ones on g never will) or the next activation, and no refresh can activate while
+// the holders are split: its first round checks that every holder refreshes the same
+// generation, and fails naming (and blaming) one across the split, as before. So the others
+// keep g for as long as the split lasts. Bringing the holders on g to g+1 is not implemented,
+// nor is agreement against the split itself (a Byzantine broadcast of the confirmations).
 #pragma once
 
 #include <chrono>
@@ -110,6 +126,9 @@ struct DropCounters {
   uint64_t invalid_setup = 0;    // setup that does not match our own view of the event
   uint64_t buffer_full = 0;
   uint64_t reused_run = 0;  // a begin whose run id we had run before (refused)
+  // A sign's begin naming no generation or one we did not offer in our ACK, or a keygen /
+  // keyrefresh begin naming one (the session stays unbegun, as after any invalid begin).
+  uint64_t bad_generation = 0;
   uint64_t bad_commit = 0;  // a commit message from a non-holder, or for nothing we know
 };
 
@@ -184,6 +203,10 @@ class SessionManager {
   // Burns the failed pair (if any) and records the culprit against the session's key, durably,
   // before the failure is reported.
   void Blame(Session& s, const Status& why, const std::string& culprit);
+  // Burns the pair with `party` in the generation `used` (the active one when unset), if the
+  // record still holds it.
+  Status BurnPair(core::KeyRecord& record, const std::optional<core::GenerationId>& used,
+                  int party);
   void Deliver(Session& s, int from_party, const core::Step& step);
   void Route(Session& s, std::vector<core::Step> out);
   void Finish(Session& s);

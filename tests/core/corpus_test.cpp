@@ -46,6 +46,9 @@ std::map<std::string, NodeMessage> Seeds() {
   NodeMessage ack = base;
   ack.type = MessageType::kAck;
   ack.contribution.fill(0x22);
+  ack.generations = {GenerationId{3, {}}, GenerationId{2, {}}};  // a sign's: active, retained
+  ack.generations[0].fingerprint.fill(0x88);
+  ack.generations[1].fingerprint.fill(0x99);
   seeds["ack"] = ack;
 
   NodeMessage nack = base;
@@ -59,6 +62,8 @@ std::map<std::string, NodeMessage> Seeds() {
   begin.contributions.resize(2);
   begin.contributions[0].fill(0x22);
   begin.contributions[1].fill(0x33);
+  begin.generation = GenerationId{2, {}};  // a sign's
+  begin.generation->fingerprint.fill(0x99);
   seeds["begin"] = begin;
 
   NodeMessage step = base;

@@ -32,6 +32,50 @@ TEST(KeyRecord, RoundTrip) {
                          r.share.span().begin(), r.share.span().end()));
 }
 
+// What a sign's ACK offers: the active generation, then the retained one, never a pending one;
+// and the record a sign with one of them hands the protocol.
+TEST(KeyRecord, SigningGenerationsAreTheActiveAndTheRetainedOne) {
+  KeyRecord r = Sample();
+  r.generation = 4;
+  r.fingerprint.fill(4);
+  EXPECT_EQ(r.SigningGenerations(), (std::vector<GenerationId>{{4, r.fingerprint}}));
+  PendingShare& p = r.pending.emplace();
+  p.share = SecureBytes(Bytes(500, 5));
+  p.generation = 5;
+  p.fingerprint.fill(5);
+  EXPECT_EQ(r.SigningGenerations().size(), 1u);  // pending: never offered
+  EXPECT_FALSE(r.AtGeneration({5, p.fingerprint}));
+  RetainedShare& old = r.previous.emplace();
+  old.share = SecureBytes(Bytes(500, 3));
+  old.generation = 3;
+  old.fingerprint.fill(3);
+  const GenerationId active{4, r.fingerprint}, retained{3, old.fingerprint};
+  EXPECT_EQ(r.SigningGenerations(), (std::vector<GenerationId>{active, retained}));
+
+  auto at = r.AtGeneration(retained);
+  ASSERT_TRUE(at);
+  EXPECT_EQ(at->generation, 3u);
+  EXPECT_EQ(at->fingerprint, old.fingerprint);
+  EXPECT_EQ(Bytes(at->share.span().begin(), at->share.span().end()), Bytes(500, 3));
+  EXPECT_EQ(at->public_key, r.public_key);
+  EXPECT_EQ(at->participants, r.participants);
+  EXPECT_EQ(at->culprits, r.culprits);
+  EXPECT_FALSE(at->pending);
+  EXPECT_FALSE(at->previous);
+  at = r.AtGeneration(active);
+  ASSERT_TRUE(at);
+  EXPECT_EQ(Bytes(at->share.span().begin(), at->share.span().end()), Bytes(500, 9));
+  // Number and fingerprint must both match.
+  GenerationId wrong = retained;
+  wrong.fingerprint[0] ^= 1;
+  EXPECT_FALSE(r.AtGeneration(wrong));
+  EXPECT_FALSE(r.AtGeneration({2, old.fingerprint}));
+  // A keygen awaiting confirmations has nothing to sign with.
+  KeyRecord pending_keygen = Sample();
+  pending_keygen.share = SecureBytes();
+  EXPECT_TRUE(pending_keygen.SigningGenerations().empty());
+}
+
 TEST(KeyRecord, TruncationsAndBadFieldsAreRefused) {
   SecureBytes enc = EncodeKeyRecord(Sample());
   for (size_t n = 0; n < enc.size(); ++n)

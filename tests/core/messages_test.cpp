@@ -155,6 +155,108 @@ TEST(NodeMessage, BadFieldsAreRefused) {
   }
 }
 
+GenerationId Generation(uint32_t number, uint8_t fill) {
+  GenerationId g;
+  g.generation = number;
+  g.fingerprint.fill(fill);
+  return g;
+}
+
+// A sign's ACK lists the generations its sender can sign with, and its BEGIN names one;
+// keygen and keyrefresh leave both empty.
+NodeMessage SignAck() {
+  NodeMessage m;
+  m.type = MessageType::kAck;
+  m.event_id = "ev-3";
+  m.session_id.fill(3);
+  m.contribution.fill(0x3c);
+  m.generations = {Generation(7, 0xa7), Generation(6, 0xa6)};
+  return m;
+}
+NodeMessage SignBegin() {
+  NodeMessage m;
+  m.type = MessageType::kBegin;
+  m.event_id = "ev-3";
+  m.session_id.fill(3);
+  m.contributions = {Contribution{1}, Contribution{2}, Contribution{3}};
+  m.generation = Generation(0x01020304, 0xb1);
+  return m;
+}
+
+TEST(NodeMessage, GenerationsOfASignRoundTrip) {
+  for (size_t count = 0; count <= NodeMessage::kMaxGenerations; ++count) {
+    NodeMessage ack = SignAck();
+    ack.generations.resize(count);
+    auto back = NodeMessage::Decode(ack.Encode());
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(*back, ack) << count;
+    EXPECT_EQ(back->generations.size(), count);
+  }
+  NodeMessage begin = SignBegin();
+  auto back = NodeMessage::Decode(begin.Encode());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, begin);
+  ASSERT_TRUE(back->generation.has_value());
+  EXPECT_EQ(back->generation->generation, 0x01020304u);
+  EXPECT_EQ(back->generation->fingerprint, Generation(0, 0xb1).fingerprint);
+  begin.generation.reset();  // keygen, keyrefresh
+  back = NodeMessage::Decode(begin.Encode());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_FALSE(back->generation.has_value());
+  // The generation is part of the encoding: another one, other bytes.
+  NodeMessage other = SignBegin();
+  other.generation->fingerprint[31] ^= 1;
+  EXPECT_NE(other.Encode(), SignBegin().Encode());
+}
+
+TEST(NodeMessage, GenerationListsAreShortAndNewestFirst) {
+  auto refuse = [](const NodeMessage& m, const char* why) {
+    auto r = NodeMessage::Decode(m.Encode());
+    ASSERT_FALSE(r.ok()) << why;
+    EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().message();
+  };
+  NodeMessage ack = SignAck();
+  ack.generations.push_back(Generation(5, 0xa5));  // three: more than a holder can sign with
+  refuse(ack, "too many generations");
+  ack = SignAck();
+  std::swap(ack.generations[0], ack.generations[1]);  // oldest first
+  refuse(ack, "newest first");
+  ack = SignAck();
+  ack.generations[1].generation = 7;  // one number twice
+  refuse(ack, "newest first");
+  // A huge count is refused before anything is allocated for it.
+  Bytes enc = SignAck().Encode();
+  const size_t count_at = 2 + 1 + 4 + 32 + 32;  // version, type, event id "ev-3", ids
+  ASSERT_EQ(enc[count_at], 2);
+  enc.resize(count_at);
+  for (uint8_t b : {0xff, 0xff, 0xff, 0xff, 0x0f}) enc.push_back(b);
+  auto huge = NodeMessage::Decode(enc);
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("too many generations"), std::string::npos)
+      << huge.status().message();
+  // BEGIN's flag is 0 or 1.
+  Bytes b = SignBegin().Encode();
+  const size_t flag_at = 2 + 1 + 4 + 32 + 1 + 3 * 32;
+  ASSERT_EQ(b[flag_at], 1);
+  b[flag_at] = 2;
+  auto flag = NodeMessage::Decode(b);
+  ASSERT_FALSE(flag.ok());
+  EXPECT_NE(flag.status().message().find("generation flag"), std::string::npos);
+  // Every truncation of either body, and a trailing byte, is refused.
+  for (const NodeMessage& m : {SignAck(), SignBegin()}) {
+    Bytes e = m.Encode();
+    for (size_t n = 0; n < e.size(); ++n)
+      EXPECT_FALSE(NodeMessage::Decode(ByteSpan(e.data(), n)).ok())
+          << MessageTypeName(m.type) << " " << n;
+    e.push_back(0);
+    EXPECT_FALSE(NodeMessage::Decode(e).ok()) << MessageTypeName(m.type);
+  }
+  // Version 3 had neither field: its messages are refused, not read without them.
+  Bytes v3 = SignAck().Encode();
+  v3[0] = 3;
+  EXPECT_FALSE(NodeMessage::Decode(v3).ok());
+}
+
 TEST(NodeMessage, RunIdBindsEveryContributionAndItsPlace) {
   SessionId sid{};
   sid.fill(9);

@@ -259,7 +259,7 @@ TEST_F(FailoverTest, TwoCoordinatorsRacingForOneEventEndWithOneSignature) {
   // Every attempt ends one way or another; wait for the last ones to be answered.
   auto settled = [&](size_t i) {
     const auto s = Stats(i);
-    return s.attempts == s.begun + s.declined + s.timed_out;
+    return s.attempts == s.begun + s.declined + s.timed_out + s.no_common_generation;
   };
   AwaitUntil([&] { return settled(primary) && settled(backup); }, "every attempt to end");
   const auto p = Stats(primary), b = Stats(backup);

@@ -10,13 +10,16 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/key_record.h"
 #include "core/messages.h"
+#include "core/selection.h"
 #include "crypto/hash.h"
 #include "dkls/wire.h"
 #include "keyshare/keyshare_store.h"
@@ -40,6 +43,10 @@ struct Filters {
   // For the protocol steps this member receives, with the sender's peer id.
   std::function<bool(const std::string& from, NodeMessage& m)> step_in;
   std::atomic<int> confirms_sent{0};
+  // By event id and attempt (session id): the generation each begin this member received
+  // named, and the participants of each setup it received.
+  std::map<std::string, std::map<core::SessionId, std::optional<core::GenerationId>>> begins;
+  std::map<std::string, std::map<core::SessionId, std::vector<std::string>>> setups;
 };
 
 // Wraps one member's network and applies its Filters to the commit messages it sends and
@@ -75,6 +82,10 @@ class CommitFilterNetwork final : public networking::Network {
     auto m = NodeMessage::Decode(bytes);
     if (!m.ok()) return true;
     std::lock_guard lock(filters_->mu);
+    if (m->type == MessageType::kBegin && !outgoing)
+      filters_->begins[m->event_id][m->session_id] = m->generation;
+    if (m->type == MessageType::kSetup && !outgoing)
+      filters_->setups[m->event_id][m->session_id] = m->setup.participants;
     if (m->type == MessageType::kStep && !outgoing && filters_->step_in) {
       if (!filters_->step_in(peer, *m)) return false;
       bytes = m->Encode();
@@ -160,8 +171,60 @@ class KeyCommitTest : public testing::ClusterFixture {
     return {key_id, public_key};
   }
 
+  // The signers of the event's one begun attempt (its setup's participants) and the generation
+  // its begin named: the same at every member that received it (the coordinator hands its own
+  // copy over without the network), checked.
+  std::pair<std::vector<size_t>, std::optional<core::GenerationId>> Begun(const std::string& id) {
+    std::map<core::SessionId, std::vector<std::optional<core::GenerationId>>> begun;
+    std::map<core::SessionId, std::vector<std::string>> participants;
+    for (auto& f : filters_) {
+      std::lock_guard lock(f->mu);
+      for (const auto& [session, generation] : f->begins[id]) begun[session].push_back(generation);
+      for (const auto& [session, list] : f->setups[id]) participants[session] = list;
+    }
+    EXPECT_EQ(begun.size(), 1u) << "attempts begun";
+    if (begun.empty()) return {};
+    const auto& [session, named] = *begun.begin();
+    EXPECT_GE(named.size(), 2u);  // every signer but the coordinator
+    for (const auto& n : named) EXPECT_EQ(n, named.front()) << "a signer was told another";
+    std::vector<size_t> signers;
+    for (size_t j = 0; j < members_.size(); ++j)
+      if (std::count(participants[session].begin(), participants[session].end(),
+                     members_[j].address))
+        signers.push_back(j);
+    return {signers, named.front()};
+  }
+
+  // A sign event, created everywhere, whose first draw (nobody excluded, the current block)
+  // includes member `holder` or leaves it out.
+  std::string SignDrawing(const std::string& key_id, size_t holder, bool included) {
+    std::vector<std::string> holders;
+    for (const auto& m : members_) holders.push_back(m.address);
+    for (;;) {
+      core::Event e;
+      e.event_id = "draw-" + std::to_string(++draws_);
+      e.block_number = blocks_.CurrentBlock();
+      e.protocol = core::ProtocolType::kSign;
+      e.key_id = key_id;
+      e.message_hash = Hash();
+      auto draw = core::SignersFor(holders, holders, {}, 3, e.event_id, e.block_number);
+      EXPECT_TRUE(draw.ok());
+      if (!draw.ok()) return "";
+      if (std::count(draw->begin(), draw->end(), members_[holder].address) != (included ? 1 : 0))
+        continue;
+      // The coordinator's copy last, so that no holder declines its setup as unknown (a
+      // retry would draw again).
+      const size_t coordinator = CoordinatorNow();
+      for (size_t i = 0; i < members_.size(); ++i)
+        if (i != coordinator) CreateIn(i, e);
+      CreateIn(coordinator, e);
+      return e.event_id;
+    }
+  }
+
   std::vector<std::shared_ptr<Filters>> filters_;
   size_t hashes_ = 0;
+  int draws_ = 0;
 };
 
 // (b) A holder lies in its confirmation (another fingerprint, to every holder). Nobody may
@@ -449,6 +512,75 @@ TEST_F(KeyCommitTest, KeygenThatCannotCompleteLeavesNoKeyAndRunsAgain) {
     EXPECT_EQ(ShareFiles(i), 1u) << i;
   }
   SignAndVerify(key_id, public_key);
+}
+
+// Issue 12: "signs with the newest generation that all chosen signers hold (the ACK says which
+// they hold)". A keyrefresh leaves one holder on generation 0 while the others activate 1 and
+// retain 0, as an equivocating holder can: every commit message to the victim is lost while the
+// refresh runs (it confirms; the others see every confirmation and activate), then, when the
+// victim asks, the first answer reaches it as "abort" instead of "active" and it discards
+// generation 1. A sign whose signers include the victim completes with generation 0 (which the
+// others retain), one without it with generation 1; every signature verifies under the key's
+// one public key with libsecp256k1 and OpenSSL, and nobody is blamed.
+TEST_F(KeyCommitTest, AHolderLeftOnTheOldGenerationSignsWithIt) {
+  StartCluster(kValidators, kExpiry);
+  auto [key_id, public_key] = KeyAndSign();
+  ASSERT_FALSE(key_id.empty());
+  const size_t victim = CoordinatorNow() == 2 ? 1 : 2;
+  SetFilters(victim, nullptr, [](NodeMessage&) { return false; });
+  const std::string refresh = Create("KEYREFRESH", key_id, {});
+  for (size_t i = 0; i < kValidators; ++i)
+    if (i != victim) AwaitStatus(i, refresh, EventStatus::kSuccess);
+  AwaitUntil([&] { return Record(victim, key_id).pending.has_value(); },
+             "the victim to hold generation 1 pending");
+  std::atomic<bool> lied{false};
+  SetFilters(victim, nullptr, [&](NodeMessage& m) {
+    if (lied.exchange(true)) return false;
+    m.commit.stage = CommitStage::kAbort;
+    return true;
+  });
+  AwaitUntil([&] { return !Record(victim, key_id).pending; }, "the victim to discard generation 1",
+             60s);
+  ClearFilters(victim);
+  const core::KeyRecord left = Record(victim, key_id);
+  ASSERT_EQ(left.generation, 0u);
+  ASSERT_FALSE(left.previous);
+  const core::GenerationId g0{0, left.fingerprint};
+  core::GenerationId g1;
+  for (size_t i = 0; i < kValidators; ++i) {
+    if (i == victim) continue;
+    const core::KeyRecord r = Record(i, key_id);
+    ASSERT_EQ(r.generation, 1u) << i;
+    ASSERT_TRUE(r.previous) << i;
+    ASSERT_EQ((core::GenerationId{r.previous->generation, r.previous->fingerprint}), g0) << i;
+    g1 = {r.generation, r.fingerprint};
+  }
+
+  // Signs until both kinds of signer set signed (the draw is chosen for it; a retry may draw
+  // again, so the signers are read from the begun attempt).
+  size_t with_victim = 0, without_victim = 0;
+  for (int k = 0; k < 8 && (with_victim < 2 || without_victim < 1); ++k) {
+    const std::string id = SignDrawing(key_id, victim, with_victim < 2);
+    testing::ExpectValidSignature(Await(id, 60s), public_key);
+    auto [signers, named] = Begun(id);
+    ASSERT_EQ(signers.size(), 3u);
+    const bool signed_by_victim = std::count(signers.begin(), signers.end(), victim) == 1;
+    ++(signed_by_victim ? with_victim : without_victim);
+    ASSERT_TRUE(named.has_value());
+    EXPECT_EQ(*named, signed_by_victim ? g0 : g1)
+        << id << ": generation " << named->generation
+        << (signed_by_victim ? " with the victim signing" : " among holders all on 1");
+  }
+  EXPECT_EQ(with_victim, 2u);
+  EXPECT_EQ(without_victim, 1u);
+  for (size_t i = 0; i < kValidators; ++i) {
+    const core::KeyRecord r = Record(i, key_id);
+    EXPECT_TRUE(r.culprits.empty()) << i;
+    // Retention as before: the others keep generation 0 while the victim has not reported 1.
+    if (i != victim) {
+      EXPECT_TRUE(r.previous) << i;
+    }
+  }
 }
 
 }  // namespace

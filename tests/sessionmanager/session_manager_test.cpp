@@ -1522,5 +1522,359 @@ TEST_F(SessionManagerTest, AHolderThatMissedASignWhileDownLearnsTheSignatureWhen
       nlohmann::json::parse(Get(primary == "validator-1" ? 1 : 0, id).result, nullptr, false));
 }
 
+// ---- Signing across generations (issue 12 part 1; session_manager.h, coordinator.h) ----
+
+TEST(ChooseGeneration, TheNewestEverySignerOfferedElseWhoLacksTheMostHeldOne) {
+  auto g = [](uint32_t number, uint8_t fill) {
+    core::GenerationId id;
+    id.generation = number;
+    id.fingerprint.fill(fill);
+    return id;
+  };
+  using Offers = std::map<std::string, std::vector<core::GenerationId>>;
+  // Every signer on 2, some retaining 1: 2.
+  auto c = coordinator::ChooseGeneration({{"a", {g(2, 2), g(1, 1)}}, {"b", {g(2, 2)}}});
+  ASSERT_TRUE(c.generation);
+  EXPECT_EQ(*c.generation, g(2, 2));
+  // One signer still on 1, the others on 2 retaining 1: 1.
+  c = coordinator::ChooseGeneration(
+      {{"a", {g(2, 2), g(1, 1)}}, {"b", {g(1, 1)}}, {"c", {g(2, 2), g(1, 1)}}});
+  ASSERT_TRUE(c.generation);
+  EXPECT_EQ(*c.generation, g(1, 1));
+  EXPECT_TRUE(c.lacking.empty());
+  // A number is not enough: the fingerprint must match too.
+  c = coordinator::ChooseGeneration({{"a", {g(1, 1)}}, {"b", {g(1, 7)}}, {"c", {g(1, 1)}}});
+  EXPECT_FALSE(c.generation);
+  EXPECT_EQ(c.lacking, std::vector<std::string>{"b"});
+  // Nothing common: leave out whoever lacks the one most of them hold...
+  c = coordinator::ChooseGeneration(
+      {{"a", {g(3, 3), g(2, 2)}}, {"b", {g(1, 1)}}, {"c", {g(3, 3), g(2, 2)}}});
+  EXPECT_FALSE(c.generation);
+  EXPECT_EQ(c.lacking, std::vector<std::string>{"b"});
+  // ...the newer one on a tie (3 and 2 are held by two each; b lacks 3)...
+  c = coordinator::ChooseGeneration(
+      {{"a", {g(3, 3), g(2, 2)}}, {"b", {g(2, 2)}}, {"c", {g(3, 3)}}});
+  EXPECT_FALSE(c.generation);
+  EXPECT_EQ(c.lacking, std::vector<std::string>{"b"});
+  // ...and a signer that offered nothing lacks everything.
+  c = coordinator::ChooseGeneration(Offers{{"a", {g(0, 0)}}, {"b", {}}, {"c", {g(0, 0)}}});
+  EXPECT_FALSE(c.generation);
+  EXPECT_EQ(c.lacking, std::vector<std::string>{"b"});
+  c = coordinator::ChooseGeneration(Offers{{"a", {}}, {"b", {}}});
+  EXPECT_FALSE(c.generation);
+  EXPECT_EQ(c.lacking, (std::vector<std::string>{"a", "b"}));
+}
+
+class GenerationsTest : public SessionManagerTest {
+ protected:
+  // Leaves `victim` on generation 0 of the key while every other holder activates generation 1
+  // and retains 0, as an equivocating holder can: the refresh runs with every commit message
+  // to the victim lost (it confirms, the others activate); when the victim's expiry pass asks,
+  // one holder's answer reaches it as "abort" instead of "active", and it discards generation 1.
+  void LeaveOnGenerationZero(const std::string& key_id, const std::string& victim) {
+    const std::string refresh = CreateEverywhere("KEYREFRESH", key_id, {});
+    Coordinator().coordinator->Poll();
+    Pump([&](Envelope& e) { return e.to != victim || Decoded(e).type != MessageType::kCommit; });
+    clock_.now += 181s;  // the victim's session expires; its pass asks the others
+    ByAddress(victim)->sessions->CheckExpiry();
+    bool lied = false;
+    Pump([&](Envelope& e) {
+      NodeMessage m = Decoded(e);
+      if (m.type != MessageType::kCommit || e.to != victim) return true;
+      if (lied) return false;
+      m.commit.stage = core::CommitStage::kAbort;
+      e.bytes = m.Encode();
+      lied = true;
+      return true;
+    });
+    ASSERT_TRUE(lied);
+    for (auto& v : validators_) {
+      auto r = v->keys->Load(key_id);
+      ASSERT_TRUE(r.ok()) << v->address;
+      ASSERT_FALSE(r->pending) << v->address;
+      if (v->address == victim) {
+        ASSERT_EQ(r->generation, 0u);
+        ASSERT_FALSE(r->previous);
+        ASSERT_NE(Get(IndexOf(victim), refresh).status, EventStatus::kSuccess);
+      } else {
+        ASSERT_EQ(r->generation, 1u) << v->address;
+        ASSERT_TRUE(r->previous) << v->address;
+        ASSERT_EQ(r->previous->generation, 0u) << v->address;
+        ASSERT_EQ(Get(IndexOf(v->address), refresh).status, EventStatus::kSuccess);
+      }
+    }
+  }
+
+  core::GenerationId Held(const std::string& address, const std::string& key_id, bool active) {
+    auto r = ByAddress(address)->keys->Load(key_id);
+    EXPECT_TRUE(r.ok());
+    if (!r.ok()) return {};
+    if (active || !r->previous) return {r->generation, r->fingerprint};
+    return {r->previous->generation, r->previous->fingerprint};
+  }
+
+  // A sign event, created everywhere, whose draw (nobody excluded) does or does not include
+  // `holder`.
+  core::Event SignEvent(const std::string& key_id, const std::string& holder, bool included) {
+    std::vector<std::string> holders;
+    for (auto& v : validators_) holders.push_back(v->address);
+    for (int k = 0;; ++k) {
+      core::Event e = MakeEvent("sign-" + std::to_string(++counter_), "SIGN", key_id,
+                                Hash(("generations " + std::to_string(k)).c_str()));
+      auto draw = core::SignersFor(holders, holders, {}, 3, e.event_id, blocks_.block);
+      EXPECT_TRUE(draw.ok());
+      if (!draw.ok()) return e;
+      if (std::count(draw->begin(), draw->end(), holder) == (included ? 1 : 0)) {
+        for (auto& v : validators_) EXPECT_TRUE(v->store->Create(e).ok());
+        return e;
+      }
+    }
+  }
+
+  // Every holder's copy of the event is SUCCESS with a signature both libraries verify under
+  // the key's one public key.
+  void ExpectSigned(const std::string& key_id, const core::Event& e) {
+    ASSERT_EQ(Statuses(e.event_id), All(EventStatus::kSuccess));
+    auto result = nlohmann::json::parse(Get(0, e.event_id).result, nullptr, false);
+    auto key = V(0).keys->Load(key_id);
+    ASSERT_TRUE(key.ok());
+    EXPECT_EQ(testing::VerifyWithBoth(key->public_key, e.message_hash,
+                                      *FromHex(result["r"].get<std::string>()),
+                                      *FromHex(result["s"].get<std::string>())),
+              "");
+  }
+  void ExpectNobodyBlamed(const std::string& key_id) {
+    for (auto& v : validators_) {
+      auto r = v->keys->Load(key_id);
+      ASSERT_TRUE(r.ok());
+      EXPECT_TRUE(r->culprits.empty()) << v->address;
+    }
+  }
+};
+
+// After a refresh one holder is left on generation 0 while the others activated 1 and retain 0.
+// Each ACK says which generations its sender holds; a signer set with the holder on 0 signs
+// with 0, one without it with 1, and every signature verifies under the one public key.
+TEST_F(GenerationsTest, SignsWithTheNewestGenerationEverySignerHolds) {
+  MakeValidators(4);
+  const std::string key_id = Keygen();
+  const std::string victim = V(Coordinator().address == "validator-2" ? 2 : 1).address;
+  LeaveOnGenerationZero(key_id, victim);
+  const std::string other = Coordinator().address;
+  const core::GenerationId g0 = Held(victim, key_id, true), g1 = Held(other, key_id, true);
+  ASSERT_EQ(Held(other, key_id, false), g0);
+
+  for (bool with_victim : {true, false}) {
+    SCOPED_TRACE(with_victim ? "the victim signs" : "the victim observes");
+    const core::Event e = SignEvent(key_id, victim, with_victim);
+    const auto before = Coordinator().coordinator->stats();
+    std::map<std::string, std::vector<core::GenerationId>> acks;
+    std::vector<std::optional<core::GenerationId>> begins;
+    Coordinator().coordinator->Poll();
+    Pump([&](Envelope& env) {
+      NodeMessage m = Decoded(env);
+      if (m.type == MessageType::kAck) acks[env.from] = m.generations;
+      if (m.type == MessageType::kBegin) begins.push_back(m.generation);
+      return true;
+    });
+    ASSERT_EQ(acks.size(), 3u);
+    for (const auto& [signer, offered] : acks)
+      EXPECT_EQ(offered, (signer == victim ? std::vector{g0} : std::vector{g1, g0})) << signer;
+    ASSERT_EQ(begins.size(), 3u);
+    for (const auto& named : begins) EXPECT_EQ(named, with_victim ? g0 : g1);
+    ExpectSigned(key_id, e);
+    const auto after = Coordinator().coordinator->stats();
+    EXPECT_EQ(after.begun - before.begun, 1u);
+    EXPECT_EQ(after.begun_previous - before.begun_previous, with_victim ? 1u : 0u);
+  }
+  ExpectNobodyBlamed(key_id);
+  for (auto& v : validators_) EXPECT_EQ(v->sessions->drops().bad_generation, 0u);
+  // The others still retain generation 0: the victim never reported 1 active.
+  EXPECT_EQ(Held(other, key_id, false), g0);
+}
+
+// Signers that share no generation are not begun: the attempt is given up at once, as for a
+// NACK, and the retry leaves out the signer that lacks the generation the others hold.
+TEST_F(GenerationsTest, SignersWithoutACommonGenerationAreRetriedAtOnceWithoutTheOddOne) {
+  MakeValidators(4);
+  const std::string key_id = Keygen();
+  Validator& coord = Coordinator();
+  const std::string odd = V(coord.address == "validator-2" ? 2 : 1).address;
+  const core::Event e = SignEvent(key_id, odd, true);
+  const auto before = coord.coordinator->stats();
+  coord.coordinator->Poll();
+  std::vector<NodeMessage> setups;
+  int begins = 0;
+  auto watch = [&](Envelope& env) {
+    NodeMessage m = Decoded(env);
+    if (m.type == MessageType::kSetup && env.to == coord.address) setups.push_back(m);
+    begins += m.type == MessageType::kBegin;
+    if (m.type == MessageType::kAck && env.from == odd && setups.size() == 1) {
+      // The odd one offers a generation nobody else holds (as a holder left behind by two
+      // refreshes would: the others no longer retain its generation).
+      m.generations = {core::GenerationId{9, {}}};
+      m.generations[0].fingerprint.fill(0x99);
+      env.bytes = m.Encode();
+    }
+    return true;
+  };
+  Pump(watch);
+  ASSERT_EQ(setups.size(), 1u);
+  EXPECT_EQ(begins, 0);
+  auto stats = coord.coordinator->stats();
+  EXPECT_EQ(stats.no_common_generation - before.no_common_generation, 1u);
+  EXPECT_EQ(stats.begun, before.begun);
+  // No clock or block movement: the retry is due at once, without the odd one.
+  coord.coordinator->Poll();
+  Pump(watch);
+  ASSERT_EQ(setups.size(), 2u);
+  EXPECT_EQ(setups[1].setup.excluded, std::vector<std::string>{odd});
+  EXPECT_EQ(
+      std::count(setups[1].setup.participants.begin(), setups[1].setup.participants.end(), odd), 0);
+  EXPECT_EQ(begins, 3);
+  ExpectSigned(key_id, e);
+  stats = coord.coordinator->stats();
+  EXPECT_EQ(stats.attempts - before.attempts, 2u);
+  EXPECT_EQ(stats.begun - before.begun, 1u);
+  ExpectNobodyBlamed(key_id);
+}
+
+// A begin naming a generation the participant did not offer (or none) is dropped and counted,
+// as a begin without our contribution is: the session stays unbegun, nothing is signed with a
+// generation we did not choose to offer, nobody is blamed, and the event runs again after the
+// expiry.
+TEST_F(GenerationsTest, ABeginNamingAGenerationWeDidNotOfferIsDropped) {
+  MakeValidators(4);
+  const std::string key_id = Keygen();
+  Validator& coord = Coordinator();
+  const std::string victim = V(coord.address == "validator-2" ? 2 : 1).address;
+  LeaveOnGenerationZero(key_id, victim);
+  const core::Event e = SignEvent(key_id, victim, true);
+  std::string renamed, unnamed;  // told generation 1 (the victim: it offered only 0), told none
+  coord.coordinator->Poll();
+  Pump([&](Envelope& env) {
+    NodeMessage m = Decoded(env);
+    if (m.type != MessageType::kBegin || env.to == coord.address) return true;
+    if (env.to == victim) {
+      m.generation = Held(coord.address, key_id, true);  // generation 1, which others hold
+      renamed = env.to;
+    } else {
+      m.generation.reset();
+      unnamed = env.to;
+    }
+    env.bytes = m.Encode();
+    return true;
+  });
+  ASSERT_FALSE(renamed.empty());
+  ASSERT_FALSE(unnamed.empty());
+  EXPECT_EQ(ByAddress(renamed)->sessions->drops().bad_generation, 1u);
+  EXPECT_EQ(ByAddress(unnamed)->sessions->drops().bad_generation, 1u);
+  EXPECT_EQ(coord.sessions->drops().bad_generation, 0u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(Get(i, e.event_id).status, EventStatus::kInProgress) << i;
+  }
+  ExpectNobodyBlamed(key_id);
+  // Expired everywhere (the coordinator's run waited for the others' first round), then run
+  // again with every begin as the coordinator sent it.
+  clock_.now += 181s;
+  for (auto& v : validators_) v->sessions->CheckExpiry();
+  Pump();
+  blocks_.block += 5;
+  clock_.now += 2s;
+  coord.coordinator->Poll();
+  Pump();
+  ExpectSigned(key_id, e);
+  ExpectNobodyBlamed(key_id);
+}
+
+// Signers holding two generations each (all on 1, retaining 0). A coordinator that names 1 to
+// some and 0 to another (both offered) puts them on different sharings: the first-round steps of
+// the other sharing are dropped as not of the run, nobody is blamed (the fault may be the
+// coordinator's), and the event runs again after the expiry.
+TEST_F(GenerationsTest, ACoordinatorNamingSignersDifferentGenerationsCannotMakeThemBlame) {
+  MakeValidators(4);
+  const std::string key_id = Keygen();
+  Validator& coord = Coordinator();
+  const std::string victim = V(coord.address == "validator-2" ? 2 : 1).address;
+  LeaveOnGenerationZero(key_id, victim);
+  const core::Event e = SignEvent(key_id, victim, false);  // three signers, each on 1 with 0
+  const core::GenerationId g0 = Held(coord.address, key_id, false);
+  std::string split;
+  std::map<std::string, uint64_t> dropped;
+  for (auto& v : validators_) dropped[v->address] = v->sessions->drops().unknown_session;
+  coord.coordinator->Poll();
+  Pump([&](Envelope& env) {
+    NodeMessage m = Decoded(env);
+    if (m.type != MessageType::kBegin || env.to == coord.address || !split.empty()) return true;
+    split = env.to;
+    m.generation = g0;
+    env.bytes = m.Encode();
+    return true;
+  });
+  ASSERT_FALSE(split.empty());
+  for (size_t i = 0; i < 4; ++i) {
+    const auto ev = Get(i, e.event_id);
+    EXPECT_NE(ev.status, EventStatus::kFailed) << i << ": " << ev.error;
+  }
+  ExpectNobodyBlamed(key_id);
+  size_t signers_dropping = 0;
+  for (auto& v : validators_)
+    signers_dropping += v->sessions->drops().unknown_session > dropped[v->address];
+  EXPECT_EQ(signers_dropping, 3u);  // every signer dropped the other sharing's steps
+  clock_.now += 181s;
+  for (auto& v : validators_) v->sessions->CheckExpiry();
+  Pump();
+  blocks_.block += 5;
+  clock_.now += 2s;
+  coord.coordinator->Poll();
+  Pump();
+  ExpectSigned(key_id, e);
+  ExpectNobodyBlamed(key_id);
+}
+
+// A failed OT check in a sign with the retained generation burns the pair in that generation's
+// share (the one whose OT material ran), not in the active one, before the failure is recorded.
+TEST_F(GenerationsTest, ACheaterInASignWithTheRetainedGenerationBurnsThatGenerationsPair) {
+  MakeValidators(4);
+  const std::string key_id = Keygen();
+  const std::string victim = V(Coordinator().address == "validator-2" ? 2 : 1).address;
+  LeaveOnGenerationZero(key_id, victim);
+  const core::Event e = SignEvent(key_id, victim, true);
+  Coordinator().coordinator->Poll();
+  std::string x, y;  // y signs with its retained generation 0; x cheats towards it
+  Pump([&](Envelope& env) {
+    NodeMessage m = Decoded(env);
+    if (m.type == MessageType::kSetup && y.empty()) {
+      for (const auto& p : m.setup.participants)
+        if (p != victim && y.empty()) y = p;
+      for (const auto& p : m.setup.participants)
+        if (p != y && x.empty()) x = p;
+    }
+    if (m.type == MessageType::kStep && env.from == x && env.to == y && m.step.round == 1) {
+      m.step.payload.back() ^= 0x01;  // the last byte of X's m1: a KOS check value
+      env.bytes = m.Encode();
+    }
+    return true;
+  });
+  ASSERT_FALSE(x.empty() || y.empty());
+  const auto failed = Get(IndexOf(y), e.event_id);
+  ASSERT_EQ(failed.status, EventStatus::kFailed);
+  EXPECT_NE(failed.error.find("culprit " + x), std::string::npos) << failed.error;
+  auto record = ByAddress(y)->keys->Load(key_id);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->culprits, std::vector<std::string>{x});
+  ASSERT_TRUE(record->previous);
+  const auto x_index =
+      static_cast<uint16_t>(std::find(record->participants.begin(), record->participants.end(), x) -
+                            record->participants.begin() + 1);
+  auto retained = dkls::KeyShare::Decode(record->previous->share.span());
+  auto active = dkls::KeyShare::Decode(record->share.span());
+  ASSERT_TRUE(retained.ok() && active.ok());
+  EXPECT_EQ(retained->generation, 0u);
+  EXPECT_TRUE(retained->Peer(x_index)->burned);
+  EXPECT_EQ(active->generation, 1u);
+  EXPECT_FALSE(active->Peer(x_index)->burned);
+}
+
 }  // namespace
 }  // namespace tss::sessionmanager
