@@ -50,7 +50,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 from cluster import (TERMINAL, CaseFailure, Cluster, check_accounted, check_keys,  # noqa: E402
-                     check_signature, key_views)
+                     check_signature, key_views, rewrite_section)
 from postgres import PostgresServer  # noqa: E402
 
 N = 4
@@ -460,15 +460,7 @@ def table(results):
 def write_report(path, results, elapsed, long_form):
     section = (f"{'Long' if long_form else 'Short'} form, one run, {elapsed:.0f} s:\n\n"
                f"{table(results)}\n")
-    with open(path) as f:
-        text = f.read()
-    begin, end = "<!-- storage-faults:begin -->", "<!-- storage-faults:end -->"
-    if begin not in text or end not in text:
-        raise SystemExit(f"{path} has no {begin} … {end} section")
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    with open(path, "w") as f:
-        f.write(f"{head}{begin}\n{section}{end}{tail}")
+    rewrite_section(path, "storage-faults", section)
 
 
 def main():
