@@ -50,6 +50,7 @@ class SqlEventStore final : public core::EventStore {
   Result<bool> RecordRun(const core::SessionId& run_id, const std::string& event_id) override;
   Status SaveKeyState(const core::KeyState& key) override;
   Result<std::vector<core::KeyState>> ListKeyStates() override;
+  Status RemoveKeyState(const std::string& key_id) override;
   Status SaveHeartbeat(const core::Heartbeat& beat) override;
   Result<std::vector<core::Heartbeat>> ListHeartbeats() override;
 
