@@ -5,6 +5,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/schnorr.h"
+#include "dkls/dealing.h"
 #include "dkls/sharing.h"
 #include "dkls/wire.h"
 
@@ -12,50 +13,31 @@ namespace tss::dkls {
 
 using crypto::Point;
 using crypto::Scalar;
-namespace ot = crypto::ot;
 
 struct DkgSession::Peer {
-  std::unique_ptr<ot::SetupReceiver> receiver;   // the peer is the RVOLE sender, we receive
-  std::unique_ptr<ot::SetupSender> sender;       // we are the RVOLE sender
+  std::optional<PairSetup> pair;                 // OT setups and zero-sharing seed
   crypto::Commitment commitment{};               // theirs, round 1
   Bytes broadcast_part;                          // theirs, opened in round 2
   std::array<uint8_t, 32> chain_contribution{};  // keygen: theirs (ours in our own entry)
-  Seed my_contribution;                          // our half of the pair's zero-sharing seed
-  Seed zero_seed;
 };
 
 namespace {
 
-std::string Name(ProtocolKind kind) {
-  return ProtocolKindName(kind);
-}
-
-// Who to blame for a peer's bad message: decoding and OT errors come back without a culprit.
-Status Blame(uint16_t party, ProtocolKind kind, int round, const Status& why) {
-  return ProtocolAbort(party, Name(kind) + " round " + std::to_string(round) + ": party " +
-                                  std::to_string(party) + ": " + why.message());
-}
-
 Bytes PokContext(ByteSpan sid, uint16_t party) {
-  crypto::Transcript tr("tss/dkls/keygen-pok/v1");
-  tr.Append("sid", sid);
-  tr.Append("party", party);
-  Bytes out(32);
-  tr.ChallengeBytes("context", out);
-  return out;
+  return ProofContext("tss/dkls/keygen-pok/v1", sid, party);
 }
 
 }  // namespace
 
 DkgSession::DkgSession(ProtocolKind kind, uint16_t n, uint16_t t, uint16_t me, ByteSpan session_id,
                        crypto::Rng& rng, std::optional<KeyShare> old)
-    : Session(kind, session_id, me,
-              [n] {
-                std::vector<uint16_t> all(n);
-                std::iota(all.begin(), all.end(), uint16_t{1});
-                return all;
-              }(),
-              3, {}),
+    : ThreeRoundSession(kind, session_id, me,
+                        [n] {
+                          std::vector<uint16_t> all(n);
+                          std::iota(all.begin(), all.end(), uint16_t{1});
+                          return all;
+                        }(),
+                        {}),
       n_(n),
       t_(t),
       sid_(session_id.begin(), session_id.end()),
@@ -115,17 +97,6 @@ crypto::bip32::ChainCode DkgSession::MakeChainCode() const {
   return out;
 }
 
-Bytes DkgSession::PairSetupId(uint16_t alice, uint16_t bob) const {
-  crypto::Transcript tr("tss/dkls/ot-setup/v1");
-  tr.Append("sid", sid_);
-  tr.Append("protocol", static_cast<uint64_t>(protocol()));
-  tr.Append("alice", alice);
-  tr.Append("bob", bob);
-  Bytes out(32);
-  tr.ChallengeBytes("setup id", out);
-  return out;
-}
-
 void DkgSession::Abandon() {
   coefficients_.clear();
   new_share_ = Scalar();
@@ -158,23 +129,11 @@ Result<std::vector<Message>> DkgSession::Round1() {
   for (size_t p = 0; p < participants().size(); ++p) {
     const uint16_t j = participants()[p];
     if (j == me()) continue;
-    peers_[p].receiver = std::make_unique<ot::SetupReceiver>(PairSetupId(j, me()), rng_);
-    wire::DkgRound1 m{context_, commitment, peers_[p].receiver->Start()};
+    peers_[p].pair.emplace(sid_, protocol(), me(), j);
+    wire::DkgRound1 m{context_, commitment, peers_[p].pair->Start(rng_)};
     out.push_back(MakeMessage(j, 1, m.Encode()));
   }
   return out;
-}
-
-Result<std::vector<Message>> DkgSession::Process(int round, std::vector<Bytes>& in) {
-  switch (round) {
-    case 1:
-      return Round2(in);
-    case 2:
-      return Round3(in);
-    default:
-      TSS_RETURN_IF_ERROR(Finish(in));
-      return std::vector<Message>{};
-  }
 }
 
 // Consumes R1 (commitments, OT m1), sends R2 (opening, f_i(j), seed half, OT m2).
@@ -188,14 +147,10 @@ Result<std::vector<Message>> DkgSession::Round2(std::vector<Bytes>& in) {
     if (!m.ok()) return Blame(j, protocol(), 1, m.status());
     if (m->context != context_)
       return Blame(j, protocol(), 1,
-                   Status(ErrorCode::kProtocolAbort,
-                          keygen() ? "runs keygen with other parameters (n, t)"
-                                   : "refreshes another key or another generation of it"));
+                   keygen() ? "runs keygen with other parameters (n, t)"
+                            : "refreshes another key or another generation of it");
     peer.commitment = m->commitment;
-    peer.sender = std::make_unique<ot::SetupSender>(PairSetupId(me(), j), rng_);
-    auto m2 = peer.sender->Respond(m->ot_m1);
-    if (!m2.ok()) return Blame(j, protocol(), 1, m2.status());
-    rng_.Fill(peer.my_contribution.bytes);
+    TSS_ASSIGN_OR_RETURN(Bytes m2, peer.pair->Respond(m->ot_m1, rng_));
 
     wire::DkgRound2 r2;
     r2.coefficients = commitments_;
@@ -203,8 +158,8 @@ Result<std::vector<Message>> DkgSession::Round2(std::vector<Bytes>& in) {
     if (keygen()) r2.chain_contribution = peers_[PositionOf(me())].chain_contribution;
     r2.opening = opening_;
     r2.share = EvalPolynomial(coefficients_, j);
-    r2.seed_contribution = peer.my_contribution;
-    r2.ot_m2 = std::move(m2).value();
+    r2.seed_contribution = peer.pair->seed_half();
+    r2.ot_m2 = std::move(m2);
     Bytes payload = r2.Encode();
     out.push_back(MakeMessage(j, 2, std::move(payload)));
   }
@@ -232,36 +187,19 @@ Result<std::vector<Message>> DkgSession::Round3(std::vector<Bytes>& in) {
     peer.broadcast_part =
         wire::DkgBroadcastPart(j, m->coefficients, m->proof, m->chain_contribution);
     if (!crypto::VerifyCommitment(sid_, peer.broadcast_part, m->opening, peer.commitment))
-      return Blame(j, protocol(), 2,
-                   Status(ErrorCode::kProtocolAbort, "commitment opening does not match round 1"));
+      return Blame(j, protocol(), 2, "commitment opening does not match round 1");
     if (keygen()) peer.chain_contribution = *m->chain_contribution;
     if (keygen() && !crypto::SchnorrVerify(PokContext(sid_, j), m->coefficients[0], *m->proof))
-      return Blame(j, protocol(), 2,
-                   Status(ErrorCode::kProtocolAbort, "proof of knowledge of f_j(0) is invalid"));
+      return Blame(j, protocol(), 2, "proof of knowledge of f_j(0) is invalid");
     std::vector<Point> full = m->coefficients;
     if (!keygen()) full.insert(full.begin(), Point::Infinity());
     if (Point::BaseMul(m->share) != EvalCommitments(full, me()))
-      return Blame(j, protocol(), 2,
-                   Status(ErrorCode::kProtocolAbort,
-                          "our share f_j(i) does not match its Feldman commitments"));
+      return Blame(j, protocol(), 2, "our share f_j(i) does not match its Feldman commitments");
     for (size_t k = 0; k < full.size(); ++k)
       if (!full[k].IsInfinity()) columns[k].push_back(full[k]);
     sum += m->share;
 
-    // The pair's zero-sharing seed: both halves, lower index first, bound to the session.
-    const bool low = me() < j;
-    crypto::Transcript tr("tss/dkls/zero-seed/v1");
-    tr.Append("sid", sid_);
-    tr.Append("protocol", static_cast<uint64_t>(protocol()));
-    tr.Append("low", low ? me() : j);
-    tr.Append("high", low ? j : me());
-    tr.Append("low half", low ? peer.my_contribution.bytes : m->seed_contribution.bytes);
-    tr.Append("high half", low ? m->seed_contribution.bytes : peer.my_contribution.bytes);
-    tr.ChallengeBytes("seed", peer.zero_seed.bytes);
-
-    auto reply = peer.receiver->Respond(m->ot_m2);
-    if (!reply.ok()) return Blame(j, protocol(), 2, reply.status());
-    m3[p] = std::move(reply).value();
+    TSS_ASSIGN_OR_RETURN(m3[p], peer.pair->Confirm(m->seed_contribution, m->ot_m2));
   }
 
   std::vector<Point> summed(t_);
@@ -277,13 +215,9 @@ Result<std::vector<Message>> DkgSession::Round3(std::vector<Bytes>& in) {
   }
 
   // Echo of everything that had to be the same for every recipient, in party order.
-  crypto::Transcript tr("tss/dkls/echo/v1");
-  tr.Append("context", context_);
-  for (const Peer& peer : peers_) {
-    tr.Append("commitment", peer.commitment.value);
-    tr.Append("opened", peer.broadcast_part);
-  }
-  tr.ChallengeBytes("echo", echo_);
+  Echo echo(context_);
+  for (const Peer& peer : peers_) echo.Add(peer.commitment, peer.broadcast_part);
+  echo_ = echo.Final();
 
   std::vector<Message> out;
   for (size_t p = 0; p < participants().size(); ++p) {
@@ -313,20 +247,8 @@ Status DkgSession::Finish(std::vector<Bytes>& in) {
     Peer& peer = peers_[p];
     auto m = wire::DkgRound3::Decode(in[p]);
     if (!m.ok()) return Blame(j, protocol(), 3, m.status());
-    if (m->echo != echo_)
-      return Blame(j, protocol(), 3,
-                   Status(ErrorCode::kProtocolAbort,
-                          "saw different commitments or openings than we did (it or the party "
-                          "that equivocated is dishonest)"));
-    auto send = peer.sender->Finish(m->ot_m3);
-    if (!send.ok()) return Blame(j, protocol(), 3, send.status());
-    auto recv = peer.receiver->Finish();
-    if (!recv.ok()) return InternalError("dkg: OT setup receiver: " + recv.status().message());
-    PeerMaterial material;
-    material.index = j;
-    material.zero_seed = peer.zero_seed;
-    material.ot_send = std::move(send).value();
-    material.ot_recv = std::move(recv).value();
+    if (m->echo != echo_) return EchoMismatch(j, protocol());
+    TSS_ASSIGN_OR_RETURN(PeerMaterial material, peer.pair->Finish(m->ot_m3));
     share.peers.push_back(std::move(material));
   }
   TSS_RETURN_IF_ERROR(share.Validate());

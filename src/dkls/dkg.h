@@ -38,7 +38,7 @@
 
 namespace tss::dkls {
 
-class DkgSession : public Session {
+class DkgSession : public ThreeRoundSession {
  public:
   ~DkgSession() override;
   // The new key share, once Done(). TakeShare moves it out (then share() is gone).
@@ -51,16 +51,14 @@ class DkgSession : public Session {
              crypto::Rng& rng, std::optional<KeyShare> old);
 
   Result<std::vector<Message>> Round1() override;
-  Result<std::vector<Message>> Process(int round, std::vector<Bytes>& in) override;
   void Abandon() override;
 
  private:
   bool keygen() const { return !old_; }
-  Bytes PairSetupId(uint16_t alice, uint16_t bob) const;
   crypto::bip32::ChainCode MakeChainCode() const;
-  Result<std::vector<Message>> Round2(std::vector<Bytes>& in);
-  Result<std::vector<Message>> Round3(std::vector<Bytes>& in);
-  Status Finish(std::vector<Bytes>& in);
+  Result<std::vector<Message>> Round2(std::vector<Bytes>& in) override;
+  Result<std::vector<Message>> Round3(std::vector<Bytes>& in) override;
+  Status Finish(std::vector<Bytes>& in) override;
 
   uint16_t n_, t_;
   Bytes sid_;

@@ -62,6 +62,18 @@ class SecretWriter {
   size_t pos_ = 0;
 };
 
+// The fields KeyShare and PublicSharing have in common, from one to the other.
+template <typename From, typename To>
+void CopyPublicFields(const From& from, To& to) {
+  to.key_id = from.key_id;
+  to.generation = from.generation;
+  to.n = from.n;
+  to.t = from.t;
+  to.public_key = from.public_key;
+  to.public_shares = from.public_shares;
+  to.chain_code = from.chain_code;
+}
+
 }  // namespace
 
 crypto::Digest DeriveKeyId(const Point& public_key, ByteSpan keygen_session_id) {
@@ -85,15 +97,9 @@ PeerMaterial PeerMaterial::Clone() const {
 
 KeyShare KeyShare::Clone() const {
   KeyShare k;
+  CopyPublicFields(*this, k);
   k.index = index;
-  k.n = n;
-  k.t = t;
-  k.generation = generation;
-  k.key_id = key_id;
-  k.public_key = public_key;
-  k.public_shares = public_shares;
   k.secret_share = secret_share;
-  k.chain_code = chain_code;
   k.peers.reserve(peers.size());
   for (const auto& p : peers) k.peers.push_back(p.Clone());
   return k;
@@ -125,8 +131,18 @@ std::vector<uint16_t> KeyShare::BurnedPeers() const {
   return out;
 }
 
+PublicSharing KeyShare::Public() const {
+  PublicSharing out;
+  CopyPublicFields(*this, out);
+  return out;
+}
+
 // Local state (burned pairs) stays out: it is ours alone, and peers compare this digest.
 crypto::Digest KeyShare::Fingerprint() const {
+  return Public().Fingerprint();
+}
+
+crypto::Digest PublicSharing::Fingerprint() const {
   crypto::Transcript tr("tss/dkls/key-fingerprint/v1");
   tr.Append("key id", key_id);
   tr.Append("generation", generation);
@@ -138,6 +154,25 @@ crypto::Digest KeyShare::Fingerprint() const {
   crypto::Digest d;
   tr.ChallengeBytes("fingerprint", d);
   return d;
+}
+
+Status PublicSharing::Validate() const {
+  if (t < 2 || t > n || n > kMaxParties)
+    return InvalidArgument("needs 2 <= t <= n <= 255, has t=" + std::to_string(t) +
+                           " n=" + std::to_string(n));
+  if (public_shares.size() != n) return InvalidArgument("wrong number of public shares");
+  if (public_key.IsInfinity()) return InvalidArgument("public key is infinity");
+  for (const Point& x : public_shares)
+    if (x.IsInfinity()) return InvalidArgument("a public share is infinity");
+  // Any t public shares must interpolate to the same polynomial: check the public key and every
+  // share beyond the first t against the interpolation of the first t.
+  std::span<const Point> first(public_shares.data(), t);
+  if (InterpolatePublic(first, 0) != public_key)
+    return InvalidArgument("public shares do not interpolate to the public key");
+  for (uint16_t j = t + 1; j <= n; ++j)
+    if (InterpolatePublic(first, j) != public_shares[j - 1])
+      return InvalidArgument("public shares do not lie on one degree t-1 polynomial");
+  return Status::Ok();
 }
 
 Result<crypto::bip32::ExtendedPublicKey> KeyShare::ExtendedKey() const {
@@ -158,29 +193,15 @@ Result<crypto::bip32::Derivation> KeyShare::Derive(std::span<const uint32_t> pat
 }
 
 Status KeyShare::Validate() const {
-  if (t < 2 || t > n || n > kMaxParties)
-    return InvalidArgument("key share: needs 2 <= t <= n <= 255, has t=" + std::to_string(t) +
-                           " n=" + std::to_string(n));
+  if (Status s = Public().Validate(); !s.ok()) return InvalidArgument("key share: " + s.message());
   if (index < 1 || index > n) return InvalidArgument("key share: party index outside 1..n");
-  if (public_shares.size() != n) return InvalidArgument("key share: wrong number of public shares");
   if (peers.size() != size_t(n) - 1) return InvalidArgument("key share: wrong number of peers");
   for (size_t k = 0; k < peers.size(); ++k) {
     const uint16_t expect = uint16_t(k + 1 < index ? k + 1 : k + 2);
     if (peers[k].index != expect) return InvalidArgument("key share: peers out of order");
   }
-  if (public_key.IsInfinity()) return InvalidArgument("key share: public key is infinity");
-  for (const Point& x : public_shares)
-    if (x.IsInfinity()) return InvalidArgument("key share: a public share is infinity");
   if (Point::BaseMul(secret_share) != PublicShare(index))
     return InvalidArgument("key share: secret share does not match its public share");
-  // Any t public shares must interpolate to the same polynomial: check the public key and every
-  // share beyond the first t against the interpolation of the first t.
-  std::span<const Point> first(public_shares.data(), t);
-  if (InterpolatePublic(first, 0) != public_key)
-    return InvalidArgument("key share: public shares do not interpolate to the public key");
-  for (uint16_t j = t + 1; j <= n; ++j)
-    if (InterpolatePublic(first, j) != PublicShare(j))
-      return InvalidArgument("key share: public shares do not lie on one degree t-1 polynomial");
   return Status::Ok();
 }
 

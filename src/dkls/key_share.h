@@ -56,6 +56,24 @@ struct PeerMaterial {
   PeerMaterial Clone() const;
 };
 
+// The public side of one generation of a key's sharing: what every holder shows alike, and what
+// a quorum change's dealers show the new holders.
+struct PublicSharing {
+  crypto::Digest key_id{};
+  uint32_t generation = 0;
+  uint16_t n = 0;
+  uint16_t t = 0;
+  crypto::Point public_key;
+  std::vector<crypto::Point> public_shares;  // X_j at [j − 1], j = 1..n
+  std::optional<crypto::bip32::ChainCode> chain_code;
+
+  // KeyShare::Fingerprint's digest of these fields.
+  crypto::Digest Fingerprint() const;
+  // 2 ≤ t ≤ n ≤ kMaxParties, n public shares, neither they nor the public key infinity, and the
+  // shares lie on one polynomial of degree t − 1 whose value at 0 is the public key.
+  Status Validate() const;
+};
+
 struct KeyShare {
   uint16_t index = 0;  // 1..n, our Shamir evaluation point
   uint16_t n = 0;
@@ -94,6 +112,8 @@ struct KeyShare {
   Status Burn(uint16_t j);
   // The peers whose pair is burned, ascending (the signer choice must leave them out).
   std::vector<uint16_t> BurnedPeers() const;
+  // A copy of the public fields.
+  PublicSharing Public() const;
   // Public digest of the key's current sharing (key id, generation, public key, public shares,
   // and the chain code when there is one: a share without one keeps the digest it had before
   // chain codes). Parties compare it before signing and in the confirmation round, so a share of

@@ -122,6 +122,56 @@ Result<Signature> LocalSign(std::span<const KeyShare* const> shares, ByteSpan me
   return first;
 }
 
+Result<QuorumChangePlan> PlanQuorumChange(std::span<const QuorumChangeDealer> dealers,
+                                          uint16_t new_n, uint16_t new_t) {
+  QuorumChangePlan plan;
+  plan.new_n = new_n;
+  plan.new_t = new_t;
+  plan.members.resize(new_n);
+  for (uint16_t i = 1; i <= new_n; ++i) plan.members[i - 1].party = i;
+  uint16_t next_leaver = new_n;
+  std::vector<QuorumChangePlan::Member> leavers;
+  for (const QuorumChangeDealer& d : dealers) {
+    if (d.old_share == nullptr) return InvalidArgument("quorum change: a dealer without a share");
+    if (!d.new_index) {
+      if (next_leaver == kMaxParties) return InvalidArgument("quorum change: too many members");
+      leavers.push_back({++next_leaver, d.old_share->index});
+      continue;
+    }
+    if (*d.new_index < 1 || *d.new_index > new_n || plan.members[*d.new_index - 1].old_index != 0)
+      return InvalidArgument("quorum change: new index " + std::to_string(*d.new_index) +
+                             " outside 1..new n or given twice");
+    plan.members[*d.new_index - 1].old_index = d.old_share->index;
+  }
+  plan.members.insert(plan.members.end(), leavers.begin(), leavers.end());
+  return plan;
+}
+
+Result<std::vector<KeyShare>> LocalQuorumChange(std::span<const QuorumChangeDealer> dealers,
+                                                uint16_t new_n, uint16_t new_t, ByteSpan session_id,
+                                                crypto::Rng& rng, Traffic* traffic) {
+  TSS_ASSIGN_OR_RETURN(QuorumChangePlan plan, PlanQuorumChange(dealers, new_n, new_t));
+  std::vector<std::unique_ptr<QuorumChangeSession>> sessions;
+  for (const auto& member : plan.members) {
+    const KeyShare* old = nullptr;
+    for (const QuorumChangeDealer& d : dealers)
+      if (member.old_index != 0 && d.old_share->index == member.old_index) old = d.old_share;
+    TSS_ASSIGN_OR_RETURN(
+        auto s, QuorumChangeSession::Create(plan, member.party, old,
+                                            dealers.front().old_share->key_id, session_id, rng));
+    sessions.push_back(std::move(s));
+  }
+  auto ptrs = Pointers(sessions);
+  TSS_RETURN_IF_ERROR(RunLocal(ptrs, traffic));
+  std::vector<KeyShare> out;
+  for (auto& s : sessions) {
+    if (!s->holds_new_share()) continue;
+    TSS_ASSIGN_OR_RETURN(KeyShare k, s->TakeShare());
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
 namespace {
 // Uniform in [0, bound) by rejection, so no index is favoured.
 uint32_t UniformBelow(crypto::Rng& rng, uint32_t bound) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "dkls/dkg.h"
 #include "dkls/key_share.h"
 #include "dkls/message.h"
+#include "dkls/quorum_change.h"
 #include "dkls/session.h"
 #include "dkls/sign.h"
 
@@ -43,6 +45,23 @@ Result<std::vector<KeyShare>> LocalKeyrefresh(std::span<const KeyShare> shares, 
 Result<Signature> LocalSign(std::span<const KeyShare* const> shares, ByteSpan message_hash,
                             ByteSpan session_id, crypto::Rng& rng, Traffic* traffic = nullptr,
                             const crypto::Scalar& tweak = {});
+
+// One dealer of a local quorum change: its old share, and its index in the new sharing
+// (nullopt: it leaves once it has dealt).
+struct QuorumChangeDealer {
+  const KeyShare* old_share = nullptr;
+  std::optional<uint16_t> new_index;
+};
+
+// The plan that moves the key of `dealers` (old shares of one key, at least its t) to new_n
+// holders with threshold new_t: each dealer at its new index, the leaving ones after new_n in
+// the order given, and joiners (no old share) at the new indices left over.
+Result<QuorumChangePlan> PlanQuorumChange(std::span<const QuorumChangeDealer> dealers,
+                                          uint16_t new_n, uint16_t new_t);
+// Runs that plan with every member in memory: the new shares of 1..new_n, in index order.
+Result<std::vector<KeyShare>> LocalQuorumChange(std::span<const QuorumChangeDealer> dealers,
+                                                uint16_t new_n, uint16_t new_t, ByteSpan session_id,
+                                                crypto::Rng& rng, Traffic* traffic = nullptr);
 
 // t distinct party indices of 1..n, chosen uniformly (rejection sampling, no index favoured),
 // ascending: a signer set for LocalSign.

@@ -25,6 +25,8 @@ const char* ProtocolKindName(ProtocolKind kind) {
       return "keyrefresh";
     case ProtocolKind::kSign:
       return "sign";
+    case ProtocolKind::kQuorumChange:
+      return "quorum-change";
   }
   return "unknown";
 }
@@ -89,7 +91,7 @@ Result<Message> Message::Decode(ByteSpan bytes) {
   if (!r.U8(protocol) || !r.Raw(m.session.size(), m.session.data()) || !r.U16(m.from) ||
       !r.U16(m.to) || !r.U8(m.round))
     return InvalidArgument("dkls message: truncated header");
-  if (protocol < 1 || protocol > 3)
+  if (protocol < 1 || protocol > 4)
     return InvalidArgument("dkls message: unknown protocol " + std::to_string(protocol));
   m.protocol = static_cast<ProtocolKind>(protocol);
   if (m.from == 0 || m.from > kMaxParties)

@@ -6,7 +6,8 @@
 // own rounds, see wire.h).
 //
 // Party indices are 1..n and are also the Shamir evaluation points of the key (party i holds
-// p(i)); 0 is never a party, which is why it can stand for "broadcast".
+// p(i)); 0 is never a party, which is why it can stand for "broadcast". (A quorum change's
+// leaving members have ids above the new n: quorum_change.h.)
 #pragma once
 
 #include <cstdint>
@@ -26,7 +27,7 @@ inline constexpr uint16_t kBroadcast = 0;
 // The largest payload a decoder accepts (the biggest real one, an RVOLE reply, is ~40 KB).
 inline constexpr size_t kMaxPayload = 1 << 20;
 
-enum class ProtocolKind : uint8_t { kKeygen = 1, kKeyrefresh = 2, kSign = 3 };
+enum class ProtocolKind : uint8_t { kKeygen = 1, kKeyrefresh = 2, kSign = 3, kQuorumChange = 4 };
 const char* ProtocolKindName(ProtocolKind kind);
 
 // H(protocol, session id): names one run. Every message carries it, so a message replayed from

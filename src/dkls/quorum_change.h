@@ -18,11 +18,15 @@
 //       C_{d,k} = g_{d,k}·G, a Schnorr proof of knowledge of w_d bound to (sid, d), and the old
 //       sharing's public data (key id, generation, n_old, t_old, public key, public shares,
 //       chain code). New holders start the pairwise OT setups among themselves, as in keygen.
+//       Every member's message carries the plan's context (key id, new n and t, members and
+//       their old indices), which must be ours.
 //   R2  Dealers open the commitment and send g_d(j) privately to each new holder j; new holders
 //       send their half of the pair's zero-sharing seed and the second OT message.
 //       Every member checks, naming d on failure: the opening; the old public data is a valid
 //       sharing (its public shares interpolate to its public key with t_old) and, at a member
-//       that holds an old share, is exactly its own (same fingerprint); C_{d,0} = λ_i^D(0)·X_i
+//       that holds an old share, is exactly its own (same fingerprint) — a joiner, with none of
+//       its own, requires every dealer to show the same one and names those that differ from the
+//       one most dealers show; C_{d,0} = λ_i^D(0)·X_i
 //       (so Σ_d C_{d,0} = PK); the proof; and at new holder j, g_d(j)·G = Σ_k C_{d,k}·j^k.
 //   R3  Echo of every commitment and opening as received (a dealer that showed different data
 //       to different members is caught), third OT message. New holder j keeps
@@ -31,6 +35,13 @@
 //       other new holder. A member that leaves ends Done() with no share.
 // The new share's fingerprint differs from the old one's (generation, n, t, public shares), so
 // an old share never signs with a new one.
+// Wire: wire.h (QuorumChangeRound1..3): each message carries exactly the parts the roles of its
+// sender and recipient call for (dealer parts from dealers, pair setup between new holders), so
+// a part that a role must not send is refused as a malformed message and its sender named.
+// Failures name the culprit as keygen's do (dkg.h); a member left waiting names, through
+// Waiting(), whoever did not send. As with keyrefresh, a lie in the last round may abort some
+// members while others finish (abort is not unanimous): the caller decides, once every member
+// reports, whether the new shares replace the old ones.
 #pragma once
 
 #include <memory>
@@ -56,23 +67,22 @@ struct QuorumChangePlan {
   std::vector<Member> members;
 };
 
-class QuorumChangeSession final : public Session {
+class QuorumChangeSession final : public ThreeRoundSession {
  public:
   // `me`: our party id in `plan`. `old_share`: our share of the key when the plan gives us an
   // old index (copied in; its index must be that one), nullptr for a joiner. `key_id` names the
   // key every dealer must show (a joiner knows only that much). The session id must be unique
   // to this run and the same at every member.
   static Result<std::unique_ptr<QuorumChangeSession>> Create(const QuorumChangePlan& plan,
-                                                             uint16_t me,
-                                                             const KeyShare* old_share,
+                                                             uint16_t me, const KeyShare* old_share,
                                                              const crypto::Digest& key_id,
-                                                             ByteSpan session_id,
-                                                             crypto::Rng& rng);
+                                                             ByteSpan session_id, crypto::Rng& rng);
   ~QuorumChangeSession() override;
 
   // Whether we are a holder of the new sharing (party id <= new_n).
   bool holds_new_share() const;
-  // The new share once Done() (new holders only). TakeShare moves it out.
+  // The new share once Done() (new holders only). TakeShare moves it out; for a leaving member
+  // it is NotFound.
   const KeyShare* share() const;
   Result<KeyShare> TakeShare();
 
@@ -81,8 +91,11 @@ class QuorumChangeSession final : public Session {
   QuorumChangeSession(ByteSpan session_id, uint16_t me, std::vector<uint16_t> parties,
                       std::unique_ptr<State> state);
   Result<std::vector<Message>> Round1() override;
-  Result<std::vector<Message>> Process(int round, std::vector<Bytes>& in) override;
   void Abandon() override;
+  Result<std::vector<Message>> Round2(std::vector<Bytes>& in) override;
+  Result<std::vector<Message>> Round3(std::vector<Bytes>& in) override;
+  Status CheckOldSharings();
+  Status Finish(std::vector<Bytes>& in) override;
 
   std::unique_ptr<State> state_;
 };

@@ -146,4 +146,16 @@ Result<std::vector<Message>> Session::Advance() {
   return out;
 }
 
+Result<std::vector<Message>> ThreeRoundSession::Process(int round, std::vector<Bytes>& in) {
+  switch (round) {
+    case 1:
+      return Round2(in);
+    case 2:
+      return Round3(in);
+    default:
+      TSS_RETURN_IF_ERROR(Finish(in));
+      return std::vector<Message>{};
+  }
+}
+
 }  // namespace tss::dkls

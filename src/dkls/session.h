@@ -91,4 +91,21 @@ class Session {
   Status status_;
 };
 
+// The shape of every protocol here (keygen, keyrefresh, quorum change, sign): three rounds, one
+// function each. Round2 consumes the round-1 payloads and makes round 2, Round3 consumes round 2
+// and makes round 3, Finish consumes round 3.
+class ThreeRoundSession : public Session {
+ protected:
+  ThreeRoundSession(ProtocolKind kind, ByteSpan session_id, uint16_t me,
+                    std::vector<uint16_t> parties, const std::vector<int>& broadcast_rounds)
+      : Session(kind, session_id, me, std::move(parties), 3, broadcast_rounds) {}
+
+  virtual Result<std::vector<Message>> Round2(std::vector<Bytes>& in) = 0;
+  virtual Result<std::vector<Message>> Round3(std::vector<Bytes>& in) = 0;
+  virtual Status Finish(std::vector<Bytes>& in) = 0;
+
+ private:
+  Result<std::vector<Message>> Process(int round, std::vector<Bytes>& in) final;
+};
+
 }  // namespace tss::dkls

@@ -88,7 +88,7 @@ crypto::Digest SigningFingerprint(const KeyShare& share, const Scalar& tweak) {
 SignSession::SignSession(const KeyShare& share, std::vector<uint16_t> signers,
                          ByteSpan message_hash, ByteSpan session_id, crypto::Rng& rng,
                          const Scalar& tweak)
-    : Session(ProtocolKind::kSign, session_id, share.index, signers, 3, {3}),
+    : ThreeRoundSession(ProtocolKind::kSign, session_id, share.index, signers, {3}),
       sid_(session_id.begin(), session_id.end()),
       rng_(rng),
       fingerprint_(SigningFingerprint(share, tweak)),
@@ -169,18 +169,6 @@ Result<std::vector<Message>> SignSession::Round1() {
     out.push_back(MakeMessage(j, 1, m.Encode()));
   }
   return out;
-}
-
-Result<std::vector<Message>> SignSession::Process(int round, std::vector<Bytes>& in) {
-  switch (round) {
-    case 1:
-      return Round2(in);
-    case 2:
-      return Round3(in);
-    default:
-      TSS_RETURN_IF_ERROR(Finish(in));
-      return std::vector<Message>{};
-  }
 }
 
 // Step 7: sk_i, pk_i; as RVOLE sender towards each j: c^u, c^v, Γ^u, Γ^v; ψ_{i,j} = φ_i − χ_{i,j}.

@@ -58,7 +58,7 @@ struct Signature {
   uint8_t recovery_id = 0;  // bit 0: R.y odd (after normalisation); bit 1: R.x ≥ q
 };
 
-class SignSession final : public Session {
+class SignSession final : public ThreeRoundSession {
  public:
   // `signers`: exactly share.t distinct indices in 1..n including share.index (any order).
   // `message_hash`: 32 bytes. `share` is copied (only what this signer set needs). `tweak`: the
@@ -101,14 +101,13 @@ class SignSession final : public Session {
               ByteSpan session_id, crypto::Rng& rng, const crypto::Scalar& tweak);
 
   Result<std::vector<Message>> Round1() override;
-  Result<std::vector<Message>> Process(int round, std::vector<Bytes>& in) override;
   void Abandon() override;
 
-  Result<std::vector<Message>> Round2(std::vector<Bytes>& in);
+  Result<std::vector<Message>> Round2(std::vector<Bytes>& in) override;
   // Names j for burning and returns the blame for it (see burned_peer()).
   Status BurnAndBlame(uint16_t j, int round, const std::string& why);
-  Result<std::vector<Message>> Round3(std::vector<Bytes>& in);
-  Status Finish(std::vector<Bytes>& in);
+  Result<std::vector<Message>> Round3(std::vector<Bytes>& in) override;
+  Status Finish(std::vector<Bytes>& in) override;
   Bytes MultiplicationId(uint16_t alice, uint16_t bob) const;
   Bytes InstanceCommitmentMessage(uint16_t party, const crypto::Point& r) const;
   void WipeSecrets();

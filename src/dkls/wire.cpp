@@ -1,6 +1,7 @@
 #include "dkls/wire.h"
 
 #include "crypto/ot/ot.h"
+#include "dkls/message.h"
 
 namespace tss::dkls::wire {
 
@@ -41,14 +42,23 @@ class Reader {
     out.assign(b.begin(), b.end());
     return Status::Ok();
   }
+  Status GetU8(uint8_t& out, const char* field) {
+    return r_.U8(out) ? Status::Ok() : Truncated(field);
+  }
+  Status GetU16(uint16_t& out, const char* field) {
+    return r_.U16(out) ? Status::Ok() : Truncated(field);
+  }
+  Status GetU32(uint32_t& out, const char* field) {
+    return r_.U32(out) ? Status::Ok() : Truncated(field);
+  }
   Status GetRaw(size_t n, uint8_t* out, const char* field) {
     return r_.Raw(n, out) ? Status::Ok() : Truncated(field);
   }
   Status End() { return r_.done() ? Status::Ok() : Bad("trailing bytes"); }
+  Status Bad(const std::string& why) { return InvalidArgument(std::string(what_) + ": " + why); }
 
  private:
   Status Truncated(const char* field) { return Bad(std::string("truncated at ") + field); }
-  Status Bad(const std::string& why) { return InvalidArgument(std::string(what_) + ": " + why); }
   ByteReader r_;
   const char* what_;
 };
@@ -144,6 +154,145 @@ Result<DkgRound3> DkgRound3::Decode(ByteSpan bytes) {
   DkgRound3 m;
   TSS_RETURN_IF_ERROR(r.GetDigest(m.echo));
   TSS_RETURN_IF_ERROR(r.GetBlob(ot::SetupMessage3Size(), m.ot_m3));
+  TSS_RETURN_IF_ERROR(r.End());
+  return m;
+}
+
+// ---- Quorum change.
+
+namespace {
+
+void PutDeal(ByteWriter& w, const QuorumChangeDeal& deal) {
+  for (const Point& c : deal.coefficients) PutPoint(w, c);
+  w.Raw(deal.proof.Encode());
+  const PublicSharing& old = deal.old;
+  w.Raw(old.key_id);
+  w.U32(old.generation);
+  w.U16(old.n);
+  w.U16(old.t);
+  PutPoint(w, old.public_key);
+  for (const Point& x : old.public_shares) PutPoint(w, x);
+  w.U8(old.chain_code ? 1 : 0);
+  w.Raw(old.chain_code ? *old.chain_code : crypto::bip32::ChainCode{});
+}
+
+size_t DealSize(const QuorumChangeDeal& deal) {
+  return (deal.coefficients.size() + 1 + deal.old.public_shares.size()) * Point::kCompressedSize +
+         crypto::SchnorrProof::kEncodedSize + 32 + 4 + 2 + 2 + 1 + 32;
+}
+
+Status GetDeal(Reader& r, size_t coefficient_count, QuorumChangeDeal& deal) {
+  deal.coefficients.resize(coefficient_count);
+  for (Point& c : deal.coefficients) TSS_RETURN_IF_ERROR(r.GetPoint(c));
+  TSS_RETURN_IF_ERROR(r.GetPoint(deal.proof.commitment));
+  TSS_RETURN_IF_ERROR(r.GetScalar(deal.proof.response));
+  PublicSharing& old = deal.old;
+  TSS_RETURN_IF_ERROR(r.GetDigest(old.key_id));
+  TSS_RETURN_IF_ERROR(r.GetU32(old.generation, "old generation"));
+  TSS_RETURN_IF_ERROR(r.GetU16(old.n, "old n"));
+  TSS_RETURN_IF_ERROR(r.GetU16(old.t, "old t"));
+  if (old.t < 2 || old.t > old.n || old.n > kMaxParties)
+    return r.Bad("old sharing needs 2 <= t <= n <= 255, has t=" + std::to_string(old.t) +
+                 " n=" + std::to_string(old.n));
+  TSS_RETURN_IF_ERROR(r.GetPoint(old.public_key));
+  old.public_shares.resize(old.n);
+  for (Point& x : old.public_shares) TSS_RETURN_IF_ERROR(r.GetPoint(x));
+  uint8_t state = 0;
+  crypto::bip32::ChainCode chain{};
+  TSS_RETURN_IF_ERROR(r.GetU8(state, "chain-code state"));
+  TSS_RETURN_IF_ERROR(r.GetRaw(chain.size(), chain.data(), "chain code"));
+  if (state == 1) {
+    old.chain_code = chain;
+  } else if (state != 0) {
+    return r.Bad("unknown chain-code state " + std::to_string(state));
+  } else if (chain != crypto::bip32::ChainCode{}) {
+    return r.Bad("an absent chain code with nonzero bytes");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Bytes QuorumChangeBroadcastPart(uint16_t party, const QuorumChangeDeal& deal) {
+  ByteWriter w;
+  w.U16(party);
+  PutDeal(w, deal);
+  return w.Take();
+}
+
+Bytes QuorumChangeRound1::Encode() const {
+  ByteWriter w;
+  w.Raw(context);
+  if (commitment) w.Raw(commitment->value);
+  w.Raw(ot_m1);
+  return w.Take();
+}
+
+Result<QuorumChangeRound1> QuorumChangeRound1::Decode(ByteSpan bytes,
+                                                      const QuorumChangeRoles& roles) {
+  Reader r(bytes, "quorum-change round 1");
+  QuorumChangeRound1 m;
+  TSS_RETURN_IF_ERROR(r.GetDigest(m.context));
+  if (roles.sender_deals) {
+    m.commitment.emplace();
+    TSS_RETURN_IF_ERROR(r.GetDigest(m.commitment->value));
+  }
+  if (roles.pair()) TSS_RETURN_IF_ERROR(r.GetBlob(ot::SetupMessage1Size(), m.ot_m1));
+  TSS_RETURN_IF_ERROR(r.End());
+  return m;
+}
+
+Bytes QuorumChangeRound2::Encode() const {
+  ByteWriter w;
+  // Sized up front: a reallocation would free a block holding g_d(j) without wiping it.
+  w.bytes().reserve((deal ? DealSize(*deal) + opening.salt.size() : 0) + (subshare ? 32 : 0) +
+                    (seed_contribution ? 32 : 0) + ot_m2.size());
+  if (deal) {
+    PutDeal(w, *deal);
+    w.Raw(opening.salt);
+  }
+  if (subshare) PutScalar(w, *subshare);
+  if (seed_contribution) w.Raw(seed_contribution->bytes);
+  w.Raw(ot_m2);
+  return w.Take();
+}
+
+Result<QuorumChangeRound2> QuorumChangeRound2::Decode(ByteSpan bytes,
+                                                      const QuorumChangeRoles& roles,
+                                                      size_t coefficient_count) {
+  Reader r(bytes, "quorum-change round 2");
+  QuorumChangeRound2 m;
+  if (roles.sender_deals) {
+    m.deal.emplace();
+    TSS_RETURN_IF_ERROR(GetDeal(r, coefficient_count, *m.deal));
+    TSS_RETURN_IF_ERROR(r.GetSalt(m.opening));
+    if (roles.recipient_holds) {
+      m.subshare.emplace();
+      TSS_RETURN_IF_ERROR(r.GetScalar(*m.subshare));
+    }
+  }
+  if (roles.pair()) {
+    m.seed_contribution.emplace();
+    TSS_RETURN_IF_ERROR(r.GetRaw(32, m.seed_contribution->bytes.data(), "seed"));
+    TSS_RETURN_IF_ERROR(r.GetBlob(ot::SetupMessage2Size(), m.ot_m2));
+  }
+  TSS_RETURN_IF_ERROR(r.End());
+  return m;
+}
+
+Bytes QuorumChangeRound3::Encode() const {
+  ByteWriter w;
+  w.Raw(echo);
+  w.Raw(ot_m3);
+  return w.Take();
+}
+
+Result<QuorumChangeRound3> QuorumChangeRound3::Decode(ByteSpan bytes,
+                                                      const QuorumChangeRoles& roles) {
+  Reader r(bytes, "quorum-change round 3");
+  QuorumChangeRound3 m;
+  TSS_RETURN_IF_ERROR(r.GetDigest(m.echo));
+  if (roles.pair()) TSS_RETURN_IF_ERROR(r.GetBlob(ot::SetupMessage3Size(), m.ot_m3));
   TSS_RETURN_IF_ERROR(r.End());
   return m;
 }

@@ -70,6 +70,67 @@ Bytes DkgBroadcastPart(uint16_t party, std::span<const crypto::Point> coefficien
                        const std::optional<crypto::SchnorrProof>& proof,
                        const std::optional<std::array<uint8_t, 32>>& chain_contribution);
 
+// ---- Quorum change (quorum_change.h). Each message carries the parts its sender's and
+// recipient's roles call for, which both sides know from the plan: a dealer (holder of an old
+// share) sends dealer parts, two holders of the new sharing run their pair setup.
+struct QuorumChangeRoles {
+  bool sender_deals = false;     // the sender holds an old share
+  bool sender_holds = false;     // the sender will hold a new share
+  bool recipient_holds = false;  // the recipient will hold a new share
+  bool pair() const { return sender_holds && recipient_holds; }
+};
+
+// Round 1: the plan's context (must match), the dealer's commitment to its round-2 broadcast
+// part (dealers only), the first base-OT message of the pair setup (pairs only).
+struct QuorumChangeRound1 {
+  crypto::Digest context{};
+  std::optional<crypto::Commitment> commitment;
+  Bytes ot_m1;
+
+  Bytes Encode() const;
+  static Result<QuorumChangeRound1> Decode(ByteSpan bytes, const QuorumChangeRoles& roles);
+};
+
+// What a dealer shows every member (committed to in round 1, opened in round 2): the Feldman
+// commitments C_{d,0..t′−1} of g_d, a proof of knowledge of g_d(0), and the old sharing's public
+// data, encoded as
+//   32 key id | u32 generation | u16 n | u16 t | 33 public key | n × 33 public shares |
+//   u8 chain-code state (1 present, 0 absent) | 32 chain code (zero when absent)
+// with 2 <= t <= n <= kMaxParties checked on decode (before the shares are read).
+struct QuorumChangeDeal {
+  std::vector<crypto::Point> coefficients;
+  crypto::SchnorrProof proof;
+  PublicSharing old;
+};
+
+// Round 2: the dealer's opening (deal and salt) and the recipient's subshare g_d(j) (dealer to a
+// new holder), the sender's half of the pair's zero-sharing seed and the second base-OT message
+// (pairs).
+struct QuorumChangeRound2 {
+  std::optional<QuorumChangeDeal> deal;
+  crypto::CommitmentOpening opening{};     // with the deal
+  std::optional<crypto::Scalar> subshare;  // dealer to new holder
+  std::optional<Seed> seed_contribution;   // pairs
+  Bytes ot_m2;                             // pairs
+
+  Bytes Encode() const;
+  // `coefficient_count` is the new threshold t′.
+  static Result<QuorumChangeRound2> Decode(ByteSpan bytes, const QuorumChangeRoles& roles,
+                                           size_t coefficient_count);
+};
+
+// Round 3: the echo (every member), the third base-OT message (pairs).
+struct QuorumChangeRound3 {
+  crypto::Digest echo{};
+  Bytes ot_m3;
+
+  Bytes Encode() const;
+  static Result<QuorumChangeRound3> Decode(ByteSpan bytes, const QuorumChangeRoles& roles);
+};
+
+// The dealer's broadcast part as committed to and echoed: u16 party | deal (above).
+Bytes QuorumChangeBroadcastPart(uint16_t party, const QuorumChangeDeal& deal);
+
 // ---- Sign (DKLs23 Protocol 3.6).
 
 // Round 1, to each peer j (step 6): key fingerprint, commitment to R_i, and the RVOLE receiver's

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +37,24 @@ inline std::vector<const KeyShare*> Pick(const std::vector<KeyShare>& shares,
   return out;
 }
 
+// Shares 1..n of one key (n, t): the same public data at every index, each valid.
+inline void ExpectConsistentKey(const std::vector<KeyShare>& shares, uint16_t n, uint16_t t) {
+  ASSERT_EQ(shares.size(), n);
+  for (uint16_t i = 1; i <= n; ++i) {
+    const KeyShare& k = shares[i - 1];
+    EXPECT_EQ(k.index, i);
+    EXPECT_EQ(k.n, n);
+    EXPECT_EQ(k.t, t);
+    EXPECT_EQ(k.public_key, shares[0].public_key);
+    EXPECT_EQ(k.key_id, shares[0].key_id);
+    EXPECT_EQ(k.public_shares, shares[0].public_shares);
+    ASSERT_TRUE(k.chain_code.has_value());
+    EXPECT_EQ(k.chain_code, shares[0].chain_code);
+    EXPECT_EQ(k.Fingerprint(), shares[0].Fingerprint());
+    EXPECT_TRUE(k.Validate().ok()) << k.Validate().ToString();
+  }
+}
+
 // Checks (r, s, v) on `hash` under `public_key` with libsecp256k1 and OpenSSL, and that the
 // recovery id recovers the key.
 inline void ExpectValidSignature(const crypto::Point& public_key, const crypto::Digest& hash,
@@ -59,6 +79,30 @@ inline const std::vector<KeyShare>& CachedKey(uint16_t n, uint16_t t) {
     it = cache.emplace(std::make_pair(int(n), int(t)), std::move(shares).value()).first;
   }
   return it->second;
+}
+
+// A malicious dealer that commits in round 1 to the round-2 opening it then sends: its round-1
+// messages to each of `victims` (everyone when empty) are held until its round-2 message to the
+// same recipient exists; `rewrite` then changes that round-2 message and remakes the round-1
+// commitment over it, and the round-1 message goes out right after (the recipient buffers the
+// early round 2), so the opening checks out and later checks must catch the lie.
+inline Interceptor Recommitting(uint16_t dealer, std::vector<uint16_t> victims,
+                                std::function<void(Message& r1, Message& r2)> rewrite) {
+  auto held = std::make_shared<std::map<uint16_t, Message>>();
+  return [=](Message& m, std::vector<Message>& extra) {
+    const bool victim =
+        victims.empty() || std::find(victims.begin(), victims.end(), m.to) != victims.end();
+    if (m.from != dealer || !victim) return true;
+    if (m.round == 1) {
+      (*held)[m.to] = m;
+      return false;
+    }
+    if (m.round != 2) return true;
+    Message r1 = held->at(m.to);
+    rewrite(r1, m);
+    extra.push_back(std::move(r1));
+    return true;
+  };
 }
 
 }  // namespace tss::dkls::testing

@@ -229,31 +229,20 @@ Attack Replay(bool payload_only) {
 Attack Recommit(const std::function<void(wire::DkgRound2&, uint16_t to)>& edit,
                 const std::vector<uint16_t>& victims = {}) {
   return [edit, victims](Trial& run, int) -> Interceptor {
-    auto held = std::make_shared<std::map<uint16_t, Message>>();
     auto rng = std::make_shared<crypto::DeterministicRng>(5);
-    return [&run, edit, victims, held, rng](Message& m, std::vector<Message>& extra) {
-      const bool victim =
-          victims.empty() || std::find(victims.begin(), victims.end(), m.to) != victims.end();
-      if (m.from != run.malicious() || !victim) return true;
-      if (m.round == 1) {
-        (*held)[m.to] = m;
-        return false;
-      }
-      if (m.round != 2) return true;
-      auto r2 = DecodePayload<wire::DkgRound2>(m.payload, run.proto());
-      Message r1 = held->at(m.to);
-      auto d1 = wire::DkgRound1::Decode(r1.payload);
-      EXPECT_TRUE(r2.ok() && d1.ok());
-      if (!r2.ok() || !d1.ok()) return true;
-      edit(*r2, m.to);
-      const Bytes part =
-          wire::DkgBroadcastPart(m.from, r2->coefficients, r2->proof, r2->chain_contribution);
-      d1->commitment = crypto::Commit(run.sid(), part, r2->opening, *rng);
-      r1.payload = d1->Encode();
-      m.payload = r2->Encode();
-      extra.push_back(std::move(r1));  // round 2 arrives first: the recipient buffers it
-      return true;
-    };
+    return testing::Recommitting(
+        run.malicious(), victims, [&run, edit, rng](Message& r1, Message& m) {
+          auto r2 = DecodePayload<wire::DkgRound2>(m.payload, run.proto());
+          auto d1 = wire::DkgRound1::Decode(r1.payload);
+          EXPECT_TRUE(r2.ok() && d1.ok());
+          if (!r2.ok() || !d1.ok()) return;
+          edit(*r2, m.to);
+          const Bytes part =
+              wire::DkgBroadcastPart(m.from, r2->coefficients, r2->proof, r2->chain_contribution);
+          d1->commitment = crypto::Commit(run.sid(), part, r2->opening, *rng);
+          r1.payload = d1->Encode();
+          m.payload = r2->Encode();
+        });
   };
 }
 

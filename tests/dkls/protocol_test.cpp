@@ -8,28 +8,12 @@ namespace tss::dkls {
 namespace {
 
 using testing::CachedKey;
+using testing::ExpectConsistentKey;
 using testing::ExpectValidSignature;
 using testing::HashOf;
 using testing::Pick;
 using testing::RandomSigners;
 using testing::Sid;
-
-void ExpectConsistentKey(const std::vector<KeyShare>& shares, uint16_t n, uint16_t t) {
-  ASSERT_EQ(shares.size(), n);
-  for (uint16_t i = 1; i <= n; ++i) {
-    const KeyShare& k = shares[i - 1];
-    EXPECT_EQ(k.index, i);
-    EXPECT_EQ(k.n, n);
-    EXPECT_EQ(k.t, t);
-    EXPECT_EQ(k.public_key, shares[0].public_key);
-    EXPECT_EQ(k.key_id, shares[0].key_id);
-    EXPECT_EQ(k.public_shares, shares[0].public_shares);
-    ASSERT_TRUE(k.chain_code.has_value());
-    EXPECT_EQ(k.chain_code, shares[0].chain_code);
-    EXPECT_EQ(k.Fingerprint(), shares[0].Fingerprint());
-    EXPECT_TRUE(k.Validate().ok()) << k.Validate().ToString();
-  }
-}
 
 class KeygenAndSign : public ::testing::TestWithParam<std::pair<int, int>> {};
 

@@ -535,7 +535,7 @@ TEST(WireMessage, RefusesEveryBadEncoding) {
        {2},
        "unsupported version 2"},
       {"protocol 0", with(kProtocolAt, {0}), "unknown protocol 0"},
-      {"protocol 4", with(kProtocolAt, {4}), "unknown protocol 4"},
+      {"protocol 5", with(kProtocolAt, {5}), "unknown protocol 5"},
       {"protocol 255", with(kProtocolAt, {255}), "unknown protocol 255"},
       {"sender 0", with(kFromAt, {0, 0}), "sender index out of range"},
       {"sender kMaxParties + 1", with(kFromAt, {1, 0}), "sender index out of range"},
