@@ -12,11 +12,12 @@ using core::KeyState;
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS tss_events (
+// The events table as it is now. Databases made before QUORUM_CHANGE existed CHECK the protocol
+// against the first three names; CreateAndMigrate rebuilds their table with this one.
+constexpr const char* kEventsColumns = R"sql((
   event_id      TEXT PRIMARY KEY,
   block_number  BIGINT NOT NULL,
-  protocol_type TEXT NOT NULL CHECK (protocol_type IN ('KEYGEN', 'KEYREFRESH', 'SIGN')),
+  protocol_type TEXT NOT NULL CHECK (protocol_type IN ('KEYGEN', 'KEYREFRESH', 'SIGN', 'QUORUM_CHANGE')),
   status        TEXT NOT NULL CHECK (status IN ('PENDING', 'IN_PROGRESS', 'SUCCESS', 'FAILED', 'EXPIRED')),
   expiry_height BIGINT NOT NULL DEFAULT 0,
   event_data    TEXT NOT NULL DEFAULT '{}',
@@ -25,8 +26,12 @@ CREATE TABLE IF NOT EXISTS tss_events (
   attempts      BIGINT NOT NULL DEFAULT 0,
   created_at    BIGINT NOT NULL,
   updated_at    BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tss_events_status_block ON tss_events (status, block_number);
+))sql";
+constexpr const char* kEventsIndex =
+    "CREATE INDEX IF NOT EXISTS tss_events_status_block ON tss_events (status, block_number)";
+
+// The other tables, after tss_events and its index.
+constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS tss_runs (
   run_id     TEXT PRIMARY KEY,
   event_id   TEXT NOT NULL,
@@ -189,7 +194,8 @@ Status SqlEventStore::Init() {
 }
 
 Status SqlEventStore::CreateAndMigrate() {
-  TSS_RETURN_IF_ERROR(conn_->Exec(kSchema));
+  TSS_RETURN_IF_ERROR(conn_->Exec(std::string("CREATE TABLE IF NOT EXISTS tss_events ") +
+                                  kEventsColumns + "; " + kEventsIndex + ";" + kSchema));
   std::map<std::string, std::vector<std::string>> columns;  // by table, read once each
   for (const auto& added : kAddedColumns) {
     auto [seen, first] = columns.try_emplace(added.table);
@@ -204,6 +210,29 @@ Status SqlEventStore::CreateAndMigrate() {
       return Status(altered.code(), std::string("cannot add column ") + added.table + "." +
                                         added.column + ": " + altered.message());
   }
+  return AllowQuorumChange();
+}
+
+Status SqlEventStore::AllowQuorumChange() {
+  // A probe row (rolled back either way) tells whether the table's CHECK knows QUORUM_CHANGE.
+  // The same SQL on SQLite and PostgreSQL: a savepoint keeps PostgreSQL's transaction usable
+  // after the failed insert.
+  TSS_RETURN_IF_ERROR(conn_->Exec("SAVEPOINT tss_probe"));
+  Status probe = conn_->Exec(
+      "INSERT INTO tss_events (event_id, block_number, protocol_type, status, created_at, "
+      "updated_at) VALUES ('tss-schema-probe', 0, 'QUORUM_CHANGE', 'PENDING', 0, 0)");
+  TSS_RETURN_IF_ERROR(conn_->Exec("ROLLBACK TO SAVEPOINT tss_probe"));
+  TSS_RETURN_IF_ERROR(conn_->Exec("RELEASE SAVEPOINT tss_probe"));
+  if (probe.ok()) return Status::Ok();
+  Status rebuilt =
+      conn_->Exec(std::string("CREATE TABLE tss_events_next ") + kEventsColumns +
+                  "; INSERT INTO tss_events_next (" + kColumns + ") SELECT " + kColumns +
+                  " FROM tss_events; DROP TABLE tss_events; ALTER TABLE tss_events_next RENAME TO "
+                  "tss_events; " +
+                  kEventsIndex);
+  if (!rebuilt.ok())
+    return Status(rebuilt.code(),
+                  "cannot let tss_events hold QUORUM_CHANGE events: " + rebuilt.message());
   return Status::Ok();
 }
 

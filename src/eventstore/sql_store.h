@@ -59,6 +59,7 @@ class SqlEventStore final : public core::EventStore {
                                           const std::vector<SqlValue>& params);
   Result<std::vector<std::string>> Columns(const std::string& table);  // mu_ held
   Status CreateAndMigrate();                                           // mu_ held, in the lock
+  Status AllowQuorumChange();                                          // part of CreateAndMigrate
   std::mutex mu_;  // one connection, used by one thread at a time
   std::unique_ptr<SqlConnection> conn_;
 };
