@@ -7,7 +7,6 @@
 #include "crypto/ecdsa.h"
 #include "crypto/hash.h"
 #include "dkls/dkls.h"
-#include "dkls/quorum_change.h"  // not in dkls.h yet (dkls/ is the protocol engineer's)
 #include "dkls/wire.h"
 
 namespace tss::node {
