@@ -1,7 +1,8 @@
-// Time per run of the whole DKLs23 protocols — keygen, keyrefresh and sign — for t-of-n = 2/3,
-// 3/5, 5/7, with every party in one thread and messages delivered in memory (dkls/local.h),
-// and the bytes of all messages per run as counters. `tss bench dkls` prints the same numbers
-// as a table shaped like the peer's (../shared/bench-peers/bench.mjs).
+// Time per run of the whole DKLs23 protocols — keygen, keyrefresh, quorum change (to n + 1
+// holders, one joiner, threshold floor(2(n + 1)/3) + 1, every holder dealing) and sign — for
+// t-of-n = 2/3, 3/5, 5/7, with every party in one thread and messages delivered in memory
+// (dkls/local.h), and the bytes of all messages per run as counters. `tss bench dkls` prints the
+// same numbers as a table shaped like the peer's (../shared/bench-peers/bench.mjs).
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -65,6 +66,17 @@ void BM_Keyrefresh(benchmark::State& state) {
   });
 }
 
+void BM_QuorumChange(benchmark::State& state) {
+  const std::vector<KeyShare> shares = Keygen(Parties(state), Threshold(state));
+  std::vector<QuorumChangeDealer> dealers;
+  for (const KeyShare& k : shares) dealers.push_back({&k, k.index});
+  const auto new_n = static_cast<uint16_t>(Parties(state) + 1);
+  const auto new_t = static_cast<uint16_t>(2 * new_n / 3 + 1);
+  TimeRuns(state, [&](Traffic* traffic) {
+    return LocalQuorumChange(dealers, new_n, new_t, SessionId(), crypto::SystemRandom(), traffic);
+  });
+}
+
 void BM_Sign(benchmark::State& state) {
   const std::vector<KeyShare> shares = Keygen(Parties(state), Threshold(state));
   std::vector<const KeyShare*> signers;  // the first t, as the peer signs
@@ -82,6 +94,7 @@ void Sizes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Keygen)->Apply(Sizes);
 BENCHMARK(BM_Keyrefresh)->Apply(Sizes);
+BENCHMARK(BM_QuorumChange)->Apply(Sizes);
 BENCHMARK(BM_Sign)->Apply(Sizes);
 
 }  // namespace

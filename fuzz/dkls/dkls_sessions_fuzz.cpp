@@ -1,10 +1,12 @@
 // Fuzzes what a hostile peer can feed the DKLs23 sessions: the message envelope and every round
 // payload decoder on raw bytes, the key-share decoder on damaged copies of real encodings
 // (version 3 with and without a burned pair, and versions 2 and 1), and live 2-of-3 signing and
-// 2-of-2 keygen runs in which one message (its payload, or its whole encoding) is replaced by a
-// damaged copy of the honest one. Nothing may crash; a damaged decoded value must re-encode to the
-// same bytes (the encodings are canonical); and a run that still succeeds must end in a signature
-// that libsecp256k1 accepts, or in shares of one public key: damage is either refused or harmless.
+// 2-of-2 keygen runs and quorum-change runs (the 2-of-3 key moved to a 2-of-2 one, with a dealer
+// that stays, a joiner and a leaver) in which one message (its payload, or its whole encoding) is
+// replaced by a damaged copy of the honest one. Nothing may crash; a damaged decoded value must
+// re-encode to the same bytes (the encodings are canonical); and a run that still succeeds must end
+// in a signature that libsecp256k1 accepts, or in shares of one public key (for a quorum change,
+// the old one): damage is either refused or harmless.
 #include <cstdlib>
 #include <memory>
 #include <vector>
@@ -48,6 +50,13 @@ void Decoders(ByteSpan in) {
   for (size_t t : {1, 2, 3}) {
     RoundTrip(wire::DkgRound2::Decode(in, t, true), in);
     RoundTrip(wire::DkgRound2::Decode(in, t, false), in);
+  }
+  // Every combination of roles (dealer sender, sender and recipient new holders).
+  for (int r = 0; r < 8; ++r) {
+    const wire::QuorumChangeRoles roles{(r & 1) != 0, (r & 2) != 0, (r & 4) != 0};
+    RoundTrip(wire::QuorumChangeRound1::Decode(in, roles), in);
+    RoundTrip(wire::QuorumChangeRound3::Decode(in, roles), in);
+    for (size_t t : {1, 2, 3}) RoundTrip(wire::QuorumChangeRound2::Decode(in, roles, t), in);
   }
   if (auto share = KeyShare::Decode(in); share.ok()) {
     const SecureBytes again = share->Encode();
@@ -133,6 +142,36 @@ void Keygen(const fuzz::Input& in, size_t target) {
     std::abort();
 }
 
+// The 2-of-3 key moved to 2-of-2: old 1 stays at 1, party 2 joins, old 3 leaves (party 3).
+// Three members, three rounds, one message each way per round: 18 messages.
+void QuorumChange(const fuzz::Input& in, size_t target, bool whole_message) {
+  const auto& key = Key();
+  crypto::DeterministicRng rng(in.offset);
+  const QuorumChangeDealer dealers[] = {{&key[0], 1}, {&key[2], std::nullopt}};
+  auto plan = PlanQuorumChange(dealers, 2, 2);
+  if (!plan.ok()) std::abort();
+  std::vector<std::unique_ptr<QuorumChangeSession>> sessions;
+  for (const auto& m : plan->members) {
+    const KeyShare* old = m.old_index ? &key[m.old_index - 1] : nullptr;
+    auto s = QuorumChangeSession::Create(*plan, m.party, old, key[0].key_id, kSid, rng);
+    if (!s.ok()) std::abort();
+    sessions.push_back(std::move(s).value());
+  }
+  std::vector<Session*> ptrs;
+  for (auto& s : sessions) ptrs.push_back(s.get());
+  if (!RunLocal(ptrs, nullptr, Damaging(in, target, whole_message)).ok()) return;
+  for (auto& s : sessions) {
+    if (!s->holds_new_share()) {
+      if (s->share() != nullptr) std::abort();
+      continue;
+    }
+    const KeyShare* share = s->share();
+    if (share == nullptr || !(share->public_key == key[0].public_key) ||
+        share->generation != key[0].generation + 1 || !share->Validate().ok())
+      std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -152,7 +191,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Sign(in, target, true);
       break;
     default:
-      Keygen(in, target);
+      // Selector bit 7: a quorum change instead, its target message from bits 2..6, the whole
+      // message damaged (not only its payload) when the offset's top bit is set.
+      if (in.selector & 0x80) {
+        QuorumChange(in, ((in.selector >> 2) & 0x1F) % 18, (in.offset & 0x8000) != 0);
+      } else {
+        Keygen(in, target);
+      }
   }
   return 0;
 }

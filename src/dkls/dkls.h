@@ -12,6 +12,7 @@
 // from the injected crypto::Rng, time from the caller.
 //
 // Party indices are 1..n everywhere (they are the Shamir evaluation points); 0 means broadcast.
+// The one exception: a quorum change's leaving members, above the new n (quorum_change.h).
 #pragma once
 
 #include "dkls/dkg.h"

@@ -264,6 +264,50 @@ wire::SignRound3 ValidSignRound3() {
   return {RandomScalar(), RandomScalar()};
 }
 
+// Quorum change: the parts present are those the roles call for (wire.h).
+constexpr uint16_t kOldN = 3;
+using Roles = wire::QuorumChangeRoles;
+constexpr Roles kDealerToHolder{true, true, true}, kLeaverToHolder{true, false, true},
+    kDealerToLeaver{true, true, false}, kJoinerToHolder{false, true, true},
+    kJoinerToLeaver{false, true, false};
+
+wire::QuorumChangeRound1 ValidQcRound1(const Roles& roles) {
+  wire::QuorumChangeRound1 m;
+  m.context = RandomArray<32>();
+  if (roles.sender_deals) m.commitment = crypto::Commitment{RandomArray<32>()};
+  if (roles.pair()) m.ot_m1 = RandomBytes(crypto::ot::SetupMessage1Size());
+  return m;
+}
+
+wire::QuorumChangeRound2 ValidQcRound2(const Roles& roles) {
+  wire::QuorumChangeRound2 m;
+  if (roles.sender_deals) {
+    wire::QuorumChangeDeal deal;
+    for (size_t i = 0; i < kT; ++i) deal.coefficients.push_back(RandomPoint());
+    deal.proof = crypto::SchnorrProof{RandomPoint(), RandomScalar()};
+    deal.old.key_id = RandomArray<32>();
+    deal.old.generation = 7;
+    deal.old.n = kOldN;
+    deal.old.t = 2;
+    deal.old.public_key = RandomPoint();
+    for (size_t i = 0; i < kOldN; ++i) deal.old.public_shares.push_back(RandomPoint());
+    deal.old.chain_code = RandomArray<32>();
+    m.deal = std::move(deal);
+    m.opening.salt = RandomArray<32>();
+    if (roles.recipient_holds) m.subshare = RandomScalar();
+  }
+  if (roles.pair()) {
+    m.seed_contribution = Seed();
+    m.seed_contribution->bytes = RandomArray<32>();
+    m.ot_m2 = RandomBytes(crypto::ot::SetupMessage2Size());
+  }
+  return m;
+}
+
+wire::QuorumChangeRound3 ValidQcRound3(const Roles& roles) {
+  return {RandomArray<32>(), roles.pair() ? RandomBytes(crypto::ot::SetupMessage3Size()) : Bytes()};
+}
+
 // ---- Round trips: every field comes back.
 
 // Every field of each payload, for comparing a decoded copy with the original.
@@ -311,6 +355,29 @@ TEST(WireRoundTrip, EveryPayload) {
   ExpectRoundTrip("SignRound3", ValidSignRound3());
 }
 
+// The quorum-change payloads have optional parts: their decoded copy must encode to the same bytes
+// and have exactly the parts the roles call for.
+TEST(WireRoundTrip, QuorumChangePayloads) {
+  for (const Roles& roles :
+       {kDealerToHolder, kLeaverToHolder, kDealerToLeaver, kJoinerToHolder, kJoinerToLeaver}) {
+    const Bytes r1 = ValidQcRound1(roles).Encode(), r2 = ValidQcRound2(roles).Encode(),
+                r3 = ValidQcRound3(roles).Encode();
+    auto d1 = wire::QuorumChangeRound1::Decode(r1, roles);
+    auto d2 = wire::QuorumChangeRound2::Decode(r2, roles, kT);
+    auto d3 = wire::QuorumChangeRound3::Decode(r3, roles);
+    ASSERT_TRUE(d1.ok() && d2.ok() && d3.ok());
+    EXPECT_EQ(d1->Encode(), r1);
+    EXPECT_EQ(d2->Encode(), r2);
+    EXPECT_EQ(d3->Encode(), r3);
+    EXPECT_EQ(d1->commitment.has_value(), roles.sender_deals);
+    EXPECT_EQ(d2->deal.has_value(), roles.sender_deals);
+    EXPECT_EQ(d2->subshare.has_value(), roles.sender_deals && roles.recipient_holds);
+    EXPECT_EQ(d2->seed_contribution.has_value(), roles.pair());
+    EXPECT_EQ(d2->ot_m2.empty(), !roles.pair());
+    EXPECT_EQ(d3->ot_m3.empty(), !roles.pair());
+  }
+}
+
 // ---- Bad encodings of every payload.
 
 template <typename T>
@@ -353,6 +420,63 @@ template <typename T>
 Format FormatOf(const std::string& name, const T& valid, std::vector<Field> layout,
                 const std::string& error_prefix) {
   return {name, valid.Encode(), DecoderOf<T>(), std::move(layout), error_prefix};
+}
+
+Decoder QcDecoder(int round, const Roles& roles) {
+  return [=](ByteSpan b) {
+    if (round == 1) return wire::QuorumChangeRound1::Decode(b, roles).status();
+    if (round == 2) return wire::QuorumChangeRound2::Decode(b, roles, kT).status();
+    return wire::QuorumChangeRound3::Decode(b, roles).status();
+  };
+}
+
+std::vector<Field> QcRound2Layout(const Roles& roles) {
+  std::vector<Field> layout;
+  if (roles.sender_deals) {
+    for (size_t i = 0; i < kT; ++i) layout.push_back(PointField("C_" + std::to_string(i)));
+    layout.push_back(PointField("proof R"));
+    layout.push_back(ScalarField("proof z"));
+    layout.push_back(Bytes32("old key id"));
+    layout.push_back({"old generation, n, t", Kind::kBytes, 4 + 2 + 2});
+    layout.push_back(PointField("old public key"));
+    for (size_t i = 1; i <= kOldN; ++i) layout.push_back(PointField("old X_" + std::to_string(i)));
+    layout.push_back({"chain-code state", Kind::kBytes, 1});
+    layout.push_back(Bytes32("chain code"));
+    layout.push_back(Bytes32("salt"));
+    if (roles.recipient_holds) layout.push_back(ScalarField("subshare g_d(j)"));
+  }
+  if (roles.pair()) {
+    layout.push_back(Bytes32("seed contribution"));
+    layout.push_back({"OT m2", Kind::kBytes, crypto::ot::SetupMessage2Size()});
+  }
+  return layout;
+}
+
+std::vector<Format> QcFormats() {
+  const Field ot_m1{"OT m1", Kind::kBytes, crypto::ot::SetupMessage1Size()};
+  const Field ot_m3{"OT m3", Kind::kBytes, crypto::ot::SetupMessage3Size()};
+  std::vector<Format> out;
+  const std::pair<std::string, Roles> all[] = {{"DealerToHolder", kDealerToHolder},
+                                               {"LeaverToHolder", kLeaverToHolder},
+                                               {"DealerToLeaver", kDealerToLeaver},
+                                               {"JoinerToHolder", kJoinerToHolder},
+                                               {"JoinerToLeaver", kJoinerToLeaver}};
+  for (const auto& [name, roles] : all) {
+    std::vector<Field> r1 = {Bytes32("context")};
+    if (roles.sender_deals) r1.push_back(Bytes32("commitment"));
+    if (roles.pair()) r1.push_back(ot_m1);
+    std::vector<Field> r3 = {Bytes32("echo")};
+    if (roles.pair()) r3.push_back(ot_m3);
+    out.push_back({"QuorumChangeRound1" + name, ValidQcRound1(roles).Encode(), QcDecoder(1, roles),
+                   r1, "quorum-change round 1: "});
+    const Bytes r2 = ValidQcRound2(roles).Encode();
+    if (!r2.empty())  // joiner to leaver: nothing to send in round 2
+      out.push_back({"QuorumChangeRound2" + name, r2, QcDecoder(2, roles), QcRound2Layout(roles),
+                     "quorum-change round 2: "});
+    out.push_back({"QuorumChangeRound3" + name, ValidQcRound3(roles).Encode(), QcDecoder(3, roles),
+                   r3, "quorum-change round 3: "});
+  }
+  return out;
 }
 
 std::vector<Format> Formats() {
@@ -419,6 +543,60 @@ TEST_P(WireDecoder, RefusesEveryBadEncoding) {
 
 INSTANTIATE_TEST_SUITE_P(Dkls, WireDecoder, ::testing::ValuesIn(Formats()),
                          [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(QuorumChange, WireDecoder, ::testing::ValuesIn(QcFormats()),
+                         [](const auto& info) { return info.param.name; });
+
+// A round-2 message between a joiner and a leaver has no part at all: any byte is refused.
+TEST(WireQuorumChange, JoinerToLeaverRound2IsEmpty) {
+  EXPECT_TRUE(QcDecoder(2, kJoinerToLeaver)(Bytes()).ok());
+  ExpectRefused(QcDecoder(2, kJoinerToLeaver),
+                "quorum-change round 2: ", {{"one byte", Bytes(1, 0), "trailing bytes"}});
+}
+
+// The old sharing's header and chain code: out-of-range n and t are refused before the public
+// shares are read, and the chain-code state is 0 (with zero bytes) or 1.
+TEST(WireQuorumChange, RefusesBadOldSharingFields) {
+  const Bytes valid = ValidQcRound2(kDealerToLeaver).Encode();
+  const size_t header = (kT + 1) * Point::kCompressedSize + 32 + 32 + 4;  // at old n
+  const size_t chain = header + 4 + (kOldN + 1) * Point::kCompressedSize;
+  const auto with = [&](size_t at, std::initializer_list<uint8_t> bytes) {
+    Bytes b = valid;
+    std::copy(bytes.begin(), bytes.end(), b.begin() + ptrdiff_t(at));
+    return b;
+  };
+  Bytes absent = with(chain, {0});
+  std::fill(absent.begin() + ptrdiff_t(chain + 1), absent.begin() + ptrdiff_t(chain + 33), 0);
+  EXPECT_TRUE(QcDecoder(2, kDealerToLeaver)(absent).ok());
+  ExpectRefused(QcDecoder(2, kDealerToLeaver), "quorum-change round 2: ",
+                {
+                    {"old n 1", with(header, {0, 1, 0, 1}), "needs 2 <= t <= n <= 255"},
+                    {"old n 256", with(header, {1, 0, 0, 2}), "needs 2 <= t <= n <= 255"},
+                    {"old t 1", with(header, {0, 3, 0, 1}), "needs 2 <= t <= n <= 255"},
+                    {"old t above n", with(header, {0, 3, 0, 4}), "needs 2 <= t <= n <= 255"},
+                    {"old n 4 (a share short)", with(header, {0, 4}), ""},
+                    {"old n 2 (a share over)", with(header, {0, 2}), ""},
+                    {"chain-code state 2", with(chain, {2}), "unknown chain-code state 2"},
+                    {"absent chain code, nonzero bytes", with(chain, {0}),
+                     "an absent chain code with nonzero bytes"},
+                });
+}
+
+// Bytes made for one pair of roles never decode under another.
+TEST(WireQuorumChange, RefusesRolesThatDoNotMatchTheEncoding) {
+  const Roles all[] = {kDealerToHolder, kLeaverToHolder, kDealerToLeaver, kJoinerToHolder,
+                       kJoinerToLeaver};
+  for (const Roles& made : all) {
+    for (const Roles& read : all) {
+      const bool same_r1 = made.sender_deals == read.sender_deals && made.pair() == read.pair();
+      const bool same_r2 =
+          same_r1 && (!made.sender_deals || made.recipient_holds == read.recipient_holds);
+      const bool same_r3 = made.pair() == read.pair();
+      EXPECT_EQ(QcDecoder(1, read)(ValidQcRound1(made).Encode()).ok(), same_r1);
+      EXPECT_EQ(QcDecoder(2, read)(ValidQcRound2(made).Encode()).ok(), same_r2);
+      EXPECT_EQ(QcDecoder(3, read)(ValidQcRound3(made).Encode()).ok(), same_r3);
+    }
+  }
+}
 
 // DkgRound2's layout depends on its parameters: bytes made for one (count, proof) must not
 // decode under another. Where the misread lands on random bytes the refusal's reason depends on
