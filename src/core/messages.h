@@ -3,7 +3,7 @@
 // Owns: NodeMessage (setup, ack, nack, begin, step, result, commit) and its strict, versioned
 // wire encoding. The coordinator sends setup and begin; participants answer ack/nack; steps
 // carry one protocol round's message from one party; commit messages are the confirmation round
-// that ends a keygen or keyrefresh (sessionmanager/session_manager.h has its rules). Must not
+// that ends a keygen, keyrefresh or quorum change (sessionmanager/session_manager.h has its rules). Must not
 // touch: sessions, storage, network.
 //
 // One envelope: a step names its run by `session_id` (the run id below, which is also the id

@@ -143,7 +143,8 @@ class SteadyClock final : public Clock {
   std::chrono::steady_clock::time_point Now() override { return std::chrono::steady_clock::now(); }
 };
 
-// What a keygen or keyrefresh produced: the new record (to be saved) and its generation.
+// What a keygen, keyrefresh or quorum change produced: the new record (to be saved) and its
+// generation. A quorum change's leaving dealer gets the new holders and threshold with no share.
 struct NewKey {
   KeyRecord record;
   uint32_t generation = 0;       // 0 after keygen, +1 per refresh

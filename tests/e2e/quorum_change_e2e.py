@@ -32,7 +32,10 @@ def log(step, started, **figures):
 
 
 def quorum_change(cluster, key_id, *extra):
-    return cluster.run_json("quorumchange", "--key-id", key_id, "--wait", *extra)
+    """`tss quorumchange --wait --json`'s result, and how long the command took (s)."""
+    started = time.monotonic()
+    result = cluster.run_json("quorumchange", "--key-id", key_id, "--wait", *extra)
+    return result, time.monotonic() - started
 
 
 def check_moved(result, public_key, holders, generation):
@@ -86,12 +89,13 @@ def main():
         differ = holders_differ(cluster, key_id, "validator-01")
         if differ != {"joining": [newcomer.address], "leaving": []}:
             raise CaseFailure(f"tss status should show {newcomer.address} joining: {differ}")
-        moved = quorum_change(cluster, key_id)
+        moved, took = quorum_change(cluster, key_id)
         generation += 1
         everyone = sorted(n.address for n in cluster.nodes)
         check_moved(moved, public_key, everyone, generation)
         check_keys(cluster, key_id, public_key, generation)
-        log("join", started, holders=len(everyone), threshold=moved["threshold"])
+        log("join", started, holders=len(everyone), threshold=moved["threshold"],
+            quorumchange_wait_s=f"{took:.2f}")
         started = time.monotonic()
         cluster.nodes[0].stop()  # validator-01, an original holder
         signed = signs(cluster, key_id, public_key, "after join")
@@ -117,7 +121,7 @@ def main():
         if differ != {"joining": [], "leaving": [leaver.address]}:
             raise CaseFailure(f"tss status should show {leaver.address} leaving: {differ}")
         time.sleep(1.5)  # every node re-reads the registry each second
-        moved = quorum_change(cluster, key_id)
+        moved, took = quorum_change(cluster, key_id)
         generation += 1
         stayers = sorted(n.address for n in cluster.nodes if n is not leaver)
         check_moved(moved, public_key, stayers, generation)
@@ -131,7 +135,8 @@ def main():
             raise CaseFailure(f"the remaining holders disagree after the leave: {views}")
         if has_key_file(leaver, key_id):
             raise CaseFailure(f"{leaver.address} still has a key file for {key_id}")
-        log("leave", started, holders=len(stayers), threshold=moved["threshold"])
+        log("leave", started, holders=len(stayers), threshold=moved["threshold"],
+            quorumchange_wait_s=f"{took:.2f}")
         started = time.monotonic()
         signed = signs(cluster, key_id, public_key, "after leave")
         leaver.stop()
