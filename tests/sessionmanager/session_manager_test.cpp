@@ -2061,5 +2061,44 @@ TEST_F(QuorumChangeTest, ALeaverDeletesItsShareOnlyOnceTheNewGenerationIsActive)
   ExpectVerifies(nlohmann::json::parse(Get(0, signed_).result), Hash("without the leaver"));
 }
 
+// Old holders that are down are tolerated only while t_old of them can deal: with one holder
+// gone from the registry and a leaving one unreachable, two of a 3-of-4 key's holders remain,
+// and no coordinator sets the change up; the event waits, and nothing moves.
+TEST_F(QuorumChangeTest, FewerThanTheOldThresholdOfDealersIsNotSetUp) {
+  const std::string key_id = KeyOfFourThenFiveRegistered();
+  validator_set_.Replace({{"validator-1", "peer-validator-1"},
+                          {"validator-2", "peer-validator-2"},
+                          {"validator-3", "peer-validator-3", /*leaving=*/true},
+                          {"validator-5", "peer-validator-5"}});
+  for (auto& v : validators_) down_[v->address] = {"validator-3"};
+  const std::string id = CreateEverywhere("QUORUM_CHANGE", key_id, {});
+  // Past every backup's takeover window (the primary here is the joiner, which holds no record
+  // to set a change up from): every registered validator may coordinate, and none does.
+  blocks_.block += 10;
+  for (auto& v : validators_) v->coordinator->Poll();
+  EXPECT_TRUE(queue_.empty());  // no setup went out
+  Pump();
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(Get(i, id).status, EventStatus::kPending);
+    EXPECT_EQ(Get(i, id).attempts, 0);
+  }
+  auto record = V(0).keys->Load(key_id);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->participants.size(), 4u);
+  EXPECT_FALSE(record->pending);
+  // validator-3 reachable again: three can deal, and the key moves to the three registered.
+  for (auto& v : validators_) down_[v->address].clear();
+  clock_.now += std::chrono::minutes(5);  // past the coordinators' back-off
+  for (auto& v : validators_) {
+    v->coordinator->Poll();
+    Pump();
+  }
+  for (size_t i : {0, 1, 2, 4}) EXPECT_EQ(Get(i, id).status, EventStatus::kSuccess) << i;
+  auto moved = nlohmann::json::parse(Get(0, id).result);
+  EXPECT_EQ(moved["participants"], nlohmann::json({"validator-1", "validator-2", "validator-5"}));
+  EXPECT_EQ(moved["threshold"], 3);
+  EXPECT_FALSE(V(2).keys->Load(key_id).ok());  // the leaver dealt and deleted its share
+}
+
 }  // namespace
 }  // namespace tss::sessionmanager
