@@ -249,6 +249,16 @@ class QcTrial {
       if (member.party == m.from) old_index = member.old_index;
     return {old_index != 0, m.from <= kNewN, m.to <= kNewN};
   }
+  std::vector<KeyShare> TakeShares() {
+    std::vector<KeyShare> out;
+    for (const auto& s : sessions_) {
+      if (!s->holds_new_share()) continue;
+      auto k = s->TakeShare();
+      EXPECT_TRUE(k.ok()) << k.status().ToString();
+      if (k.ok()) out.push_back(std::move(k).value());
+    }
+    return out;
+  }
   std::vector<QuorumChangeSession*> honest() const {
     std::vector<QuorumChangeSession*> out;
     for (const auto& s : sessions_)
@@ -532,6 +542,33 @@ TEST_P(MaliciousQuorumChange, HonestMembersAbortNamingTheCulpritAndKeepNothing) 
 
 INSTANTIATE_TEST_SUITE_P(Tamper, MaliciousQuorumChange, ::testing::ValuesIn(QcCases()),
                          [](const auto& info) { return info.param.name; });
+
+// The seed half cannot be checked when sent (R2_SeedHalf): a member that derives its seed with
+// member 1 from another half than it sent holds a wrong zero-share in every signature with 1,
+// which DKLs23's Σ pk_j = PK check catches (no culprit: ζ_j is private), never a wrong signature;
+// signer sets without that pair sign.
+TEST(MaliciousQuorumChange, SeedHalfLieShowsInSigning) {
+  QcTrial run("qc seed lie", 45, 2);
+  ASSERT_TRUE(run.Go([&](Message& m, std::vector<Message>&) {
+                   if (m.from == 2 && m.to == 1 && m.round == 2) {
+                     auto d = DecodeFor<wire::QuorumChangeRound2>(m, run);
+                     EXPECT_TRUE(d.ok());
+                     Flip(d->seed_contribution->bytes);
+                     m.payload = d->Encode();
+                   }
+                   return true;
+                 })
+                  .ok());
+  const std::vector<KeyShare> shares = run.TakeShares();
+  ASSERT_EQ(shares.size(), kNewN);
+  crypto::DeterministicRng rng(46);
+  const auto hash = HashOf("qc seed lie");
+  auto bad = LocalSign(Pick(shares, {1, 2, 3}), hash, Sid("qc seed lie 1"), rng);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_FALSE(bad.status().culprit().has_value()) << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("do not add up"), std::string::npos);
+  ExpectSigns(shares, {{1, 3, 4}, {2, 3, 4}}, "qc seed lie 2");
+}
 
 // Dealer 2 shows member 1 another polynomial than the others, committed and with a subshare that
 // fits it: member 1's checks pass, and the echo of round 3 catches the difference at every
