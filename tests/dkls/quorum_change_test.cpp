@@ -334,6 +334,25 @@ QcAttack Recommit(std::function<void(wire::QuorumChangeRound2&, uint16_t to)> ed
   };
 }
 
+// The malicious member's payloads of `round` from an earlier run of the same plan (same key,
+// members and old indices, another session id), under this run's headers: the commitments,
+// OT messages and echo bind the session id, so the old payloads must be refused.
+QcAttack ReplayedPayloads() {
+  return [](QcTrial& run, int round) -> Interceptor {
+    auto old = std::make_shared<std::map<uint16_t, Bytes>>();  // by recipient
+    QcTrial source("an earlier quorum change", 99, run.malicious());
+    const Status st = source.Go([&](Message& m, std::vector<Message>&) {
+      if (m.from == run.malicious() && m.round == round) (*old)[m.to] = m.payload;
+      return true;
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return [&run, old, round](Message& m, std::vector<Message>&) {
+      if (m.from == run.malicious() && m.round == round) m.payload = old->at(m.to);
+      return true;
+    };
+  };
+}
+
 void Flip(std::span<uint8_t> bytes, size_t at = 0) {
   bytes[at] ^= 0x01;
 }
@@ -513,6 +532,13 @@ std::vector<QcCase> QcCases() {
       kLeaver);
   add(3, "JoinerWithoutOtM3", "quorum-change round 3: truncated",
       Tamper<R3>([](R3& m) { m.ot_m3.clear(); }), Noticed::kHolders, kJoiner);
+
+  // Payloads of an earlier run of the same plan. Round 1: the stale OT m1 fails at the new
+  // holders first (the stale commitment would fail at the opening). Round 2: the opening of the
+  // old deal does not match this run's commitment. Round 3: the echo.
+  add(1, "ReplayedPayload", "belongs to another session", ReplayedPayloads(), Noticed::kHolders);
+  add(2, "ReplayedPayload", "commitment opening does not match", ReplayedPayloads());
+  add(3, "ReplayedPayload", "saw different commitments", ReplayedPayloads());
   return cases;
 }
 
@@ -568,6 +594,24 @@ TEST(MaliciousQuorumChange, SeedHalfLieShowsInSigning) {
   EXPECT_FALSE(bad.status().culprit().has_value()) << bad.status().ToString();
   EXPECT_NE(bad.status().message().find("do not add up"), std::string::npos);
   ExpectSigns(shares, {{1, 3, 4}, {2, 3, 4}}, "qc seed lie 2");
+}
+
+// A member that stays silent: the others wait for it alone (Waiting() names it for the caller's
+// timeout), and nobody keeps anything.
+TEST(MaliciousQuorumChange, MissingMessageLeavesEveryoneWaitingForItsSender) {
+  for (int round = 1; round <= 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    QcTrial run("qc missing " + std::to_string(round), 47, kLeaver);
+    const Status result = run.Go([&](Message& m, std::vector<Message>&) {
+      return !(m.from == kLeaver && m.round == round);
+    });
+    EXPECT_EQ(result.code(), ErrorCode::kTimeout);
+    for (const QuorumChangeSession* s : run.honest()) {
+      EXPECT_FALSE(s->Failed()) << s->status().ToString();
+      EXPECT_EQ(s->Waiting(), std::vector<uint16_t>{kLeaver});
+      EXPECT_EQ(s->share(), nullptr);
+    }
+  }
 }
 
 // Dealer 2 shows member 1 another polynomial than the others, committed and with a subshare that
