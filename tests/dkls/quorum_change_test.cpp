@@ -249,6 +249,16 @@ class QcTrial {
       if (member.party == m.from) old_index = member.old_index;
     return {old_index != 0, m.from <= kNewN, m.to <= kNewN};
   }
+  std::vector<KeyShare> TakeShares() {
+    std::vector<KeyShare> out;
+    for (const auto& s : sessions_) {
+      if (!s->holds_new_share()) continue;
+      auto k = s->TakeShare();
+      EXPECT_TRUE(k.ok()) << k.status().ToString();
+      if (k.ok()) out.push_back(std::move(k).value());
+    }
+    return out;
+  }
   std::vector<QuorumChangeSession*> honest() const {
     std::vector<QuorumChangeSession*> out;
     for (const auto& s : sessions_)
@@ -321,6 +331,25 @@ QcAttack Recommit(std::function<void(wire::QuorumChangeRound2&, uint16_t to)> ed
           r1.payload = d1->Encode();
           m.payload = d2->Encode();
         });
+  };
+}
+
+// The malicious member's payloads of `round` from an earlier run of the same plan (same key,
+// members and old indices, another session id), under this run's headers: the commitments,
+// OT messages and echo bind the session id, so the old payloads must be refused.
+QcAttack ReplayedPayloads() {
+  return [](QcTrial& run, int round) -> Interceptor {
+    auto old = std::make_shared<std::map<uint16_t, Bytes>>();  // by recipient
+    QcTrial source("an earlier quorum change", 99, run.malicious());
+    const Status st = source.Go([&](Message& m, std::vector<Message>&) {
+      if (m.from == run.malicious() && m.round == round) (*old)[m.to] = m.payload;
+      return true;
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return [&run, old, round](Message& m, std::vector<Message>&) {
+      if (m.from == run.malicious() && m.round == round) m.payload = old->at(m.to);
+      return true;
+    };
   };
 }
 
@@ -503,6 +532,13 @@ std::vector<QcCase> QcCases() {
       kLeaver);
   add(3, "JoinerWithoutOtM3", "quorum-change round 3: truncated",
       Tamper<R3>([](R3& m) { m.ot_m3.clear(); }), Noticed::kHolders, kJoiner);
+
+  // Payloads of an earlier run of the same plan. Round 1: the stale OT m1 fails at the new
+  // holders first (the stale commitment would fail at the opening). Round 2: the opening of the
+  // old deal does not match this run's commitment. Round 3: the echo.
+  add(1, "ReplayedPayload", "belongs to another session", ReplayedPayloads(), Noticed::kHolders);
+  add(2, "ReplayedPayload", "commitment opening does not match", ReplayedPayloads());
+  add(3, "ReplayedPayload", "saw different commitments", ReplayedPayloads());
   return cases;
 }
 
@@ -532,6 +568,51 @@ TEST_P(MaliciousQuorumChange, HonestMembersAbortNamingTheCulpritAndKeepNothing) 
 
 INSTANTIATE_TEST_SUITE_P(Tamper, MaliciousQuorumChange, ::testing::ValuesIn(QcCases()),
                          [](const auto& info) { return info.param.name; });
+
+// The seed half cannot be checked when sent (R2_SeedHalf): a member that derives its seed with
+// member 1 from another half than it sent holds a wrong zero-share in every signature with 1,
+// which DKLs23's Σ pk_j = PK check catches (no culprit: ζ_j is private), never a wrong signature;
+// signer sets without that pair sign.
+TEST(MaliciousQuorumChange, SeedHalfLieShowsInSigning) {
+  QcTrial run("qc seed lie", 45, 2);
+  ASSERT_TRUE(run.Go([&](Message& m, std::vector<Message>&) {
+                   if (m.from == 2 && m.to == 1 && m.round == 2) {
+                     auto d = DecodeFor<wire::QuorumChangeRound2>(m, run);
+                     EXPECT_TRUE(d.ok());
+                     Flip(d->seed_contribution->bytes);
+                     m.payload = d->Encode();
+                   }
+                   return true;
+                 })
+                  .ok());
+  const std::vector<KeyShare> shares = run.TakeShares();
+  ASSERT_EQ(shares.size(), kNewN);
+  crypto::DeterministicRng rng(46);
+  const auto hash = HashOf("qc seed lie");
+  auto bad = LocalSign(Pick(shares, {1, 2, 3}), hash, Sid("qc seed lie 1"), rng);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_FALSE(bad.status().culprit().has_value()) << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("do not add up"), std::string::npos);
+  ExpectSigns(shares, {{1, 3, 4}, {2, 3, 4}}, "qc seed lie 2");
+}
+
+// A member that stays silent: the others wait for it alone (Waiting() names it for the caller's
+// timeout), and nobody keeps anything.
+TEST(MaliciousQuorumChange, MissingMessageLeavesEveryoneWaitingForItsSender) {
+  for (int round = 1; round <= 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    QcTrial run("qc missing " + std::to_string(round), 47, kLeaver);
+    const Status result = run.Go([&](Message& m, std::vector<Message>&) {
+      return !(m.from == kLeaver && m.round == round);
+    });
+    EXPECT_EQ(result.code(), ErrorCode::kTimeout);
+    for (const QuorumChangeSession* s : run.honest()) {
+      EXPECT_FALSE(s->Failed()) << s->status().ToString();
+      EXPECT_EQ(s->Waiting(), std::vector<uint16_t>{kLeaver});
+      EXPECT_EQ(s->share(), nullptr);
+    }
+  }
+}
 
 // Dealer 2 shows member 1 another polynomial than the others, committed and with a subshare that
 // fits it: member 1's checks pass, and the echo of round 3 catches the difference at every

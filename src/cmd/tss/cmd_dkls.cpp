@@ -108,6 +108,7 @@ uint16_t NodeThreshold(uint16_t n) {
 std::vector<dkls::QuorumChangeDealer> EveryoneDeals(const std::vector<dkls::KeyShare>& shares,
                                                     uint16_t new_n) {
   std::vector<dkls::QuorumChangeDealer> dealers;
+  dealers.reserve(shares.size());
   for (const dkls::KeyShare& k : shares)
     dealers.push_back({&k, k.index <= new_n ? std::optional(k.index) : std::nullopt});
   return dealers;
