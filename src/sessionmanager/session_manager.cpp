@@ -897,6 +897,9 @@ void SessionManager::LoadCommits() {
     c.holders = record->PendingHolders();
     c.keygen = !record->Active();
     c.quorum = !record->pending->participants.empty();
+    // A quorum change we only dealt in (AwaitLeaving): we wait for a new holder's report.
+    c.leaving = c.quorum && !Contains(c.holders, config_.my_address);
+    c.threshold = record->pending->threshold;
     spdlog::warn(
         "key {}: generation {} (event {}) was left pending; asking its holders whether it "
         "became active",
@@ -933,6 +936,21 @@ void SessionManager::AwaitLeaving(Session& s, const core::NewKey& key) {
   const std::string key_id = key.record.key_id;
   if (commits_.count(key_id))
     return Fail(s, InternalError("key " + key_id + " already has a pending generation"));
+  // Durably, so that a restart keeps waiting (LoadCommits): the record's pending entry names the
+  // run and the new holders, which do not include us. Its share is a copy of our active one —
+  // a pending entry must hold one, and this one is never activated (only deleted with the
+  // record, or dropped when the change fails).
+  auto record = env_.keys.Load(key_id);
+  if (!record.ok()) return Fail(s, record.status());
+  if (!record->Active()) return Fail(s, InternalError("key " + key_id + " is not active here"));
+  core::PendingShare& p = record->pending.emplace();
+  p.share = record->share.Clone();
+  p.generation = key.generation;
+  p.event_id = s.event_id;
+  p.run_id = s.run_id;
+  p.participants = key.record.participants;
+  p.threshold = key.record.threshold;
+  if (Status st = env_.keys.Save(*record, /*replace=*/true); !st.ok()) return Fail(s, st);
   Commit c;
   c.key_id = key_id;
   c.event_id = s.event_id;

@@ -95,8 +95,11 @@
 // expiry pass, with `active`); only then do they delete their record (and its tss_keys row) and
 // record SUCCESS. A new holder's abort or failure reaches them too: the key stays with the old
 // holders at the old generation, which every old holder still has active (nothing replaced it
-// anywhere), so the old set keeps signing. Not durable at a leaver: after a restart it keeps
-// its share (safe; an operator deletes it, or the event expires).
+// anywhere), so the old set keeps signing. Durable at a leaver too: before it waits, it saves
+// a pending entry naming the run and the new holders (without itself; its share a copy of its
+// active one, never activated), so a restarted leaver keeps asking (LoadCommits); a new holder
+// answers such an ask, from a validator that is not a holder, with `active` when the
+// generation that event made is its active one.
 // Retention across a quorum change: none. A retained generation is a share of the old sharing,
 // whose party indices are positions in the old holder list; after activation the record names
 // the new holders, so a sign with the retained share would hand the protocol the new holders'

@@ -2024,8 +2024,8 @@ TEST_F(QuorumChangeTest, TheKeyMovesToEveryRegisteredValidatorAndTheNewSetSigns)
 }
 
 // A leaving validator deals and deletes its share only once a new holder reports the new
-// generation active: with every report of it lost, it keeps the share; the next expiry pass asks,
-// the answer comes, and only then is the share gone.
+// generation active: with every report of it lost, it keeps the share, across a restart too;
+// its next expiry pass asks, the answer comes, and only then is the share gone.
 TEST_F(QuorumChangeTest, ALeaverDeletesItsShareOnlyOnceTheNewGenerationIsActive) {
   const std::string key_id = KeyOfFourThenFiveRegistered("validator-2");
   const std::string id = CreateEverywhere("QUORUM_CHANGE", key_id, {});
@@ -2041,6 +2041,8 @@ TEST_F(QuorumChangeTest, ALeaverDeletesItsShareOnlyOnceTheNewGenerationIsActive)
   for (size_t i : {0, 2, 3, 4}) EXPECT_EQ(Get(i, id).status, EventStatus::kSuccess);
   EXPECT_EQ(Get(1, id).status, EventStatus::kInProgress);
   ASSERT_TRUE(V(1).keys->Load(key_id).ok()) << "deleted before it heard of the activation";
+  Restart(V(1), 777);
+  ASSERT_TRUE(V(1).keys->Load(key_id).ok()) << "deleted at a restart";
   V(1).sessions->CheckExpiry();  // asks the new holders
   Pump();
   EXPECT_EQ(Get(1, id).status, EventStatus::kSuccess);
