@@ -65,6 +65,27 @@ Result<SetupBody> Coordinator::BuildSetup(const Event& event, uint64_t block,
     return setup;
   }
   TSS_ASSIGN_OR_RETURN(KeyRecord key, env_.keys.Load(event.key_id));
+  if (event.protocol == ProtocolType::kQuorumChange) {
+    // The key moves to every validator registered now; its holders that are leaving (known, not
+    // registered) and reachable in our view deal beside the registered ones (core::
+    // QuorumChangeMembersFor, which every participant re-checks).
+    if (!key.Active()) return InvalidArgument("key " + key.key_id + " is not active yet");
+    const std::vector<std::string> known = env_.validators.Known();
+    std::vector<std::string> leavers;
+    for (const auto& p : key.participants)
+      if (!std::binary_search(validators.begin(), validators.end(), p) &&
+          std::binary_search(known.begin(), known.end(), p) && env_.is_live(p))
+        leavers.push_back(p);
+    TSS_ASSIGN_OR_RETURN(auto members, core::QuorumChangeMembersFor(key.participants, key.threshold,
+                                                                    validators, leavers));
+    setup.participants = std::move(members.participants);
+    setup.threshold = members.new_t;
+    core::QuorumChangeLayout& layout = setup.quorum.emplace();
+    layout.old_holders = key.participants;
+    layout.new_n = members.new_n;
+    TSS_ASSIGN_OR_RETURN(layout.key_digest, env_.protocols.ProtocolKeyId(key));
+    return setup;
+  }
   setup.threshold = key.threshold;
   if (event.protocol == ProtocolType::kKeyrefresh) {
     setup.participants = key.participants;

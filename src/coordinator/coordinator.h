@@ -25,6 +25,9 @@
 // two coordinators from running one event at once is the participants' (session_manager.h:
 // one session per event, a begun run never replaced, another coordinator's unbegun attempt
 // held for setup_hold, run ids single-use).
+// Quorum change: the key's holders now and the validators registered now decide the setup
+// (core::QuorumChangeMembersFor); a coordinator that holds no share of the key (a validator that
+// joins) cannot name the old holders, so it declines and a backup coordinates.
 // Must not touch: protocol sessions (the session manager runs those, including this node's
 // own, from the setup it receives like everyone else) or event statuses (only participants
 // move their events), the validator set (the node keeps it; we read it). Single-threaded: every

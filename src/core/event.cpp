@@ -12,15 +12,18 @@ const char* ProtocolTypeName(ProtocolType p) {
       return "KEYREFRESH";
     case ProtocolType::kSign:
       return "SIGN";
+    case ProtocolType::kQuorumChange:
+      return "QUORUM_CHANGE";
   }
   return "UNKNOWN";
 }
 
 Result<ProtocolType> ParseProtocolType(std::string_view name) {
-  for (auto p : {ProtocolType::kKeygen, ProtocolType::kKeyrefresh, ProtocolType::kSign})
+  for (auto p : {ProtocolType::kKeygen, ProtocolType::kKeyrefresh, ProtocolType::kSign,
+                 ProtocolType::kQuorumChange})
     if (name == ProtocolTypeName(p)) return p;
   return InvalidArgument("unknown protocol type '" + std::string(name) +
-                         "' (KEYGEN, KEYREFRESH or SIGN)");
+                         "' (KEYGEN, KEYREFRESH, SIGN or QUORUM_CHANGE)");
 }
 
 const char* EventStatusName(EventStatus s) {

@@ -20,8 +20,11 @@
 
 namespace tss::core {
 
-enum class ProtocolType : uint8_t { kKeygen = 1, kKeyrefresh = 2, kSign = 3 };
-const char* ProtocolTypeName(ProtocolType p);  // "KEYGEN", "KEYREFRESH", "SIGN"
+// kQuorumChange moves a key to the validators registered now (another n and t, same public key;
+// sessionmanager/session_manager.h).
+enum class ProtocolType : uint8_t { kKeygen = 1, kKeyrefresh = 2, kSign = 3, kQuorumChange = 4 };
+// "KEYGEN", "KEYREFRESH", "SIGN", "QUORUM_CHANGE"
+const char* ProtocolTypeName(ProtocolType p);
 Result<ProtocolType> ParseProtocolType(std::string_view name);
 
 enum class EventStatus : uint8_t { kPending, kInProgress, kSuccess, kFailed, kExpired };
@@ -50,9 +53,9 @@ struct Event {
 };
 
 // OK when this node can process `event`; otherwise why not, naming the event. A row with a
-// defect, a sign without a 32-byte hash, a refresh or sign without a key id, and a chain path
-// on anything but a sign or that bip32::ParsePath refuses (a hardened step — a threshold key
-// has no private key to derive it — or a malformed path) are refused: signing with the root
+// defect, a sign without a 32-byte hash, a refresh, sign or quorum change without a key id, and a
+// chain path on anything but a sign or that bip32::ParsePath refuses (a hardened step — a threshold
+// key has no private key to derive it — or a malformed path) are refused: signing with the root
 // key, or another child, where a derived key was asked for would debit the wrong account.
 Status CheckEvent(const Event& event);
 
@@ -72,6 +75,10 @@ struct KeyState {
   KeyGeneration active;               // the generation that signs
   std::optional<KeyGeneration> pending;   // made by a refresh, awaiting every holder's confirmation
   std::optional<KeyGeneration> previous;  // the one `active` replaced, retained until all confirm
+  // The validators that hold the active generation (party index = position + 1) and its
+  // threshold: what `tss status` compares with the validators registered now.
+  std::vector<std::string> holders;
+  uint16_t threshold = 0;
 };
 
 // A node's sign of life, which it writes into its own database every `interval_ms` (and once

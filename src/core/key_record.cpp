@@ -3,7 +3,7 @@
 namespace tss::core {
 
 namespace {
-constexpr uint8_t kVersion = 3;
+constexpr uint8_t kVersion = 4;
 constexpr size_t kMaxHolders = 256, kMaxString = 256, kMaxShare = 64 << 20;
 
 void PutVarint(SecureBytes& out, uint64_t v) {
@@ -32,6 +32,12 @@ bool GetGeneration(ByteReader& in, SecureBytes& share, uint32_t& generation,
   return in.U32(generation) && in.Raw(fingerprint.size(), fingerprint.data());
 }
 }  // namespace
+
+const std::vector<std::string>& KeyRecord::PendingHolders() const {
+  static const std::vector<std::string> kNone;
+  if (!pending) return kNone;
+  return pending->participants.empty() ? participants : pending->participants;
+}
 
 std::vector<GenerationId> KeyRecord::SigningGenerations() const {
   std::vector<GenerationId> out;
@@ -84,6 +90,11 @@ SecureBytes EncodeKeyRecord(const KeyRecord& r) {
     out.Append(r.pending->fingerprint);
     PutField(out, AsBytes(r.pending->event_id));
     out.Append(r.pending->run_id);
+    PutVarint(out, r.pending->participants.size());
+    for (const auto& p : r.pending->participants) PutField(out, AsBytes(p));
+    const uint8_t pt[2] = {static_cast<uint8_t>(r.pending->threshold >> 8),
+                           static_cast<uint8_t>(r.pending->threshold)};
+    out.Append(pt);
   }
   PutU8(out, r.previous ? 1 : 0);
   if (r.previous) {
@@ -144,6 +155,18 @@ Result<KeyRecord> DecodeKeyRecord(ByteSpan bytes) {
       p.event_id.assign(field.begin(), field.end());
       if (!in.Raw(p.run_id.size(), p.run_id.data()))
         return InvalidArgument("key record: bad pending run id");
+      if (version >= 4) {
+        if (!in.UVarint(count) || count == 1 || count > kMaxHolders)
+          return InvalidArgument("key record: bad pending holder count");
+        for (uint64_t i = 0; i < count; ++i) {
+          if (!in.LengthPrefixed(field, kMaxString) || field.empty())
+            return InvalidArgument("key record: bad pending holder");
+          p.participants.emplace_back(field.begin(), field.end());
+        }
+        if (!in.U16(p.threshold) || (count == 0) != (p.threshold == 0) ||
+            (count && (p.threshold < 2 || p.threshold > count)))
+          return InvalidArgument("key record: bad pending threshold");
+      }
     }
     if (!in.U8(has) || has > 1) return InvalidArgument("key record: bad previous flag");
     if (has) {

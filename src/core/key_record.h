@@ -4,14 +4,16 @@
 // Owns: KeyRecord (the protocol's share plus who holds the other shares and whom we blamed, and
 // the key's lifecycle: the active generation, a pending one awaiting every holder's
 // confirmation, and the retained previous one) and its versioned encoding:
-//   u8 version (=3) | str key_id | uvarint count, str holder... | u16 threshold
+//   u8 version (=4) | str key_id | uvarint count, str holder... | u16 threshold
 //   | bytes public key (33) | bytes protocol share (the active one; empty while a keygen is
 //   pending) | uvarint count, str culprit...
 //   | u32 generation | 32 fingerprint | str event_id            (of the active share)
-//   | u8 has_pending [ bytes share | u32 generation | 32 fingerprint | str event_id | 32 run_id ]
+//   | u8 has_pending [ bytes share | u32 generation | 32 fingerprint | str event_id | 32 run_id
+//                    | uvarint count, str holder... | u16 threshold ]   (count 0: the record's)
 //   | u8 has_previous [ bytes share | u32 generation | 32 fingerprint ]
-// Version 2 ends after the culprits, version 1 after the share; both still decode, as an active
-// share of unknown generation (0) and fingerprint (zero), nothing pending or retained.
+// Version 3 has no holders and threshold in the pending part; version 2 ends after the culprits,
+// version 1 after the share; all still decode, the last two as an active share of unknown
+// generation (0) and fingerprint (zero), nothing pending or retained.
 // Must not touch: encryption (keyshare/ seals these bytes) or the protocol share's own format
 // (dkls/ owns it); the lifecycle's rules (sessionmanager/ decides when a generation moves).
 #pragma once
@@ -54,6 +56,10 @@ struct PendingShare {
   KeyFingerprint fingerprint{};
   std::string event_id;              // the keygen / keyrefresh event that made it
   std::array<uint8_t, 32> run_id{};  // the protocol run that made it (messages carry it)
+  // A quorum change's share is of another sharing: its holders (party index = position + 1) and
+  // threshold. Empty / 0 for a keygen or keyrefresh, whose share has the record's.
+  std::vector<std::string> participants;
+  uint16_t threshold = 0;
 };
 
 // The generation an activation replaced, kept (never used to sign) until the new one is known
@@ -86,6 +92,9 @@ struct KeyRecord {
   std::optional<RetainedShare> previous;
 
   bool NeedsRefresh() const { return !culprits.empty(); }
+  // The holders of the pending share (its own for a quorum change, else the record's); empty
+  // when nothing is pending.
+  const std::vector<std::string>& PendingHolders() const;
   // Whether the key has a generation every holder confirmed: only then may it sign or refresh.
   bool Active() const { return !share.empty(); }
   // The generations this holder can sign with, newest first: the active one, then the retained

@@ -108,6 +108,13 @@ Bytes NodeMessage::Encode() const {
       w.LengthPrefixed(setup.message_hash);
       PutString(w, setup.chain_path);
       PutStrings(w, setup.excluded);
+      if (setup.protocol == ProtocolType::kQuorumChange) {
+        const QuorumChangeLayout none;
+        const QuorumChangeLayout& q = setup.quorum ? *setup.quorum : none;
+        PutStrings(w, q.old_holders);
+        w.U16(q.new_n);
+        w.Raw(q.key_digest);
+      }
       break;
     case MessageType::kAck:
       w.Raw(contribution);
@@ -166,7 +173,7 @@ Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
       if (!r.U8(protocol) || !r.U64(m.setup.block_number) || !r.U64(m.setup.nonce) ||
           !r.U16(m.setup.threshold) || !r.UVarint(count))
         return InvalidArgument("setup: truncated");
-      if (protocol < 1 || protocol > 3)
+      if (protocol < 1 || protocol > 4)
         return InvalidArgument("setup: unknown protocol " + std::to_string(protocol));
       m.setup.protocol = static_cast<ProtocolType>(protocol);
       if (count < 2 || count > kMaxParticipants)
@@ -190,13 +197,22 @@ Result<NodeMessage> NodeMessage::Decode(ByteSpan bytes) {
       if ((m.setup.protocol == ProtocolType::kSign) != (hash.size() == 32))
         return InvalidArgument("setup: a message hash goes with sign and only with sign");
       if (m.setup.protocol != ProtocolType::kKeygen && m.setup.key_id.empty())
-        return InvalidArgument("setup: keyrefresh and sign need a key id");
+        return InvalidArgument("setup: keyrefresh, sign and quorum change need a key id");
       m.setup.message_hash.assign(hash.begin(), hash.end());
       TSS_RETURN_IF_ERROR(GetStrings(r, m.setup.excluded, "setup: excluded"));
       if (!std::is_sorted(m.setup.excluded.begin(), m.setup.excluded.end()))
         return InvalidArgument("setup: excluded must be sorted");
       if (m.setup.protocol != ProtocolType::kSign && !m.setup.excluded.empty())
         return InvalidArgument("setup: only sign excludes validators");
+      if (m.setup.protocol == ProtocolType::kQuorumChange) {
+        QuorumChangeLayout& q = m.setup.quorum.emplace();
+        TSS_RETURN_IF_ERROR(GetStrings(r, q.old_holders, "setup: old holders"));
+        if (q.old_holders.size() < 2) return InvalidArgument("setup: fewer than 2 old holders");
+        if (!r.U16(q.new_n) || !r.Raw(q.key_digest.size(), q.key_digest.data()))
+          return InvalidArgument("setup: truncated quorum change");
+        if (q.new_n < 2 || q.new_n > count || m.setup.threshold > q.new_n)
+          return InvalidArgument("setup: new holder count out of range");
+      }
       break;
     }
     case MessageType::kAck: {

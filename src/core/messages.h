@@ -3,7 +3,7 @@
 // Owns: NodeMessage (setup, ack, nack, begin, step, result, commit) and its strict, versioned
 // wire encoding. The coordinator sends setup and begin; participants answer ack/nack; steps
 // carry one protocol round's message from one party; commit messages are the confirmation round
-// that ends a keygen or keyrefresh (sessionmanager/session_manager.h has its rules). Must not
+// that ends a keygen, keyrefresh or quorum change (sessionmanager/session_manager.h has its rules). Must not
 // touch: sessions, storage, network.
 //
 // One envelope: a step names its run by `session_id` (the run id below, which is also the id
@@ -14,7 +14,8 @@
 //   u8 version (=4) | u8 type | str event_id | 32 bytes session_id | type-specific body
 //   setup: u8 protocol | u64 block_number | u64 nonce | u16 threshold | uvarint count,
 //          str participant... | str key_id | bytes message_hash (0 or 32) | str chain_path |
-//          uvarint count, str excluded...
+//          uvarint count, str excluded... | quorum change only: uvarint count, str old holder...
+//          | u16 new_n | 32 bytes key digest (QuorumChangeLayout)
 //   ack:   32 bytes contribution | uvarint count (<= 2), (u32 generation | 32 bytes
 //          fingerprint)... (a sign's ACK: the generations of the key the participant can sign
 //          with, its active one and its retained previous one, newest first, numbers strictly
@@ -64,6 +65,21 @@ const char* MessageTypeName(MessageType t);
 using SessionId = std::array<uint8_t, 32>;
 using Contribution = std::array<uint8_t, 32>;
 
+// What a quorum change's setup fixes beyond the participants (every participant re-checks it
+// against its own key record and validator view; sessionmanager/session_manager.h).
+struct QuorumChangeLayout {
+  // The key's holders now, in the key's order: a holder's old index is its position plus one.
+  std::vector<std::string> old_holders;
+  // The first new_n participants are the new holders (the validators registered now, sorted: new
+  // index = position + 1); the rest are old holders that leave and take part only to deal.
+  uint16_t new_n = 0;
+  // The protocol's id of the key (dkls::KeyShare::key_id), which every dealer must show: a
+  // joining validator, which holds nothing of the key, knows it only from here.
+  std::array<uint8_t, 32> key_digest{};
+
+  bool operator==(const QuorumChangeLayout&) const = default;
+};
+
 struct SetupBody {
   ProtocolType protocol = ProtocolType::kKeygen;
   uint64_t block_number = 0;  // the block at which the coordinator chose itself
@@ -72,7 +88,8 @@ struct SetupBody {
   // Validator addresses, distinct. Keygen: every registered validator, sorted, and a party's
   // index is its position plus one; refresh: the key's holders in the key's order; sign: the
   // drawn signers, sorted (their party indices are their positions among the key's holders,
-  // see Roster).
+  // see Roster); quorum change: the new holders, then the leaving dealers (QuorumChangeLayout),
+  // a party's id is its position plus one.
   std::vector<std::string> participants;
   std::string key_id;      // keygen: the requested key id, may be empty
   Bytes message_hash;      // 32 bytes for sign, empty otherwise
@@ -80,6 +97,8 @@ struct SetupBody {
   // Sign only: key holders the coordinator leaves out of the draw (a validator blamed for a
   // failed check, or one a holder refuses to sign with). Sorted, distinct.
   std::vector<std::string> excluded;
+  // Quorum change only (and always there for one).
+  std::optional<QuorumChangeLayout> quorum;
 
   bool operator==(const SetupBody&) const = default;
 };

@@ -56,6 +56,10 @@ std::string KeyResultJson(const NewKey& key) {
   nlohmann::json j{{"key_id", key.record.key_id},
                    {"public_key", ToHex(key.record.public_key)},
                    {"generation", key.generation}};
+  if (!key.record.participants.empty()) {
+    j["participants"] = key.record.participants;
+    j["threshold"] = key.record.threshold;
+  }
   crypto::bip32::ExtendedPublicKey xpub;
   auto point = crypto::Point::FromBytes(key.record.public_key);
   if (key.chain_code.size() == xpub.chain_code.size() && point.ok()) {

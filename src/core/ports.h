@@ -77,6 +77,8 @@ class EventStore {
   // Inserts or replaces the public state of `key.key_id` (tss_keys).
   virtual Status SaveKeyState(const KeyState& key) = 0;
   virtual Result<std::vector<KeyState>> ListKeyStates() = 0;
+  // Deletes the public state of a key this node no longer holds (a quorum change's leaver).
+  virtual Status RemoveKeyState(const std::string& key_id) = 0;
   // Inserts or replaces the heartbeat row of `beat.validator` (tss_heartbeats).
   virtual Status SaveHeartbeat(const Heartbeat& beat) = 0;
   // Every heartbeat row, by validator address (one per node writing into this database).
@@ -93,7 +95,8 @@ class KeyStore {
   virtual bool Exists(const std::string& key_id) = 0;
   // Every key id with a record, active or pending.
   virtual Result<std::vector<std::string>> List() = 0;
-  // Deletes a key's record durably (a keygen whose pending share was discarded).
+  // Deletes a key's record durably (a keygen whose pending share was discarded, a leaver's share
+  // once the quorum change that moved the key is active), and its public state.
   virtual Status Remove(const std::string& key_id) = 0;
   // replace=false refuses to overwrite an existing key id; replace=true swaps atomically. The
   // key's public state is mirrored where operators look (tss status) once the file is written.
@@ -140,7 +143,8 @@ class SteadyClock final : public Clock {
   std::chrono::steady_clock::time_point Now() override { return std::chrono::steady_clock::now(); }
 };
 
-// What a keygen or keyrefresh produced: the new record (to be saved) and its generation.
+// What a keygen, keyrefresh or quorum change produced: the new record (to be saved) and its
+// generation. A quorum change's leaving dealer gets the new holders and threshold with no share.
 struct NewKey {
   KeyRecord record;
   uint32_t generation = 0;       // 0 after keygen, +1 per refresh
@@ -194,6 +198,9 @@ class ProtocolFactory {
   // from the group key and the chain code in our share of it. kInvalidArgument saying why for a
   // path that does not parse (a hardened step, malformed) or a share with no chain code.
   virtual Result<Bytes> SigningKey(const KeyRecord& key, const std::string& chain_path) = 0;
+  // The protocol's id of `key` (dkls::KeyShare::key_id, from our active share), which a quorum
+  // change's setup names for the validators that join.
+  virtual Result<std::array<uint8_t, 32>> ProtocolKeyId(const KeyRecord& key) = 0;
   // The BIP32 chain code in our active share of `key` (32 bytes; empty when the share has none,
   // or the key no active share).
   virtual Result<Bytes> ChainCode(const KeyRecord& key) = 0;
@@ -210,8 +217,9 @@ class ProtocolFactory {
 std::string SignatureResultJson(const KeyRecord& key, ByteSpan public_key,
                                 const std::string& chain_path, ByteSpan message_hash,
                                 const SignatureBody& signature);
-// A keygen's or keyrefresh's result: key id, public key and generation, and for a key with a
-// chain code that code (hex) and the key's BIP32 `xpub` at depth 0.
+// A keygen's, keyrefresh's or quorum change's result: key id, public key and generation, the
+// holders (`participants`, party index = position + 1) and `threshold` when the record names
+// them, and for a key with a chain code that code (hex) and the key's BIP32 `xpub` at depth 0.
 std::string KeyResultJson(const NewKey& key);
 // The signature in a SignatureResultJson (r, s, v); an error for anything else. Verifying it is
 // the reader's part.

@@ -7,6 +7,24 @@ namespace tss::core {
 Result<Roster> Roster::ForSetup(const SetupBody& setup, const KeyRecord* key,
                                 const std::string& me) {
   Roster r;
+  if (setup.protocol == ProtocolType::kQuorumChange) {
+    if (!setup.quorum) return InvalidArgument("a quorum change's setup without its layout");
+    const auto& old = setup.quorum->old_holders;
+    r.holders_ = setup.participants;
+    r.new_n_ = setup.quorum->new_n;
+    for (size_t i = 0; i < setup.participants.size(); ++i) {
+      const int party = static_cast<int>(i) + 1;
+      r.members_[party] = setup.participants[i];
+      r.parties_[setup.participants[i]] = party;
+      if (auto it = std::find(old.begin(), old.end(), setup.participants[i]); it != old.end())
+        r.old_index_[party] = static_cast<int>(it - old.begin()) + 1;
+    }
+    auto mine = r.parties_.find(me);
+    if (mine == r.parties_.end())
+      return InvalidArgument("we are not a member of the quorum change");
+    r.me_ = mine->second;
+    return r;
+  }
   r.holders_ = key ? key->participants : setup.participants;
   for (const auto& p : setup.participants) {
     auto it = std::find(r.holders_.begin(), r.holders_.end(), p);
@@ -20,6 +38,11 @@ Result<Roster> Roster::ForSetup(const SetupBody& setup, const KeyRecord* key,
   else if (std::find(r.holders_.begin(), r.holders_.end(), me) == r.holders_.end())
     return InvalidArgument("we are neither a participant nor a key holder");
   return r;
+}
+
+int Roster::OldIndexOf(int party) const {
+  auto it = old_index_.find(party);
+  return it == old_index_.end() ? 0 : it->second;
 }
 
 std::optional<int> Roster::PartyOf(const std::string& address) const {

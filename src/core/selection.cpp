@@ -83,6 +83,50 @@ Result<std::vector<std::string>> SignersFor(const std::vector<std::string>& key_
   return SelectSignParticipants(eligible, t, event_id, block);
 }
 
+Result<QuorumChangeMembers> QuorumChangeMembersFor(const std::vector<std::string>& key_holders,
+                                                   int t_old,
+                                                   const std::vector<std::string>& registered,
+                                                   std::vector<std::string> leavers) {
+  auto holds = [&](const std::string& v) {
+    return std::find(key_holders.begin(), key_holders.end(), v) != key_holders.end();
+  };
+  if (registered.size() < 2)
+    return InvalidArgument("a quorum change needs at least 2 registered validators");
+  if (registered.size() > NodeMessage::kMaxParticipants)
+    return InvalidArgument("too many registered validators");
+  std::sort(leavers.begin(), leavers.end());
+  QuorumChangeMembers out;
+  out.participants = registered;
+  for (const auto& v : leavers) {
+    if (!holds(v)) return InvalidArgument("leaving " + v + " holds no share of the key");
+    if (std::binary_search(registered.begin(), registered.end(), v))
+      return InvalidArgument("leaving " + v + " is registered");
+    if (!out.participants.empty() && out.participants.back() == v)
+      return InvalidArgument("leaving " + v + " twice");
+    out.participants.push_back(v);
+  }
+  for (const auto& v : out.participants) out.dealers += holds(v) ? 1 : 0;
+  if (out.dealers < static_cast<size_t>(t_old))
+    return InvalidArgument("only " + std::to_string(out.dealers) +
+                           " of the key's holders can deal (registered, or leaving and "
+                           "reachable); the key's threshold is " +
+                           std::to_string(t_old));
+  out.new_n = static_cast<uint16_t>(registered.size());
+  out.new_t = static_cast<uint16_t>(Threshold(static_cast<int>(registered.size())));
+  return out;
+}
+
+HolderChange CompareHolders(std::vector<std::string> holders, std::vector<std::string> registered) {
+  std::sort(holders.begin(), holders.end());
+  std::sort(registered.begin(), registered.end());
+  HolderChange change;
+  std::set_difference(registered.begin(), registered.end(), holders.begin(), holders.end(),
+                      std::back_inserter(change.joining));
+  std::set_difference(holders.begin(), holders.end(), registered.begin(), registered.end(),
+                      std::back_inserter(change.leaving));
+  return change;
+}
+
 SessionId DeriveSessionId(const std::string& event_id, const SetupBody& setup) {
   crypto::Transcript t("tss/session-id/v1");
   t.Append("event", event_id);
@@ -97,6 +141,12 @@ SessionId DeriveSessionId(const std::string& event_id, const SetupBody& setup) {
   t.Append("path", setup.chain_path);
   t.Append("excluded", static_cast<uint64_t>(setup.excluded.size()));
   for (const auto& p : setup.excluded) t.Append("excluded-validator", p);
+  if (setup.quorum) {
+    t.Append("old-holders", static_cast<uint64_t>(setup.quorum->old_holders.size()));
+    for (const auto& p : setup.quorum->old_holders) t.Append("old-holder", p);
+    t.Append("new-n", static_cast<uint64_t>(setup.quorum->new_n));
+    t.Append("key-digest", setup.quorum->key_digest);
+  }
   SessionId sid;
   t.ChallengeBytes("sid", sid);
   return sid;

@@ -62,6 +62,32 @@ Result<std::vector<std::string>> SignersFor(const std::vector<std::string>& key_
                                             const std::vector<std::string>& excluded, int t,
                                             const std::string& event_id, uint64_t block);
 
+// A quorum change's participants by the rule every participant re-checks: the new holders are
+// `registered` (the validators registered now, sorted; new index = position + 1), followed by
+// `leavers` (sorted): key holders that are not registered but still known and reachable, which
+// take part only to deal. The dealers are the key's holders among them; fewer than `t_old`
+// fail, and so does a new set of fewer than 2. The new threshold is Threshold(new n).
+struct QuorumChangeMembers {
+  std::vector<std::string> participants;
+  uint16_t new_n = 0;
+  uint16_t new_t = 0;
+  size_t dealers = 0;
+};
+Result<QuorumChangeMembers> QuorumChangeMembersFor(const std::vector<std::string>& key_holders,
+                                                   int t_old,
+                                                   const std::vector<std::string>& registered,
+                                                   std::vector<std::string> leavers);
+
+// How a key's holders differ from the validators registered now (both any order): registered
+// validators that hold no share (joining), and holders that are not registered (leaving or
+// gone). Both empty when a quorum change would not change the set. Sorted.
+struct HolderChange {
+  std::vector<std::string> joining;
+  std::vector<std::string> leaving;
+  bool empty() const { return joining.empty() && leaving.empty(); }
+};
+HolderChange CompareHolders(std::vector<std::string> holders, std::vector<std::string> registered);
+
 // The session id of one attempt: a hash of everything the setup fixes, so every participant
 // derives it independently and a message from another attempt or event never matches.
 SessionId DeriveSessionId(const std::string& event_id, const SetupBody& setup);

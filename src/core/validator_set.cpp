@@ -27,13 +27,28 @@ std::vector<std::string> ValidatorSet::Addresses() const {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
   out.reserve(sorted_.size());
+  for (const auto& v : sorted_)
+    if (!v.leaving) out.push_back(v.address);
+  return out;
+}
+
+std::vector<std::string> ValidatorSet::Known() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(sorted_.size());
   for (const auto& v : sorted_) out.push_back(v.address);
   return out;
 }
 
-size_t ValidatorSet::size() const {
+bool ValidatorSet::Leaving(const std::string& address) const {
   std::lock_guard lock(mu_);
-  return sorted_.size();
+  for (const auto& v : sorted_)
+    if (v.address == address) return v.leaving;
+  return false;
+}
+
+size_t ValidatorSet::size() const {
+  return Addresses().size();
 }
 
 std::optional<std::string> ValidatorSet::PeerOf(const std::string& address) const {
@@ -53,9 +68,9 @@ std::optional<std::string> ValidatorSet::AddressOf(const std::string& peer_id) c
 }
 
 std::optional<std::string> ValidatorSet::CoordinatorAt(uint64_t block) const {
-  std::lock_guard lock(mu_);
-  if (sorted_.empty()) return std::nullopt;
-  return sorted_[CoordinatorIndex(block, range_, sorted_.size())].address;
+  const auto registered = Addresses();
+  if (registered.empty()) return std::nullopt;
+  return registered[CoordinatorIndex(block, range_, registered.size())];
 }
 
 std::vector<std::string> ValidatorSet::CoordinatorOrderAt(uint64_t block) const {

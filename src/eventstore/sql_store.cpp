@@ -12,11 +12,12 @@ using core::KeyState;
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS tss_events (
+// The events table as it is now. Databases made before QUORUM_CHANGE existed CHECK the protocol
+// against the first three names; CreateAndMigrate rebuilds their table with this one.
+constexpr const char* kEventsColumns = R"sql((
   event_id      TEXT PRIMARY KEY,
   block_number  BIGINT NOT NULL,
-  protocol_type TEXT NOT NULL CHECK (protocol_type IN ('KEYGEN', 'KEYREFRESH', 'SIGN')),
+  protocol_type TEXT NOT NULL CHECK (protocol_type IN ('KEYGEN', 'KEYREFRESH', 'SIGN', 'QUORUM_CHANGE')),
   status        TEXT NOT NULL CHECK (status IN ('PENDING', 'IN_PROGRESS', 'SUCCESS', 'FAILED', 'EXPIRED')),
   expiry_height BIGINT NOT NULL DEFAULT 0,
   event_data    TEXT NOT NULL DEFAULT '{}',
@@ -25,8 +26,12 @@ CREATE TABLE IF NOT EXISTS tss_events (
   attempts      BIGINT NOT NULL DEFAULT 0,
   created_at    BIGINT NOT NULL,
   updated_at    BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tss_events_status_block ON tss_events (status, block_number);
+))sql";
+constexpr const char* kEventsIndex =
+    "CREATE INDEX IF NOT EXISTS tss_events_status_block ON tss_events (status, block_number)";
+
+// The other tables, after tss_events and its index.
+constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS tss_runs (
   run_id     TEXT PRIMARY KEY,
   event_id   TEXT NOT NULL,
@@ -64,6 +69,8 @@ constexpr AddedColumn kAddedColumns[] = {
     {"tss_keys", "pending_fingerprint", "TEXT NOT NULL DEFAULT ''"},
     {"tss_keys", "previous_generation", "BIGINT"},  // NULL: nothing retained
     {"tss_keys", "previous_fingerprint", "TEXT NOT NULL DEFAULT ''"},
+    {"tss_keys", "holders", "TEXT NOT NULL DEFAULT ''"},  // comma-separated, in the key's order
+    {"tss_keys", "threshold", "BIGINT NOT NULL DEFAULT 0"},
 };
 
 constexpr const char* kColumns =
@@ -187,7 +194,8 @@ Status SqlEventStore::Init() {
 }
 
 Status SqlEventStore::CreateAndMigrate() {
-  TSS_RETURN_IF_ERROR(conn_->Exec(kSchema));
+  TSS_RETURN_IF_ERROR(conn_->Exec(std::string("CREATE TABLE IF NOT EXISTS tss_events ") +
+                                  kEventsColumns + "; " + kEventsIndex + ";" + kSchema));
   std::map<std::string, std::vector<std::string>> columns;  // by table, read once each
   for (const auto& added : kAddedColumns) {
     auto [seen, first] = columns.try_emplace(added.table);
@@ -202,6 +210,29 @@ Status SqlEventStore::CreateAndMigrate() {
       return Status(altered.code(), std::string("cannot add column ") + added.table + "." +
                                         added.column + ": " + altered.message());
   }
+  return AllowQuorumChange();
+}
+
+Status SqlEventStore::AllowQuorumChange() {
+  // A probe row (rolled back either way) tells whether the table's CHECK knows QUORUM_CHANGE.
+  // The same SQL on SQLite and PostgreSQL: a savepoint keeps PostgreSQL's transaction usable
+  // after the failed insert.
+  TSS_RETURN_IF_ERROR(conn_->Exec("SAVEPOINT tss_probe"));
+  Status probe = conn_->Exec(
+      "INSERT INTO tss_events (event_id, block_number, protocol_type, status, created_at, "
+      "updated_at) VALUES ('tss-schema-probe', 0, 'QUORUM_CHANGE', 'PENDING', 0, 0)");
+  TSS_RETURN_IF_ERROR(conn_->Exec("ROLLBACK TO SAVEPOINT tss_probe"));
+  TSS_RETURN_IF_ERROR(conn_->Exec("RELEASE SAVEPOINT tss_probe"));
+  if (probe.ok()) return Status::Ok();
+  Status rebuilt =
+      conn_->Exec(std::string("CREATE TABLE tss_events_next ") + kEventsColumns +
+                  "; INSERT INTO tss_events_next (" + kColumns + ") SELECT " + kColumns +
+                  " FROM tss_events; DROP TABLE tss_events; ALTER TABLE tss_events_next RENAME TO "
+                  "tss_events; " +
+                  kEventsIndex);
+  if (!rebuilt.ok())
+    return Status(rebuilt.code(),
+                  "cannot let tss_events hold QUORUM_CHANGE events: " + rebuilt.message());
   return Status::Ok();
 }
 
@@ -307,23 +338,33 @@ Result<bool> SqlEventStore::RecordRun(const core::SessionId& run_id, const std::
 Status SqlEventStore::SaveKeyState(const KeyState& k) {
   std::string culprits;
   for (const auto& c : k.culprits) culprits += (culprits.empty() ? "" : ",") + c;
+  std::string holders;
+  for (const auto& h : k.holders) holders += (holders.empty() ? "" : ",") + h;
   std::lock_guard lock(mu_);
   auto changed = conn_->Update(
       "INSERT INTO tss_keys (key_id, public_key, needs_refresh, culprits, updated_at, generation, "
       "fingerprint, pending_generation, pending_fingerprint, previous_generation, "
-      "previous_fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS BIGINT), $9, "
-      "CAST($10 AS BIGINT), $11) ON CONFLICT (key_id) DO UPDATE SET "
+      "previous_fingerprint, holders, threshold) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+      "CAST($8 AS BIGINT), $9, CAST($10 AS BIGINT), $11, $12, $13) ON CONFLICT (key_id) DO "
+      "UPDATE SET "
       "public_key = excluded.public_key, needs_refresh = excluded.needs_refresh, "
       "culprits = excluded.culprits, updated_at = excluded.updated_at, "
       "generation = excluded.generation, fingerprint = excluded.fingerprint, "
       "pending_generation = excluded.pending_generation, "
       "pending_fingerprint = excluded.pending_fingerprint, "
       "previous_generation = excluded.previous_generation, "
-      "previous_fingerprint = excluded.previous_fingerprint",
+      "previous_fingerprint = excluded.previous_fingerprint, holders = excluded.holders, "
+      "threshold = excluded.threshold",
       {k.key_id, k.public_key, int64_t{k.needs_refresh}, culprits, core::UnixMillis(),
        int64_t{k.active.number}, k.active.fingerprint, GenerationNumber(k.pending),
        k.pending ? k.pending->fingerprint : std::string(), GenerationNumber(k.previous),
-       k.previous ? k.previous->fingerprint : std::string()});
+       k.previous ? k.previous->fingerprint : std::string(), holders, int64_t{k.threshold}});
+  return changed.ok() ? Status::Ok() : changed.status();
+}
+
+Status SqlEventStore::RemoveKeyState(const std::string& key_id) {
+  std::lock_guard lock(mu_);
+  auto changed = conn_->Update("DELETE FROM tss_keys WHERE key_id = $1", {key_id});
   return changed.ok() ? Status::Ok() : changed.status();
 }
 
@@ -332,12 +373,13 @@ Result<std::vector<KeyState>> SqlEventStore::ListKeyStates() {
   TSS_ASSIGN_OR_RETURN(
       auto rows, conn_->Query("SELECT key_id, public_key, needs_refresh, culprits, generation, "
                               "fingerprint, pending_generation, pending_fingerprint, "
-                              "previous_generation, previous_fingerprint FROM tss_keys "
+                              "previous_generation, previous_fingerprint, holders, threshold "
+                              "FROM tss_keys "
                               "ORDER BY key_id",
                               {}));
   std::vector<KeyState> out;
   for (const auto& row : rows) {
-    if (row.size() != 10) return InternalError("tss_keys row has the wrong width");
+    if (row.size() != 12) return InternalError("tss_keys row has the wrong width");
     KeyState k;
     k.key_id = AsText(row[0]);
     k.public_key = AsText(row[1]);
@@ -346,6 +388,8 @@ Result<std::vector<KeyState>> SqlEventStore::ListKeyStates() {
     k.active = {static_cast<uint32_t>(AsInt(row[4])), AsText(row[5])};
     k.pending = ReadGeneration(row[6], row[7]);
     k.previous = ReadGeneration(row[8], row[9]);
+    k.holders = SplitCommas(AsText(row[10]));
+    k.threshold = static_cast<uint16_t>(AsInt(row[11]));
     out.push_back(std::move(k));
   }
   return out;

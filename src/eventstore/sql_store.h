@@ -50,6 +50,7 @@ class SqlEventStore final : public core::EventStore {
   Result<bool> RecordRun(const core::SessionId& run_id, const std::string& event_id) override;
   Status SaveKeyState(const core::KeyState& key) override;
   Result<std::vector<core::KeyState>> ListKeyStates() override;
+  Status RemoveKeyState(const std::string& key_id) override;
   Status SaveHeartbeat(const core::Heartbeat& beat) override;
   Result<std::vector<core::Heartbeat>> ListHeartbeats() override;
 
@@ -58,6 +59,7 @@ class SqlEventStore final : public core::EventStore {
                                           const std::vector<SqlValue>& params);
   Result<std::vector<std::string>> Columns(const std::string& table);  // mu_ held
   Status CreateAndMigrate();                                           // mu_ held, in the lock
+  Status AllowQuorumChange();                                          // part of CreateAndMigrate
   std::mutex mu_;  // one connection, used by one thread at a time
   std::unique_ptr<SqlConnection> conn_;
 };

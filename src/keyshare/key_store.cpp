@@ -28,7 +28,8 @@ Result<std::vector<std::string>> KeyRecordStore::List() {
 Status KeyRecordStore::Remove(const std::string& key_id) {
   std::lock_guard lock(mu_);
   unsealed_.erase(key_id);
-  return files_->Remove(key_id);
+  TSS_RETURN_IF_ERROR(files_->Remove(key_id));
+  return states_ ? states_->RemoveKeyState(key_id) : Status::Ok();
 }
 
 Status KeyRecordStore::Save(const core::KeyRecord& record, bool replace) {
@@ -50,6 +51,8 @@ Status KeyRecordStore::Mirror(const core::KeyRecord& record) {
   state.needs_refresh = record.NeedsRefresh();
   state.culprits = record.culprits;
   state.active = {record.generation, ToHex(record.fingerprint)};
+  state.holders = record.participants;
+  state.threshold = record.threshold;
   if (record.pending)
     state.pending =
         core::KeyGeneration{record.pending->generation, ToHex(record.pending->fingerprint)};

@@ -28,7 +28,7 @@ class KeyRecordStore final : public core::KeyStore {
   Result<core::KeyRecord> Load(const std::string& key_id) override;
   bool Exists(const std::string& key_id) override;  // an active record
   Result<std::vector<std::string>> List() override;
-  // Deletes the file; the key's row in tss_keys stays (it keeps what operators saw).
+  // Deletes the file, then the key's row in tss_keys: a node shows only keys it holds.
   Status Remove(const std::string& key_id) override;
   // Seals the record into its file (atomically), then mirrors its public state (active records
   // only: a key that is only pending is not one operators can use yet).

@@ -40,6 +40,9 @@ struct NodeConfig {
   uint64_t takeover_blocks = 3;
   // How often the node writes its heartbeat (core::Heartbeat) into its database.
   std::chrono::milliseconds heartbeat_interval{1'000};
+  // Registers the node as leaving (core::ValidatorSet): known to the others, so it can deal its
+  // shares in a quorum change, but no longer one of the validators keys move to.
+  bool leaving = false;
 };
 
 // "250ms", "5s", "3m", "1h" (a bare number is seconds). Refuses zero, negatives, junk.

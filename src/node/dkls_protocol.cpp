@@ -95,6 +95,23 @@ class DklsSignSession final : public DklsSession<dkls::SignSession> {
   }
 };
 
+// Completes `out` (key id and holders already set) with a new share: its public key — which must
+// be `same_key` unless that is empty —, the encoded share, generation and fingerprint.
+Result<Outcome> WithShare(core::NewKey out, const dkls::KeyShare& share, const Bytes& same_key,
+                          const char* protocol) {
+  KeyRecord& record = out.record;
+  auto pk = share.public_key.ToBytes();
+  record.public_key.assign(pk.begin(), pk.end());
+  if (!same_key.empty() && record.public_key != same_key)
+    return InternalError(std::string(protocol) + " changed the public key");
+  record.share = share.Encode();
+  out.generation = share.generation;
+  out.fingerprint = share.Fingerprint();
+  record.generation = out.generation;
+  record.fingerprint = out.fingerprint;
+  return Outcome(std::move(out));
+}
+
 // Keygen and keyrefresh: a new share. `key` is the refreshed key's record (null for keygen).
 class DklsKeySession final : public DklsSession<dkls::DkgSession> {
  public:
@@ -114,16 +131,7 @@ class DklsKeySession final : public DklsSession<dkls::DkgSession> {
       record.participants = setup_.participants;
     }
     record.threshold = share.t;
-    auto pk = share.public_key.ToBytes();
-    record.public_key.assign(pk.begin(), pk.end());
-    if (key_ && record.public_key != key_->public_key)
-      return InternalError("keyrefresh changed the public key");
-    record.share = share.Encode();
-    out.generation = share.generation;
-    out.fingerprint = share.Fingerprint();
-    record.generation = out.generation;
-    record.fingerprint = out.fingerprint;
-    return Outcome(std::move(out));
+    return WithShare(std::move(out), share, key_ ? key_->public_key : Bytes{}, "keyrefresh");
   }
 
  private:
@@ -131,7 +139,70 @@ class DklsKeySession final : public DklsSession<dkls::DkgSession> {
   std::optional<KeyRecord> key_;  // without its share: the session holds what it needs
 };
 
+// Quorum change: a new holder's outcome is its new share; a leaving dealer's is the new sharing's
+// public description with no share (the session manager's AwaitLeaving).
+class DklsQuorumSession final : public DklsSession<dkls::QuorumChangeSession> {
+ public:
+  // `old_public_key`, `old_generation`: the key as we hold it now (a joiner: empty, 0).
+  DklsQuorumSession(std::unique_ptr<dkls::QuorumChangeSession> session, SetupBody setup,
+                    Bytes old_public_key, uint32_t old_generation)
+      : DklsSession(std::move(session)),
+        setup_(std::move(setup)),
+        old_public_key_(std::move(old_public_key)),
+        old_generation_(old_generation) {}
+  Result<Outcome> Finish() override {
+    if (!session_->Done()) return InternalError("the protocol has not finished");
+    core::NewKey out;
+    KeyRecord& record = out.record;
+    record.key_id = setup_.key_id;
+    record.participants.assign(setup_.participants.begin(),
+                               setup_.participants.begin() + setup_.quorum->new_n);
+    record.threshold = setup_.threshold;
+    if (!session_->holds_new_share()) {
+      record.public_key = old_public_key_;
+      out.generation = old_generation_ + 1;
+      return Outcome(std::move(out));
+    }
+    TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, session_->TakeShare());
+    if (share.n != record.participants.size() || share.t != record.threshold)
+      return InternalError("the quorum change made a share of another n or t than the setup's");
+    return WithShare(std::move(out), share, old_public_key_, "the quorum change");
+  }
+
+ private:
+  SetupBody setup_;
+  Bytes old_public_key_;
+  uint32_t old_generation_ = 0;
+};
+
 }  // namespace
+
+Result<std::unique_ptr<core::ProtocolSession>> DklsProtocolFactory::CreateQuorumChange(
+    const SetupBody& setup, const core::Roster& roster, ByteSpan sid, const KeyRecord* key) {
+  if (!setup.quorum) return InvalidArgument("a quorum change's setup without its layout");
+  dkls::QuorumChangePlan plan;
+  plan.new_n = static_cast<uint16_t>(roster.new_n());
+  plan.new_t = setup.threshold;
+  for (uint16_t party : roster.Parties())
+    plan.members.push_back({party, static_cast<uint16_t>(roster.OldIndexOf(party))});
+  const auto me = static_cast<uint16_t>(roster.me());
+  std::optional<dkls::KeyShare> old;
+  if (const int old_index = roster.OldIndexOf(me)) {
+    if (!key) return InvalidArgument("we deal in the quorum change but have no share of the key");
+    TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, Decoded(*key));
+    if (share.index != old_index)
+      return InvalidArgument("the stored share belongs to another party index");
+    if (share.n != key->participants.size() || share.t != key->threshold)
+      return InvalidArgument("the stored share does not match the key record");
+    old = std::move(share);
+  }
+  crypto::Digest key_id{};
+  std::copy(setup.quorum->key_digest.begin(), setup.quorum->key_digest.end(), key_id.begin());
+  TSS_ASSIGN_OR_RETURN(auto s, dkls::QuorumChangeSession::Create(plan, me, old ? &*old : nullptr,
+                                                                 key_id, sid, rng_));
+  return std::unique_ptr<core::ProtocolSession>(std::make_unique<DklsQuorumSession>(
+      std::move(s), setup, key ? key->public_key : Bytes{}, key ? key->generation : 0));
+}
 
 Result<std::unique_ptr<core::ProtocolSession>> DklsProtocolFactory::Create(
     const SetupBody& setup, const core::Roster& roster, const core::SessionId& run_id,
@@ -149,6 +220,8 @@ Result<std::unique_ptr<core::ProtocolSession>> DklsProtocolFactory::Create(
     return std::unique_ptr<core::ProtocolSession>(
         std::make_unique<DklsKeySession>(std::move(s), setup, std::nullopt));
   }
+  if (setup.protocol == ProtocolType::kQuorumChange)
+    return CreateQuorumChange(setup, roster, sid, key);
   if (!key) return InvalidArgument("keyrefresh and sign need the key share");
   TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, OurShare(*key, roster));
   if (setup.protocol == ProtocolType::kSign) {
@@ -245,6 +318,14 @@ Result<Bytes> DklsProtocolFactory::SigningKey(const KeyRecord& key, const std::s
   TSS_ASSIGN_OR_RETURN(crypto::Scalar tweak, Tweak(share, chain_path));
   const auto child = (share.public_key + crypto::Point::BaseMul(tweak)).ToBytes();
   return Bytes(child.begin(), child.end());
+}
+
+Result<std::array<uint8_t, 32>> DklsProtocolFactory::ProtocolKeyId(const KeyRecord& key) {
+  if (!key.Active()) return InvalidArgument("the key has no active share");
+  TSS_ASSIGN_OR_RETURN(dkls::KeyShare share, Decoded(key));
+  std::array<uint8_t, 32> out{};
+  std::copy(share.key_id.begin(), share.key_id.end(), out.begin());
+  return out;
 }
 
 Result<Bytes> DklsProtocolFactory::ChainCode(const KeyRecord& key) {

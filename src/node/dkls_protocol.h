@@ -1,7 +1,7 @@
 // node/dkls_protocol.h — DKLs23 sessions behind the session manager's ProtocolFactory port.
 //
-// Owns: creating keygen / keyrefresh / sign sessions from a validated setup and its roster,
-// turning steps into dkls::Messages of the run (the sender is the authenticated party the
+// Owns: creating keygen / keyrefresh / sign / quorum change sessions from a validated setup and its
+// roster, turning steps into dkls::Messages of the run (the sender is the authenticated party the
 // session manager names) and back, turning finished sessions into typed outcomes, the key a
 // sign is for (the BIP32 child at the event's chain path), verifying signatures whole against
 // it, and burning a key share's pairwise OT material after
@@ -33,6 +33,7 @@ class DklsProtocolFactory final : public core::ProtocolFactory {
   Status Burn(core::KeyRecord& key, int party) override;
   Result<Bytes> SigningKey(const core::KeyRecord& key, const std::string& chain_path) override;
   Result<Bytes> ChainCode(const core::KeyRecord& key) override;
+  Result<std::array<uint8_t, 32>> ProtocolKeyId(const core::KeyRecord& key) override;
   Status VerifySignature(ByteSpan public_key, ByteSpan message_hash,
                          const core::SignatureBody& signature) override;
 
@@ -48,6 +49,12 @@ class DklsProtocolFactory final : public core::ProtocolFactory {
   // life anyway.
   Result<dkls::KeyShare> OurShare(const core::KeyRecord& key, const core::Roster& roster);
   Result<dkls::KeyShare> Decoded(const core::KeyRecord& key);  // OurShare without the checks
+  // A quorum change: the plan from the roster (new index, old index of every member), our old
+  // share when we deal.
+  Result<std::unique_ptr<core::ProtocolSession>> CreateQuorumChange(const core::SetupBody& setup,
+                                                                    const core::Roster& roster,
+                                                                    ByteSpan sid,
+                                                                    const core::KeyRecord* key);
   // The BIP32 tweak δ of `chain_path` (zero for an empty one) from the share's group key and
   // chain code: the child key is PK + δ·G.
   static Result<crypto::Scalar> Tweak(const dkls::KeyShare& share, const std::string& chain_path);

@@ -150,7 +150,7 @@ Status Node::Start() {
   if (*reset) spdlog::info("crash recovery: {} IN_PROGRESS event(s) reset to PENDING", *reset);
   // 6 (before 4 so that the first poll already knows the validators). Registry entry.
   RegistryEntry own{config_.validator_address, parts_.network->LocalPeerId(),
-                    parts_.network->ListenAddrs(), config_.db_url};
+                    parts_.network->ListenAddrs(), config_.db_url, config_.leaving};
   if (Status st = parts_.registry->Upsert(own); !st.ok()) {
     parts_.network->Stop();
     return st;
@@ -159,7 +159,7 @@ Status Node::Start() {
   // Our peers saw our connections close when we stopped, and count us unreachable until one
   // opens again: a primary they count unreachable is bypassed by its backups, which then
   // contend with it for every event. So we open them now rather than at our first message.
-  for (const auto& v : validators_.Addresses())
+  for (const auto& v : validators_.Known())
     if (v != config_.validator_address)
       if (auto peer = validators_.PeerOf(v)) parts_.network->Connect(*peer);
   // 4. Coordinator polling; 5. session expiry checker; and keeping the registry view fresh.
@@ -211,7 +211,7 @@ void Node::RefreshRegistry() {
   std::set<std::string> peers;
   for (const auto& e : *entries) {
     if (e.validator_address.empty() || e.peer_id.empty()) continue;
-    validators.push_back({e.validator_address, e.peer_id});
+    validators.push_back({e.validator_address, e.peer_id, e.leaving});
     if (e.validator_address != config_.validator_address) {
       peers.insert(e.peer_id);
       parts_.network->AddPeer(e.peer_id, e.multiaddrs);
@@ -219,6 +219,12 @@ void Node::RefreshRegistry() {
   }
   parts_.network->SetAllowedPeers(peers);
   validators_.Replace(std::move(validators));
+  // Keys whose holders are not the validators registered now want a quorum change: said once
+  // per registry change.
+  if (auto ids = parts_.keys->List(); ids.ok())
+    for (const auto& id : *ids)
+      if (auto record = parts_.keys->Load(id); record.ok() && record->Active())
+        sessionmanager::LogHoldersDiffer(*record, validators_.Addresses());
   // The heartbeat lists our view of every validator: a validator set that grew would otherwise
   // be missing from `tss status` until the next beat (an e2e test read it in between).
   if (started_at_ms_ != 0) Beat(/*stopped=*/false);
@@ -296,7 +302,7 @@ void Node::Beat(bool stopped) {
   beat.started_at = started_at_ms_;
   beat.interval_ms = config_.heartbeat_interval.count();
   beat.stopped = stopped;
-  for (const auto& address : validators_.Addresses()) {
+  for (const auto& address : validators_.Known()) {
     if (address == config_.validator_address) continue;
     auto peer = validators_.PeerOf(address);
     beat.peers[address] = networking::PeerLivenessName(peer ? parts_.network->LivenessOf(*peer)
@@ -308,7 +314,7 @@ void Node::Beat(bool stopped) {
 }
 
 void Node::NoteLiveness() {
-  for (const auto& v : validators_.Addresses()) {
+  for (const auto& v : validators_.Known()) {
     if (v == config_.validator_address) continue;
     const bool live = IsLive(v);
     auto [seen, first] = live_seen_.try_emplace(v, live);

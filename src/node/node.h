@@ -38,6 +38,7 @@ struct RegistryEntry {
   std::string peer_id;
   std::vector<std::string> multiaddrs;
   std::string database;
+  bool leaving = false;  // "leaving": true (tss node --leaving; core::ValidatorSet)
   bool operator==(const RegistryEntry&) const = default;
 };
 

@@ -70,7 +70,8 @@ json ToJson(const RegistryEntry& e, int64_t now) {
               {"peer_id", e.peer_id},
               {"multiaddrs", e.multiaddrs},
               {"database", e.database},
-              {"last_update", now}};
+              {"last_update", now},
+              {"leaving", e.leaving}};
 }
 
 }  // namespace
@@ -90,6 +91,7 @@ Result<std::vector<RegistryEntry>> ParseRegistry(std::string_view text) {
     text_field("validator_address", e.validator_address);
     text_field("peer_id", e.peer_id);
     text_field("database", e.database);
+    if (n.contains("leaving") && n["leaving"].is_boolean()) e.leaving = n["leaving"].get<bool>();
     if (n.contains("multiaddrs") && n["multiaddrs"].is_array())
       for (const auto& a : n["multiaddrs"])
         if (a.is_string()) e.multiaddrs.push_back(a.get<std::string>());

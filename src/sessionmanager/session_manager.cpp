@@ -165,9 +165,12 @@ Status SessionManager::ValidateSetup(const std::string& from, const NodeMessage&
     return InvalidArgument("message hash differs from our event's");
   if (event.chain_path != s.chain_path)
     return InvalidArgument("chain path differs from our event's");
+  // Registered now (the set thresholds and draws use), and known (leaving ones too: a leaver
+  // still deals in a quorum change and still refreshes with the key's other holders).
   const std::vector<std::string> validators = env_.validators.Addresses();
+  const std::vector<std::string> known = env_.validators.Known();
   for (const auto& p : s.participants)
-    if (!std::binary_search(validators.begin(), validators.end(), p))
+    if (!std::binary_search(known.begin(), known.end(), p))
       return InvalidArgument("participant " + p + " is not a registered validator");
   if (s.protocol != ProtocolType::kSign)
     for (const auto& [key_id, c] : commits_)
@@ -190,6 +193,7 @@ Status SessionManager::ValidateSetup(const std::string& from, const NodeMessage&
       return InvalidArgument("key " + event.key_id + " exists");
     return Status::Ok();
   }
+  if (s.protocol == ProtocolType::kQuorumChange) return ValidateQuorumChange(s, validators, key);
   auto loaded = env_.keys.Load(s.key_id);
   if (!loaded.ok())
     return InvalidArgument("cannot load key " + s.key_id + ": " + loaded.status().message());
@@ -218,6 +222,46 @@ Status SessionManager::ValidateSetup(const std::string& from, const NodeMessage&
   if (!signers.ok()) return signers.status();
   if (*signers != s.participants)
     return InvalidArgument("the signer set is not the one the selection rule draws");
+  return Status::Ok();
+}
+
+Status SessionManager::ValidateQuorumChange(const SetupBody& s,
+                                            const std::vector<std::string>& validators,
+                                            std::optional<KeyRecord>& key) {
+  const core::QuorumChangeLayout& q = *s.quorum;  // the decoder requires it
+  const bool holder = Contains(q.old_holders, config_.my_address);
+  int t_old = 0;
+  auto loaded = env_.keys.Load(s.key_id);
+  if (loaded.ok()) {
+    if (!loaded->Active())
+      return InvalidArgument("key " + s.key_id +
+                             " is not active yet (its keygen awaits confirmations)");
+    if (q.old_holders != loaded->participants)
+      return InvalidArgument("the setup's old holders are not the key's holders");
+    auto digest = env_.protocols.ProtocolKeyId(*loaded);
+    if (!digest.ok()) return digest.status();
+    if (*digest != q.key_digest) return InvalidArgument("the setup names another protocol key id");
+    t_old = loaded->threshold;
+    key = std::move(*loaded);
+  } else if (loaded.status().code() == ErrorCode::kNotFound && !holder) {
+    // We join: we know nothing of the key but its id. The dealers must show us a valid sharing
+    // of it, the same to every member, from at least its threshold of them (the session's checks).
+  } else {
+    return InvalidArgument("cannot load key " + s.key_id + ": " + loaded.status().message());
+  }
+  // The new holders: every validator registered now, in order; then the leaving dealers. The
+  // rule (core::QuorumChangeMembersFor) from our own view: only whether a leaver is reachable
+  // is the coordinator's to judge.
+  std::vector<std::string> leavers(s.participants.begin() + q.new_n, s.participants.end());
+  if (!std::equal(s.participants.begin(), s.participants.begin() + q.new_n, validators.begin(),
+                  validators.end()))
+    return InvalidArgument("the new holders must be every registered validator (we see " +
+                           std::to_string(validators.size()) + ", the setup has " +
+                           std::to_string(q.new_n) + ")");
+  auto members = core::QuorumChangeMembersFor(q.old_holders, t_old, validators, leavers);
+  if (!members.ok()) return members.status();
+  if (members->participants != s.participants) return InvalidArgument("leavers out of order");
+  if (s.threshold != members->new_t) return InvalidArgument("threshold is not floor(2n'/3)+1");
   return Status::Ok();
 }
 
@@ -487,6 +531,7 @@ void SessionManager::Finish(Session& s) {
   if (!outcome.ok()) return Fail(s, outcome.status());
   const std::string event_id = s.event_id;
   if (auto* key = std::get_if<core::NewKey>(&*outcome)) {
+    if (key->record.share.empty()) return AwaitLeaving(s, *key);  // a quorum change's leaver
     return StorePending(s, std::move(*key));  // the session lives on, committing
   } else {
     const auto& signature = std::get<SignatureBody>(*outcome);
@@ -849,8 +894,12 @@ void SessionManager::LoadCommits() {
     c.run_id = record->pending->run_id;
     c.generation = record->pending->generation;
     c.fingerprint = record->pending->fingerprint;
-    c.holders = record->participants;
+    c.holders = record->PendingHolders();
     c.keygen = !record->Active();
+    c.quorum = !record->pending->participants.empty();
+    // A quorum change we only dealt in (AwaitLeaving): we wait for a new holder's report.
+    c.leaving = c.quorum && !Contains(c.holders, config_.my_address);
+    c.threshold = record->pending->threshold;
     spdlog::warn(
         "key {}: generation {} (event {}) was left pending; asking its holders whether it "
         "became active",
@@ -860,9 +909,15 @@ void SessionManager::LoadCommits() {
 }
 
 std::string SessionManager::KeyResult(const KeyRecord& record) {
+  return core::KeyResultJson(KeyResultOf(record));
+}
+
+core::NewKey SessionManager::KeyResultOf(const KeyRecord& record) {
   core::NewKey result;
   result.record.key_id = record.key_id;
   result.record.public_key = record.public_key;
+  result.record.participants = record.participants;
+  result.record.threshold = record.threshold;
   result.generation = record.generation;
   auto chain_code = env_.protocols.ChainCode(record);
   if (chain_code.ok()) {
@@ -871,7 +926,106 @@ std::string SessionManager::KeyResult(const KeyRecord& record) {
     spdlog::warn("key {}: its chain code is unreadable, the result goes without it: {}",
                  record.key_id, chain_code.status().message());
   }
-  return core::KeyResultJson(result);
+  return result;
+}
+
+void SessionManager::AwaitLeaving(Session& s, const core::NewKey& key) {
+  // A quorum change's leaving dealer: it dealt and holds no share of the new sharing. Its own
+  // share stays until a new holder reports the new generation active (Leave): deleting it
+  // sooner could leave the key with neither t old nor all new holders.
+  const std::string key_id = key.record.key_id;
+  if (commits_.count(key_id))
+    return Fail(s, InternalError("key " + key_id + " already has a pending generation"));
+  // Durably, so that a restart keeps waiting (LoadCommits): the record's pending entry names the
+  // run and the new holders, which do not include us. Its share is a copy of our active one —
+  // a pending entry must hold one, and this one is never activated (only deleted with the
+  // record, or dropped when the change fails).
+  auto record = env_.keys.Load(key_id);
+  if (!record.ok()) return Fail(s, record.status());
+  if (!record->Active()) return Fail(s, InternalError("key " + key_id + " is not active here"));
+  core::PendingShare& p = record->pending.emplace();
+  p.share = record->share.Clone();
+  p.generation = key.generation;
+  p.event_id = s.event_id;
+  p.run_id = s.run_id;
+  p.participants = key.record.participants;
+  p.threshold = key.record.threshold;
+  if (Status st = env_.keys.Save(*record, /*replace=*/true); !st.ok()) return Fail(s, st);
+  Commit c;
+  c.key_id = key_id;
+  c.event_id = s.event_id;
+  c.run_id = s.run_id;
+  c.generation = key.generation;
+  c.holders = key.record.participants;
+  c.threshold = key.record.threshold;
+  c.quorum = true;
+  c.leaving = true;
+  commits_[key_id] = c;
+  s.committing = true;
+  s.last_activity = env_.clock.Now();
+  spdlog::info(
+      "event {}: dealt our share of key {} to its {} new holders; we keep it until they "
+      "report generation {} active",
+      s.event_id, key_id, c.holders.size(), c.generation);
+  auto early = std::move(s.early_commits);
+  for (const auto& [from, body] : early) {
+    Commit* mine = CommitOfRun(c.event_id, c.run_id);
+    if (!mine) return;  // resolved by an earlier one (s is gone then)
+    CountConfirmation(*mine, from, body);
+  }
+}
+
+void SessionManager::Leave(const std::string& key_id, const std::string& how) {
+  auto found = commits_.find(key_id);
+  if (found == commits_.end()) return;
+  Commit c = std::move(found->second);
+  commits_.erase(found);
+  auto record = env_.keys.Load(key_id);
+  if (!record.ok()) {
+    spdlog::error("key {}: cannot read the record we leave: {}", key_id,
+                  record.status().ToString());
+    return;
+  }
+  // The event's result as the new holders record it (the chain code is our old share's: a
+  // quorum change keeps it).
+  core::NewKey result = KeyResultOf(*record);
+  result.record.participants = c.holders;
+  result.record.threshold = c.threshold;
+  result.generation = c.generation;
+  if (Status st = env_.keys.Remove(key_id); !st.ok()) {
+    spdlog::critical("key {}: could not delete our share after leaving: {}", key_id, st.ToString());
+    return;
+  }
+  spdlog::info(
+      "event {}: key {} generation {} active at its new holders ({}); our share is deleted",
+      c.event_id, key_id, c.generation, how);
+  auto session = sessions_.find(c.event_id);
+  const bool live = session != sessions_.end() && session->second->run_id == c.run_id;
+  if (!live) (void)env_.events.Move(c.event_id, EventStatus::kPending, EventStatus::kInProgress);
+  auto moved = env_.events.Move(c.event_id, EventStatus::kInProgress, EventStatus::kSuccess,
+                                EventChange::WithResult(core::KeyResultJson(result)));
+  if (!moved.ok() || !*moved)
+    spdlog::error("event {}: left the key but could not record SUCCESS: {}", c.event_id,
+                  moved.ok() ? "event was not PENDING or IN_PROGRESS" : moved.status().ToString());
+  if (live) sessions_.erase(session);
+}
+
+void SessionManager::LogHolderChange(const KeyRecord& record) {
+  LogHoldersDiffer(record, env_.validators.Addresses());
+}
+
+void LogHoldersDiffer(const KeyRecord& record, const std::vector<std::string>& registered) {
+  const core::HolderChange change = core::CompareHolders(record.participants, registered);
+  if (change.empty()) return;
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& a : v) out += (out.empty() ? "" : ", ") + a;
+    return out.empty() ? std::string("none") : out;
+  };
+  spdlog::warn(
+      "key {}: its holders are not the registered validators (registered without a share: {}; "
+      "holding without being registered: {}); tss quorumchange --key-id {} moves it to them",
+      record.key_id, list(change.joining), list(change.leaving), record.key_id);
 }
 
 void SessionManager::RecordActivated(const KeyRecord& record) {
@@ -896,7 +1050,11 @@ SessionManager::Commit* SessionManager::CommitOfRun(const std::string& event_id,
 }
 
 void SessionManager::StorePending(Session& s, core::NewKey key) {
-  const bool refresh = s.setup.protocol == ProtocolType::kKeyrefresh;
+  const bool quorum = s.setup.protocol == ProtocolType::kQuorumChange;
+  // A quorum change at a validator that holds the key now is stored beside its active share as
+  // a refresh is; at one that joins, it makes a record that is only pending, as a keygen does.
+  const bool holder = quorum && s.roster.OldIndexOf(s.roster.me()) != 0;
+  const bool refresh = s.setup.protocol == ProtocolType::kKeyrefresh || holder;
   const std::string key_id = key.record.key_id;
   if (commits_.count(key_id))
     return Fail(s, InternalError("key " + key_id + " already has a pending generation"));
@@ -905,7 +1063,8 @@ void SessionManager::StorePending(Session& s, core::NewKey key) {
     auto current = env_.keys.Load(key_id);
     if (!current.ok()) return Fail(s, current.status());
     if (!current->Active() || current->public_key != key.record.public_key)
-      return Fail(s, InternalError("key " + key_id + " changed under its refresh"));
+      return Fail(s, InternalError("key " + key_id + " changed under its " +
+                                   (quorum ? "quorum change" : "refresh")));
     record = std::move(*current);
   } else {
     record.key_id = key_id;
@@ -919,6 +1078,10 @@ void SessionManager::StorePending(Session& s, core::NewKey key) {
   p.fingerprint = key.fingerprint;
   p.event_id = s.event_id;
   p.run_id = s.run_id;
+  if (quorum) {
+    p.participants = key.record.participants;
+    p.threshold = key.record.threshold;
+  }
   // Durable before we confirm: a holder that sees every confirmation may activate at once.
   if (Status st = env_.keys.Save(record, /*replace=*/refresh); !st.ok()) return Fail(s, st);
   crash::At(ProtocolTypeName(s.setup.protocol), "pending.stored");
@@ -928,8 +1091,13 @@ void SessionManager::StorePending(Session& s, core::NewKey key) {
   c.run_id = s.run_id;
   c.generation = key.generation;
   c.fingerprint = key.fingerprint;
-  c.holders = record.participants;
+  c.holders = record.PendingHolders();
   c.keygen = !refresh;
+  c.quorum = quorum;
+  // A quorum change's leaving dealers wait for our news of it (AwaitLeaving).
+  if (quorum)
+    for (const auto& [party, address] : s.roster.members())
+      if (party > s.roster.new_n()) c.watchers.push_back(address);
   commits_[key_id] = c;
   s.committing = true;
   s.last_activity = env_.clock.Now();
@@ -962,6 +1130,14 @@ void SessionManager::CountConfirmation(Commit& c, const std::string& from, const
                        " reports the run failed (a protocol check, or holders that disagree; its "
                        "own error names the culprit)",
                    /*failed=*/true);
+  if (c.leaving) {
+    // We hold no share of the new sharing, so we cannot compare fingerprints: a new holder that
+    // reports the generation active saw every new holder's confirmation.
+    if (body.stage == CommitStage::kActive && body.key_id == c.key_id &&
+        body.generation == c.generation)
+      Leave(key_id, from + " reports generation " + std::to_string(c.generation) + " active");
+    return;
+  }
   if (body.key_id != c.key_id || body.generation != c.generation ||
       body.fingerprint != c.fingerprint)
     // Round 3 of the run is an echo of every commitment, from which the public sharing follows:
@@ -984,13 +1160,16 @@ void SessionManager::CountConfirmation(Commit& c, const std::string& from, const
 void SessionManager::HandleCommit(const std::string& from, const NodeMessage& m) {
   const CommitBody& body = m.commit;
   if (Commit* mine = CommitOfRun(m.event_id, m.session_id)) {
-    if (from == config_.my_address || !Contains(mine->holders, from))
+    const bool watcher = Contains(mine->watchers, from);
+    if (from == config_.my_address || (!Contains(mine->holders, from) && !watcher))
       return Drop(drops_.bad_commit, from, m, "not a holder of key " + mine->key_id);
     if (body.stage == CommitStage::kConfirm)
       crash::At(mine->keygen ? "keygen" : "keyrefresh", "confirm.received");
     if (body.ask)  // before we act: it wants our stage
       SendCommit(from, mine->event_id, mine->run_id, CommitStage::kConfirm, false, mine->key_id,
                  mine->generation, mine->fingerprint);
+    // A leaving dealer confirms nothing (it holds no new share); its abort or failure counts.
+    if (watcher && body.stage != CommitStage::kAbort && body.stage != CommitStage::kFailed) return;
     return CountConfirmation(*mine, from, body);
   }
   // Our run of it has not finished yet: kept for when it has.
@@ -1021,6 +1200,12 @@ void SessionManager::HandleCommit(const std::string& from, const NodeMessage& m)
   if (!body.key_id.empty()) {
     auto record = env_.keys.Load(body.key_id);
     if (record.ok()) {
+      // A quorum change's leaving dealer asks whether the generation that event made is active
+      // (it knows the number, not the fingerprint). Public news; answered to anyone.
+      if (record->Active() && record->event_id == m.event_id &&
+          record->generation == body.generation && !Contains(record->participants, from))
+        return SendCommit(from, m.event_id, m.session_id, CommitStage::kActive, false, body.key_id,
+                          record->generation, record->fingerprint);
       if (!Contains(record->participants, from))
         return Drop(drops_.bad_commit, from, m, "not a holder of key " + body.key_id);
       const bool active = record->Active() && record->generation == body.generation &&
@@ -1053,9 +1238,17 @@ void SessionManager::Activate(const std::string& key_id, const std::string& how)
   if (record.ok() && (!record->pending || record->pending->run_id != c.run_id))
     saved = InternalError("the record holds no pending share of this run");
   if (saved.ok()) {
-    if (record->Active())
+    if (c.quorum) {
+      // Another sharing: other holders, other party indices, another threshold. The generation
+      // it replaces is not retained (see the header: a retained share would sign with the old
+      // holders' indices under the new holder list).
+      record->participants = record->pending->participants;
+      record->threshold = record->pending->threshold;
+      record->previous.reset();
+    } else if (record->Active()) {
       record->previous =
           core::RetainedShare{std::move(record->share), record->generation, record->fingerprint};
+    }
     record->share = std::move(record->pending->share);
     record->generation = c.generation;
     record->fingerprint = c.fingerprint;
@@ -1072,10 +1265,11 @@ void SessionManager::Activate(const std::string& key_id, const std::string& how)
     commits_[key_id] = std::move(c);
     return;
   }
-  const char* protocol = c.keygen ? "keygen" : "keyrefresh";
+  const char* protocol = c.quorum ? "quorumchange" : c.keygen ? "keygen" : "keyrefresh";
   crash::At(protocol, "activated");
   spdlog::info("event {}: key {} generation {} active ({})", c.event_id, key_id, c.generation, how);
-  for (const auto& holder : c.holders)
+  if (c.quorum) LogHolderChange(*record);
+  for (const auto& holder : c.Told())
     if (holder != config_.my_address)
       SendCommit(holder, c.event_id, c.run_id, CommitStage::kActive, false, key_id, c.generation,
                  c.fingerprint);
@@ -1141,7 +1335,7 @@ void SessionManager::Discard(const std::string& key_id, const std::string& why, 
                      removed.ToString());
   spdlog::warn("event {}: key {} generation {} discarded unused{}: {}", c.event_id, key_id,
                c.generation, c.keygen ? " (no key)" : ", the active generation stays", why);
-  for (const auto& holder : c.holders)
+  for (const auto& holder : c.Told())
     if (holder != config_.my_address)
       SendCommit(holder, c.event_id, c.run_id, failed ? CommitStage::kFailed : CommitStage::kAbort,
                  false, key_id, c.generation, c.fingerprint);
@@ -1166,6 +1360,7 @@ void SessionManager::Discard(const std::string& key_id, const std::string& why, 
 void SessionManager::AskPending() {
   std::vector<std::string> ready;  // every holder confirmed, but activating failed before
   for (const auto& [key_id, c] : commits_) {
+    if (c.leaving) continue;  // activated by a new holder's report only
     bool reported_active = false;
     for (const auto& [holder, stage] : c.confirmed)
       reported_active |= stage == CommitStage::kActive;

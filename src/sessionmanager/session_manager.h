@@ -76,6 +76,38 @@
 // generation, and fails naming (and blaming) one across the split, as before. So the others
 // keep g for as long as the split lasts. Bringing the holders on g to g+1 is not implemented,
 // nor is agreement against the split itself (a Byzantine broadcast of the confirmations).
+//
+// Quorum change (issue 13; dkls/quorum_change.h runs the protocol). The setup's participants are
+// every validator registered now (sorted: the new holders, new index = position + 1), then the
+// key's holders that are leaving and reachable (core::ValidatorSet: "leaving" in the registry),
+// which take part only to deal; the layout names the key's holders now (old index = position +
+// 1), how many new holders there are and the protocol's key id. Every participant re-checks it
+// against its own view (ValidateQuorumChange): the new holders are exactly its registered set,
+// the old holders are its key's, at least t_old of them deal, the threshold is floor(2n'/3)+1.
+// A validator that joins has no record: it checks what it can (it is registered, holds no
+// share) and takes the key id from the setup; the dealers must show it one consistent sharing.
+// The confirmation round is the one above among the new holders: each stores its new share
+// pending beside its active one (a joiner: a record that is only pending, as a keygen makes),
+// with the new holder list and threshold (PendingShare), and confirms to the other new holders;
+// activation rewrites the record — holders, threshold, share, generation, fingerprint — and
+// tells the new holders and the leaving dealers. The leaving dealers keep their share, and
+// their session, until a new holder reports the generation active (or answers their ask, every
+// expiry pass, with `active`); only then do they delete their record (and its tss_keys row) and
+// record SUCCESS. A new holder's abort or failure reaches them too: the key stays with the old
+// holders at the old generation, which every old holder still has active (nothing replaced it
+// anywhere), so the old set keeps signing. Durable at a leaver too: before it waits, it saves
+// a pending entry naming the run and the new holders (without itself; its share a copy of its
+// active one, never activated), so a restarted leaver keeps asking (LoadCommits); a new holder
+// answers such an ask, from a validator that is not a holder, with `active` when the
+// generation that event made is its active one.
+// Retention across a quorum change: none. A retained generation is a share of the old sharing,
+// whose party indices are positions in the old holder list; after activation the record names
+// the new holders, so a sign with the retained share would hand the protocol the new holders'
+// indices for old shares (wrong Lagrange coefficients, or another validator's index). So a
+// quorum change's activation drops `previous` (and a refresh's retained one with it): until
+// every new holder activated, a sign among holders on different sharings finds no common
+// generation and retries (coordinator.h), and a holder still on the old sharing declines a
+// setup with the new threshold.
 #pragma once
 
 #include <chrono>
@@ -170,6 +202,18 @@ class SessionManager {
     // The other holders that confirmed (or reported active) this very generation.
     std::map<std::string, core::CommitStage> confirmed;
     bool keygen = false;  // no active generation beside it
+    bool quorum = false;  // a quorum change's: activation replaces holders and threshold
+    // A quorum change's leaving dealer: we hold nothing pending; `holders` are the new holders,
+    // whose report of the generation active lets us delete our share (Leave).
+    bool leaving = false;
+    uint16_t threshold = 0;  // leaving: the new threshold (for the event's result)
+    // A quorum change's leaving dealers: told the outcome; their abort or failure counts.
+    std::vector<std::string> watchers;
+    std::vector<std::string> Told() const {
+      std::vector<std::string> all = holders;
+      all.insert(all.end(), watchers.begin(), watchers.end());
+      return all;
+    }
   };
   void HandleCommit(const std::string& from, const NodeMessage& m);
   void LoadCommits();  // once: the pending records a previous process left (and every key
@@ -177,6 +221,9 @@ class SessionManager {
   void RecordActivated(const core::KeyRecord& record);  // part of LoadCommits
   Commit* CommitOfRun(const std::string& event_id, const core::SessionId& run_id);
   void StorePending(Session& s, core::NewKey key);
+  void AwaitLeaving(Session& s, const core::NewKey& key);  // a quorum change's leaving dealer
+  void Leave(const std::string& key_id, const std::string& how);
+  void LogHolderChange(const core::KeyRecord& record);
   void CountConfirmation(Commit& c, const std::string& from, const core::CommitBody& body);
   void Activate(const std::string& key_id, const std::string& how);
   // `failed`: the holders disagree (event FAILED); otherwise the run cannot complete (retried).
@@ -198,6 +245,9 @@ class SessionManager {
   Session* Find(const NodeMessage& m);
   Status ValidateSetup(const std::string& from, const NodeMessage& m, const core::Event& event,
                        std::optional<core::KeyRecord>& key);
+  Status ValidateQuorumChange(const core::SetupBody& setup,
+                              const std::vector<std::string>& validators,
+                              std::optional<core::KeyRecord>& key);
   // The signers of `setup` we will not sign with on this key (culprits we blamed).
   std::vector<std::string> Refused(const core::SetupBody& setup, const core::KeyRecord& key) const;
   // Burns the failed pair (if any) and records the culprit against the session's key, durably,
@@ -216,6 +266,7 @@ class SessionManager {
   void FailUnprocessable(uint64_t block);
   // The result JSON of the keygen / keyrefresh that made `record`'s active generation.
   std::string KeyResult(const core::KeyRecord& record);
+  core::NewKey KeyResultOf(const core::KeyRecord& record);
   // A sign's result JSON, once `signature` verifies whole against the key it is for: the key's
   // own, or its BIP32 child at `chain_path` (ProtocolFactory::SigningKey).
   Result<std::string> VerifiedSignatureJson(const core::KeyRecord& key,
@@ -252,5 +303,9 @@ class SessionManager {
   // (us included); the retained previous generation goes once every holder is in.
   std::map<std::string, std::pair<core::KeyFingerprint, std::set<std::string>>> activated_;
 };
+
+// Logs (warn) how the key's holders differ from `registered`, if they do (the node at start and
+// whenever the registry changes, the session manager after a quorum change).
+void LogHoldersDiffer(const core::KeyRecord& record, const std::vector<std::string>& registered);
 
 }  // namespace tss::sessionmanager

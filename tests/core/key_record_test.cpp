@@ -163,6 +163,56 @@ TEST(KeyRecord, LifecycleRoundTrips) {
     EXPECT_FALSE(DecodeKeyRecord(enc.span().subspan(0, n)).ok()) << n;
 }
 
+// A quorum change's pending share is of another sharing: its holders and threshold travel with
+// it, and the record's stay those of the active share until activation.
+TEST(KeyRecord, QuorumChangePendingCarriesItsHolders) {
+  KeyRecord r = Sample();
+  r.generation = 2;
+  r.fingerprint.fill(0x22);
+  PendingShare& p = r.pending.emplace();
+  p.share = SecureBytes(Bytes(300, 5));
+  p.generation = 3;
+  p.event_id = "qc-1";
+  p.participants = {"a", "b", "c", "d", "e"};
+  p.threshold = 4;
+  EXPECT_EQ(r.PendingHolders(), p.participants);
+  SecureBytes enc = EncodeKeyRecord(r);
+  auto back = DecodeKeyRecord(enc.span());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->participants, r.participants);
+  EXPECT_EQ(back->threshold, 3);
+  ASSERT_TRUE(back->pending);
+  EXPECT_EQ(back->pending->participants, p.participants);
+  EXPECT_EQ(back->pending->threshold, 4);
+  EXPECT_EQ(back->PendingHolders(), p.participants);
+  for (size_t n = 0; n < enc.size(); ++n)
+    EXPECT_FALSE(DecodeKeyRecord(enc.span().subspan(0, n)).ok()) << n;
+  // A refresh's pending share has the record's holders.
+  r.pending->participants.clear();
+  r.pending->threshold = 0;
+  back = DecodeKeyRecord(EncodeKeyRecord(r).span());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->PendingHolders(), r.participants);
+  // Holders without a threshold, a threshold above them, or one holder: refused.
+  KeyRecord& bad = r;  // the last use of r
+  bad.pending->participants = {"a", "b"};
+  EXPECT_FALSE(DecodeKeyRecord(EncodeKeyRecord(bad).span()).ok());
+  bad.pending->threshold = 3;
+  EXPECT_FALSE(DecodeKeyRecord(EncodeKeyRecord(bad).span()).ok());
+  bad.pending->participants = {"a"};
+  bad.pending->threshold = 2;
+  EXPECT_FALSE(DecodeKeyRecord(EncodeKeyRecord(bad).span()).ok());
+  // Version 3 wrote no holders and threshold after the run id: it decodes as a refresh's.
+  Bytes v3(enc.span().begin(), enc.span().end());
+  const size_t tail = 1 + 5 * 2 + 2 + 1;  // count, five one-letter holders, threshold, no previous
+  v3.erase(v3.end() - static_cast<long>(tail), v3.end() - 1);
+  v3[0] = 3;
+  back = DecodeKeyRecord(v3);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->pending->participants.empty());
+  EXPECT_EQ(back->PendingHolders(), r.participants);
+}
+
 TEST(KeyRecord, PendingKeygenHasNoActiveShare) {
   KeyRecord r = Sample();
   r.share = SecureBytes();

@@ -275,7 +275,61 @@ TEST(NodeMessage, RunIdBindsEveryContributionAndItsPlace) {
   EXPECT_NE(RunId(sid, {c[0], c[1]}), base);
 }
 
+NodeMessage QuorumChangeSetup() {
+  NodeMessage m = SampleSetup();
+  m.setup.protocol = ProtocolType::kQuorumChange;
+  m.setup.message_hash.clear();
+  m.setup.excluded.clear();
+  m.setup.participants = {"val-a", "val-b", "val-c", "val-e", "val-d"};
+  m.setup.threshold = 3;
+  auto& q = m.setup.quorum.emplace();
+  q.old_holders = {"val-a", "val-b", "val-d"};
+  q.new_n = 4;
+  q.key_digest.fill(0x3c);
+  return m;
+}
+
+TEST(NodeMessage, QuorumChangeSetupRoundTripsAndItsLayoutIsChecked) {
+  const NodeMessage m = QuorumChangeSetup();
+  auto back = NodeMessage::Decode(m.Encode());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, m);
+  Bytes enc = m.Encode();
+  for (size_t n = 0; n < enc.size(); ++n)
+    EXPECT_FALSE(NodeMessage::Decode(ByteSpan(enc.data(), n)).ok()) << n;
+  auto refuse = [](NodeMessage bad, const char* why) {
+    auto r = NodeMessage::Decode(bad.Encode());
+    ASSERT_FALSE(r.ok()) << why;
+    EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().message();
+  };
+  NodeMessage bad = m;
+  bad.setup.quorum->old_holders = {"val-a"};
+  refuse(bad, "fewer than 2 old holders");
+  bad = m;
+  bad.setup.quorum->old_holders = {"val-a", "val-a"};
+  refuse(bad, "duplicate");
+  bad = m;
+  bad.setup.quorum->new_n = 6;  // more than the participants
+  refuse(bad, "new holder count");
+  bad = m;
+  bad.setup.quorum->new_n = 2;  // fewer than the threshold
+  refuse(bad, "new holder count");
+  bad = m;
+  bad.setup.quorum->new_n = 1;
+  refuse(bad, "new holder count");
+  bad = m;
+  bad.setup.quorum.reset();  // encoded as an empty layout
+  refuse(bad, "old holders");
+  // Another protocol carries no layout: the bytes would trail.
+  bad = m;
+  bad.setup.protocol = ProtocolType::kKeyrefresh;
+  auto r = NodeMessage::Decode(bad.Encode());
+  EXPECT_TRUE(r.ok() && !r->setup.quorum);
+}
+
 TEST(ProtocolType, Names) {
+  EXPECT_EQ(*ParseProtocolType("QUORUM_CHANGE"), ProtocolType::kQuorumChange);
+  EXPECT_EQ(std::string(ProtocolTypeName(ProtocolType::kQuorumChange)), "QUORUM_CHANGE");
   EXPECT_EQ(*ParseProtocolType("SIGN"), ProtocolType::kSign);
   EXPECT_EQ(std::string(ProtocolTypeName(ProtocolType::kKeyrefresh)), "KEYREFRESH");
   EXPECT_FALSE(ParseProtocolType("sign").ok());

@@ -72,6 +72,59 @@ TEST(DeriveSessionId, EveryFieldMatters) {
   EXPECT_NE(base, vary([](SetupBody& t) { t.message_hash[0] ^= 1; }));
   EXPECT_NE(base, vary([](SetupBody& t) { t.protocol = ProtocolType::kKeyrefresh; }));
   EXPECT_NE(base, vary([](SetupBody& t) { t.chain_path = "m/0"; }));
+  SetupBody q = s;
+  q.protocol = ProtocolType::kQuorumChange;
+  q.quorum.emplace().old_holders = {"a", "c"};
+  q.quorum->new_n = 2;
+  const SessionId qbase = DeriveSessionId("ev", q);
+  auto vary_q = [&](auto&& change) {
+    SetupBody t = q;
+    change(*t.quorum);
+    return DeriveSessionId("ev", t);
+  };
+  EXPECT_NE(qbase, vary_q([](QuorumChangeLayout& l) { l.old_holders = {"c", "a"}; }));
+  EXPECT_NE(qbase, vary_q([](QuorumChangeLayout& l) { l.new_n = 3; }));
+  EXPECT_NE(qbase, vary_q([](QuorumChangeLayout& l) { l.key_digest[5] ^= 1; }));
+}
+
+TEST(QuorumChangeMembersFor, NewSetThenLeaversDealersAtLeastTOld) {
+  const std::vector<std::string> holders = {"a", "b", "c", "d"};  // 3-of-4
+  // A fifth joins: the new set is all five, every holder deals.
+  auto joined = QuorumChangeMembersFor(holders, 3, {"a", "b", "c", "d", "e"}, {});
+  ASSERT_TRUE(joined.ok()) << joined.status().ToString();
+  EXPECT_EQ(joined->participants, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  EXPECT_EQ(joined->new_n, 5);
+  EXPECT_EQ(joined->new_t, 4);
+  EXPECT_EQ(joined->dealers, 4u);
+  // b leaves and is reachable: it deals after the new set.
+  auto left = QuorumChangeMembersFor(holders, 3, {"a", "c", "d"}, {"b"});
+  ASSERT_TRUE(left.ok()) << left.status().ToString();
+  EXPECT_EQ(left->participants, (std::vector<std::string>{"a", "c", "d", "b"}));
+  EXPECT_EQ(left->new_n, 3);
+  EXPECT_EQ(left->new_t, 3);
+  // b and c gone and unreachable: two dealers are fewer than t_old = 3.
+  auto few = QuorumChangeMembersFor(holders, 3, {"a", "d", "e"}, {});
+  ASSERT_FALSE(few.ok());
+  EXPECT_NE(few.status().message().find("only 2"), std::string::npos);
+  // One of them down is tolerated: three deal.
+  EXPECT_TRUE(QuorumChangeMembersFor(holders, 3, {"a", "c", "d", "e"}, {}).ok());
+  // A leaver must hold a share and not be registered; leavers are sorted and distinct.
+  EXPECT_FALSE(QuorumChangeMembersFor(holders, 3, {"a", "c", "d"}, {"x"}).ok());
+  EXPECT_FALSE(QuorumChangeMembersFor(holders, 3, {"a", "b", "c", "d"}, {"b"}).ok());
+  EXPECT_FALSE(QuorumChangeMembersFor(holders, 2, {"a", "c"}, {"b", "b"}).ok());
+  auto sorted = QuorumChangeMembersFor(holders, 2, {"a", "c"}, {"d", "b"});
+  ASSERT_TRUE(sorted.ok());
+  EXPECT_EQ(sorted->participants, (std::vector<std::string>{"a", "c", "b", "d"}));
+  // A new set of one is no sharing.
+  EXPECT_FALSE(QuorumChangeMembersFor(holders, 2, {"a"}, {"b", "c"}).ok());
+}
+
+TEST(CompareHolders, JoiningAndLeaving) {
+  auto same = CompareHolders({"b", "a"}, {"a", "b"});
+  EXPECT_TRUE(same.empty());
+  auto change = CompareHolders({"a", "b", "c"}, {"d", "a", "c"});
+  EXPECT_EQ(change.joining, (std::vector<std::string>{"d"}));
+  EXPECT_EQ(change.leaving, (std::vector<std::string>{"b"}));
 }
 
 TEST(CoordinatorOrder, StartsAtThePrimaryAndWraps) {

@@ -44,6 +44,7 @@ class Node:
         self.proc = None
         self.listen_host = "127.0.0.1"
         self.prefix = []  # the node runs as prefix + args(); the prefix must exec, not fork
+        self.extra_args = []  # appended to args() (e.g. ["--leaving"]), set before it starts
 
     def args(self):
         a = [self.cluster.tss, "node", "--validator-address", self.address, "--private-key-file",
@@ -53,7 +54,7 @@ class Node:
              "--coordinator-range", str(self.cluster.coordinator_range)]
         if self.db_url:
             a += ["--db", self.db_url]
-        return a
+        return a + self.extra_args
 
     def key_file(self):
         path = os.path.join(self.home, "identity.key")
@@ -195,6 +196,14 @@ class Cluster:
                 pass
             time.sleep(0.1)
         raise RuntimeError("nodes did not all register in time:\n" + self.logs())
+
+    def add_node(self, db_url=None):
+        """A further validator (the next index), started and registered: one that joins."""
+        node = Node(self, len(self.nodes) + 1, db_url)
+        self.nodes.append(node)
+        node.start()
+        self.wait_registered()
+        return node
 
     def stop(self):
         for node in self.nodes:

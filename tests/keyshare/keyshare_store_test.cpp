@@ -212,7 +212,7 @@ TEST_F(KeyShareStoreTest, KeyRecordsAreMirroredWithTheirGenerations) {
   r.share = SecureBytes(Secret());
   r.generation = 1;
   r.fingerprint = fa;
-  r.pending = core::PendingShare{SecureBytes(Secret()), 2, fb, "ev-2", {}};
+  r.pending = core::PendingShare{SecureBytes(Secret()), 2, fb, "ev-2", {}, {}, 0};
   r.previous = core::RetainedShare{SecureBytes(Secret()), 0, fc};
   ASSERT_TRUE(keys.Save(r, false).ok());
   core::KeyRecord only_pending;
@@ -220,7 +220,7 @@ TEST_F(KeyShareStoreTest, KeyRecordsAreMirroredWithTheirGenerations) {
   only_pending.participants = r.participants;
   only_pending.threshold = 2;
   only_pending.public_key = Bytes(33, 3);
-  only_pending.pending = core::PendingShare{SecureBytes(Secret()), 0, fb, "ev-0", {}};
+  only_pending.pending = core::PendingShare{SecureBytes(Secret()), 0, fb, "ev-0", {}, {}, 0};
   ASSERT_TRUE(keys.Save(only_pending, false).ok());
 
   auto states = (*events)->ListKeyStates();

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/messages.h"
 #include "crypto/hash.h"
@@ -156,6 +157,96 @@ TEST_F(ClusterTest, DeclinedAttemptIsRetriedWithoutWaitingForTheSessionExpiry) {
   CreateIn(late, e);
   auto keygen = Await(id, 20s);
   EXPECT_TRUE(keygen.is_object());
+}
+
+// Member i's public state of the key (tss_keys), if it holds it.
+std::optional<core::KeyState> KeyAt(core::EventStore* events, const std::string& key_id) {
+  if (!events) return std::nullopt;
+  auto states = events->ListKeyStates();
+  if (!states.ok()) return std::nullopt;
+  for (auto& k : *states)
+    if (k.key_id == key_id) return k;
+  return std::nullopt;
+}
+
+// A quorum change that fails (the validator that joins corrupts its protocol messages) changes
+// nothing: the old holders keep the old generation, threshold and holders, the joiner files no
+// share, and the old set signs. A retry with honest messages then moves the key, same public
+// key, and the new set signs.
+TEST_F(ClusterTest, FailedQuorumChangeLeavesTheOldSetSigning) {
+  StartCluster(4);
+  auto keygen = Await(Create("KEYGEN", "", {}));
+  ASSERT_TRUE(keygen.is_object());
+  const std::string key_id = keygen["key_id"], pk = keygen["public_key"];
+  // A fifth validator starts and registers: it joins.
+  Member joiner;
+  joiner.address = "validator-5";
+  joiner.home = root_ / joiner.address;
+  std::filesystem::create_directories(joiner.home);
+  members_.push_back(std::move(joiner));
+  StartMember(4);
+  AwaitUntil(
+      [&] {
+        for (auto& m : members_)
+          if (m.node->validators().size() != 5) return false;
+        return true;
+      },
+      "every node to see the fifth validator");
+  {
+    std::lock_guard lock(hub_.mu);
+    hub_.tamper = [](const std::string& from, Bytes& bytes) {
+      if (from != "peer-validator-5") return;
+      auto m = core::NodeMessage::Decode(bytes);
+      if (!m.ok() || m->type != core::MessageType::kStep || m->step.payload.empty()) return;
+      m->step.payload.back() ^= 0x01;
+      bytes = m->Encode();
+    };
+  }
+  const std::string failed = Create("QUORUM_CHANGE", key_id, {});
+  size_t named = 0;
+  for (size_t i = 0; i < 5; ++i) {
+    auto e = AwaitStatus(i, failed, EventStatus::kFailed);
+    EXPECT_EQ(e.status, EventStatus::kFailed) << members_[i].address;
+    named += e.error.find("culprit validator-5") != std::string::npos;
+  }
+  EXPECT_GE(named, 1u);
+  for (size_t i = 0; i < 4; ++i) {
+    auto k = KeyAt(members_[i].events, key_id);
+    ASSERT_TRUE(k) << members_[i].address;
+    EXPECT_EQ(k->active.number, 0u);
+    EXPECT_EQ(k->threshold, 3);
+    EXPECT_EQ(k->holders.size(), 4u);
+    EXPECT_FALSE(k->pending);
+  }
+  EXPECT_FALSE(KeyAt(members_[4].events, key_id));
+  EXPECT_FALSE(std::filesystem::exists(members_[4].home / "keyshares" / (key_id + ".share")));
+  // The joiner holds nothing of the key: it has no part in the sign, whose event stays PENDING
+  // there; the old holders record the signature.
+  auto hash = crypto::Sha256(AsBytes("after a failed quorum change"));
+  const std::string sign = Create("SIGN", key_id, Bytes(hash.begin(), hash.end()));
+  for (size_t i = 0; i < 4; ++i) AwaitStatus(i, sign, EventStatus::kSuccess);
+  ExpectValidSignature(nlohmann::json::parse(Get(0, sign).result), pk);
+
+  {
+    std::lock_guard lock(hub_.mu);
+    hub_.tamper = nullptr;
+  }
+  auto moved = Await(Create("QUORUM_CHANGE", key_id, {}));
+  ASSERT_TRUE(moved.is_object());
+  EXPECT_EQ(moved["public_key"], pk);
+  EXPECT_EQ(moved["threshold"], 4);
+  EXPECT_EQ(moved["generation"], 1);
+  EXPECT_EQ(moved["participants"].size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    auto k = KeyAt(members_[i].events, key_id);
+    ASSERT_TRUE(k) << members_[i].address;
+    EXPECT_EQ(k->active.number, 1u);
+    EXPECT_EQ(k->threshold, 4);
+    EXPECT_FALSE(k->previous);  // a quorum change retains nothing
+  }
+  StopMember(0);
+  auto hash2 = crypto::Sha256(AsBytes("the new set, validator-5 among the signers"));
+  ExpectValidSignature(Await(Create("SIGN", key_id, Bytes(hash2.begin(), hash2.end()))), pk);
 }
 
 }  // namespace

@@ -1876,5 +1876,231 @@ TEST_F(GenerationsTest, ACheaterInASignWithTheRetainedGenerationBurnsThatGenerat
   EXPECT_FALSE(active->Peer(x_index)->burned);
 }
 
+// ---- Quorum change (issue 13) ----
+
+class QuorumChangeTest : public SessionManagerTest {
+ protected:
+  // Five validators; a 3-of-4 key among the first four (validator-5 was not registered yet),
+  // then validator-5 registers: it joins. `leaving`: registered as leaving from then on.
+  std::string KeyOfFourThenFiveRegistered(const std::string& leaving = "") {
+    MakeValidators(5);
+    std::vector<core::Validator> four;
+    for (size_t i = 0; i < 4; ++i) four.push_back({V(i).address, "peer-" + V(i).address});
+    validator_set_.Replace(four);
+    core::Event e = MakeEvent("keygen", "KEYGEN", "", {});
+    for (size_t i = 0; i < 4; ++i) EXPECT_TRUE(V(i).store->Create(e).ok());
+    Coordinator().coordinator->Poll();
+    Pump();
+    for (size_t i = 0; i < 4; ++i) EXPECT_EQ(Get(i, "keygen").status, EventStatus::kSuccess);
+    auto result = nlohmann::json::parse(Get(0, "keygen").result);
+    public_key_ = result["public_key"];
+    std::vector<core::Validator> five;
+    for (size_t i = 0; i < 5; ++i)
+      five.push_back({V(i).address, "peer-" + V(i).address, V(i).address == leaving});
+    validator_set_.Replace(five);
+    return result["key_id"];
+  }
+
+  // Runs a new QUORUM_CHANGE event with every setup changed by `forge` (the session id made
+  // consistent with it, as a malicious coordinator would); returns the event id and the NACKs.
+  std::pair<std::string, std::vector<std::string>> Forged(
+      const std::string& key_id, const std::function<void(core::SetupBody&)>& forge) {
+    const std::string id = CreateEverywhere("QUORUM_CHANGE", key_id, {});
+    Coordinator().coordinator->Poll();
+    std::vector<std::string> nacks;
+    Pump([&](Envelope& e) {
+      NodeMessage m = Decoded(e);
+      if (m.type == MessageType::kSetup) {
+        forge(m.setup);
+        m.session_id = core::DeriveSessionId(m.event_id, m.setup);
+        e.bytes = m.Encode();
+      }
+      if (m.type == MessageType::kNack) nacks.push_back(e.from + ": " + m.reason);
+      return true;
+    });
+    return {id, nacks};
+  }
+
+  static bool Says(const std::vector<std::string>& nacks, const std::string& from,
+                   const std::string& what) {
+    for (const auto& n : nacks)
+      if (n.starts_with(from + ": ") && n.find(what) != std::string::npos) return true;
+    return false;
+  }
+
+  // The signature in a sign's result verifies under the key with libsecp256k1 and OpenSSL.
+  void ExpectVerifies(const nlohmann::json& sig, const Bytes& hash) {
+    Bytes pk = *FromHex(public_key_);
+    EXPECT_EQ(testing::VerifyWithBoth(pk, hash, *FromHex(sig["r"].get<std::string>()),
+                                      *FromHex(sig["s"].get<std::string>())),
+              "");
+  }
+
+  std::string public_key_;
+};
+
+// Every field a quorum change's setup adds is re-checked by every participant against its own
+// view: a coordinator that lies about any of them is declined, and nothing runs.
+TEST_F(QuorumChangeTest, EveryFieldOfTheSetupIsCheckedByTheParticipants) {
+  const std::string key_id = KeyOfFourThenFiveRegistered();
+  struct Case {
+    const char* what;
+    std::function<void(core::SetupBody&)> forge;
+    const char* holder_says;  // what a holder of the key declines with
+  };
+  const std::vector<Case> cases = {
+      {"old holders reordered",
+       [](core::SetupBody& s) { std::swap(s.quorum->old_holders[0], s.quorum->old_holders[1]); },
+       "old holders are not the key's holders"},
+      {"a joiner left out of the new set",
+       [](core::SetupBody& s) {
+         s.participants.pop_back();
+         s.quorum->new_n = 4;
+         s.threshold = 3;
+       },
+       "every registered validator"},
+      {"another protocol key id", [](core::SetupBody& s) { s.quorum->key_digest[7] ^= 1; },
+       "another protocol key id"},
+      {"another threshold", [](core::SetupBody& s) { s.threshold = 3; }, "floor(2n'/3)+1"},
+      {"the new holders out of order",
+       [](core::SetupBody& s) { std::swap(s.participants[0], s.participants[1]); },
+       "every registered validator"},
+      {"a registered validator posing as a leaver",
+       [](core::SetupBody& s) {
+         s.quorum->new_n = 4;
+         s.threshold = 3;
+       },
+       "every registered validator"},
+      {"an outsider added as a leaver",
+       [](core::SetupBody& s) { s.participants.push_back("validator-9"); },
+       "not a registered validator"},
+  };
+  for (const auto& c : cases) {
+    auto [id, nacks] = Forged(key_id, c.forge);
+    for (size_t i = 0; i < 4; ++i) {
+      EXPECT_TRUE(Says(nacks, V(i).address, c.holder_says))
+          << c.what << ": " << V(i).address << " " << ::testing::PrintToString(nacks);
+      EXPECT_EQ(Get(i, id).status, EventStatus::kPending) << c.what;
+    }
+  }
+  // The joiner cannot check the old holders or the key id (it holds nothing), but everything
+  // about the new set: it declines those lies too.
+  auto [id, nacks] = Forged(key_id, [](core::SetupBody& s) { s.threshold = 3; });
+  EXPECT_TRUE(Says(nacks, "validator-5", "floor(2n'/3)+1")) << ::testing::PrintToString(nacks);
+  // Nobody stored anything.
+  for (size_t i = 0; i < 5; ++i) {
+    auto record = V(i).keys->Load(key_id);
+    if (i == 4) {
+      EXPECT_FALSE(record.ok());
+    } else {
+      ASSERT_TRUE(record.ok());
+      EXPECT_FALSE(record->pending);
+      EXPECT_EQ(record->participants.size(), 4u);
+    }
+  }
+}
+
+// An honest run: 3-of-4 to 4-of-5, same public key; a joiner has no record until activation;
+// the new set signs.
+TEST_F(QuorumChangeTest, TheKeyMovesToEveryRegisteredValidatorAndTheNewSetSigns) {
+  const std::string key_id = KeyOfFourThenFiveRegistered();
+  auto moved = RunToSuccess(CreateEverywhere("QUORUM_CHANGE", key_id, {}));
+  EXPECT_EQ(moved["public_key"], public_key_);
+  EXPECT_EQ(moved["threshold"], 4);
+  EXPECT_EQ(moved["generation"], 1);
+  EXPECT_EQ(moved["participants"], nlohmann::json({"validator-1", "validator-2", "validator-3",
+                                                   "validator-4", "validator-5"}));
+  for (size_t i = 0; i < 5; ++i) {
+    auto record = V(i).keys->Load(key_id);
+    ASSERT_TRUE(record.ok()) << V(i).address;
+    EXPECT_EQ(record->threshold, 4);
+    EXPECT_EQ(record->participants.size(), 5u);
+    EXPECT_EQ(record->generation, 1u);
+    EXPECT_FALSE(record->pending);
+    EXPECT_FALSE(record->previous);
+  }
+  ExpectVerifies(RunToSuccess(CreateEverywhere("SIGN", key_id, Hash("the new set"))),
+                 Hash("the new set"));
+}
+
+// A leaving validator deals and deletes its share only once a new holder reports the new
+// generation active: with every report of it lost, it keeps the share, across a restart too;
+// its next expiry pass asks, the answer comes, and only then is the share gone.
+TEST_F(QuorumChangeTest, ALeaverDeletesItsShareOnlyOnceTheNewGenerationIsActive) {
+  const std::string key_id = KeyOfFourThenFiveRegistered("validator-2");
+  const std::string id = CreateEverywhere("QUORUM_CHANGE", key_id, {});
+  Coordinator().coordinator->Poll();
+  Pump([&](Envelope& e) {
+    NodeMessage m = Decoded(e);
+    if (m.type == MessageType::kSetup) {
+      EXPECT_EQ(m.setup.participants.back(), "validator-2");  // after the new set: it deals
+    }
+    return !(e.to == "validator-2" && m.type == MessageType::kCommit &&
+             m.commit.stage == core::CommitStage::kActive);
+  });
+  for (size_t i : {0, 2, 3, 4}) EXPECT_EQ(Get(i, id).status, EventStatus::kSuccess);
+  EXPECT_EQ(Get(1, id).status, EventStatus::kInProgress);
+  ASSERT_TRUE(V(1).keys->Load(key_id).ok()) << "deleted before it heard of the activation";
+  Restart(V(1), 777);
+  ASSERT_TRUE(V(1).keys->Load(key_id).ok()) << "deleted at a restart";
+  V(1).sessions->CheckExpiry();  // asks the new holders
+  Pump();
+  EXPECT_EQ(Get(1, id).status, EventStatus::kSuccess);
+  auto gone = V(1).keys->Load(key_id);
+  EXPECT_FALSE(gone.ok());
+  auto result = nlohmann::json::parse(Get(1, id).result);
+  EXPECT_EQ(result["participants"],
+            nlohmann::json({"validator-1", "validator-3", "validator-4", "validator-5"}));
+  EXPECT_EQ(result["threshold"], 3);
+  EXPECT_EQ(result["public_key"], public_key_);
+  auto states = V(1).store->ListKeyStates();
+  ASSERT_TRUE(states.ok());
+  EXPECT_TRUE(states->empty());  // tss status shows it holds none
+  auto signed_ = CreateEverywhere("SIGN", key_id, Hash("without the leaver"));
+  Coordinator().coordinator->Poll();
+  Pump();
+  for (size_t i : {0, 2, 3, 4}) EXPECT_EQ(Get(i, signed_).status, EventStatus::kSuccess);
+  ExpectVerifies(nlohmann::json::parse(Get(0, signed_).result), Hash("without the leaver"));
+}
+
+// Old holders that are down are tolerated only while t_old of them can deal: with one holder
+// gone from the registry and a leaving one unreachable, two of a 3-of-4 key's holders remain,
+// and no coordinator sets the change up; the event waits, and nothing moves.
+TEST_F(QuorumChangeTest, FewerThanTheOldThresholdOfDealersIsNotSetUp) {
+  const std::string key_id = KeyOfFourThenFiveRegistered();
+  validator_set_.Replace({{"validator-1", "peer-validator-1"},
+                          {"validator-2", "peer-validator-2"},
+                          {"validator-3", "peer-validator-3", /*leaving=*/true},
+                          {"validator-5", "peer-validator-5"}});
+  for (auto& v : validators_) down_[v->address] = {"validator-3"};
+  const std::string id = CreateEverywhere("QUORUM_CHANGE", key_id, {});
+  // Past every backup's takeover window (the primary here is the joiner, which holds no record
+  // to set a change up from): every registered validator may coordinate, and none does.
+  blocks_.block += 10;
+  for (auto& v : validators_) v->coordinator->Poll();
+  EXPECT_TRUE(queue_.empty());  // no setup went out
+  Pump();
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(Get(i, id).status, EventStatus::kPending);
+    EXPECT_EQ(Get(i, id).attempts, 0);
+  }
+  auto record = V(0).keys->Load(key_id);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->participants.size(), 4u);
+  EXPECT_FALSE(record->pending);
+  // validator-3 reachable again: three can deal, and the key moves to the three registered.
+  for (auto& v : validators_) down_[v->address].clear();
+  clock_.now += std::chrono::minutes(5);  // past the coordinators' back-off
+  for (auto& v : validators_) {
+    v->coordinator->Poll();
+    Pump();
+  }
+  for (size_t i : {0, 1, 2, 4}) EXPECT_EQ(Get(i, id).status, EventStatus::kSuccess) << i;
+  auto moved = nlohmann::json::parse(Get(0, id).result);
+  EXPECT_EQ(moved["participants"], nlohmann::json({"validator-1", "validator-2", "validator-5"}));
+  EXPECT_EQ(moved["threshold"], 3);
+  EXPECT_FALSE(V(2).keys->Load(key_id).ok());  // the leaver dealt and deleted its share
+}
+
 }  // namespace
 }  // namespace tss::sessionmanager

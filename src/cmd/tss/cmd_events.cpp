@@ -1,7 +1,7 @@
-// `tss keygen | keyrefresh | sign | status`: create events in every registered node's database
-// (seed: "Commands … discover nodes from registry and create events in databases"), follow them
-// with --wait until their outcome is known at every node that is alive (a signature checked by
-// the command itself), and show every node's health, keys and view of events.
+// `tss keygen | keyrefresh | sign | quorumchange | status`: create events in every registered
+// node's database (seed: "Commands … discover nodes from registry and create events in databases"),
+// follow them with --wait until their outcome is known at every node that is alive (a signature
+// checked by the command itself), and show every node's health, keys and view of events.
 #include <sodium.h>
 
 #include <chrono>
@@ -14,6 +14,7 @@
 #include "cmd/tss/command.h"
 #include "cmd/tss/node_views.h"
 #include "core/event.h"
+#include "core/selection.h"
 #include "crypto/bip32.h"
 #include "crypto/ecdsa.h"
 #include "crypto/hash.h"
@@ -116,6 +117,13 @@ std::string CheckResult(const core::Event& asked, const json& result,
   if (!keys.empty() && !keys.contains(root_key))
     return "the result's " + std::string(derived ? "root " : "") + "public key " + root_key +
            " is not the key's";
+  if (asked.protocol == core::ProtocolType::kQuorumChange) {
+    auto p = result.find("participants");
+    auto t = result.find("threshold");
+    if (p == result.end() || !p->is_array() || t == result.end() || !t->is_number_unsigned() ||
+        t->get<int>() != core::Threshold(static_cast<int>(p->size())))
+      return "the result names no holders with the threshold floor(2n/3)+1";
+  }
   if (asked.protocol != core::ProtocolType::kSign) {
     if (!result.contains("xpub")) return "";
     auto xpub = tss::crypto::bip32::DecodeXpub(text("xpub"));
@@ -361,14 +369,16 @@ void Submit(const CommonFlags& f, core::ProtocolType protocol, const std::string
 void PrintNodes(std::vector<NodeDb>& nodes, bool as_json) {
   json out = json::object();
   int64_t now = core::UnixMillis();
+  const auto registered = tss::cli::RegisteredValidators(nodes);
   for (auto& n : nodes) {
     json view = tss::cli::HealthOf(n, now).Json();
     view["database"] = n.url;
+    view["leaving"] = n.leaving;
     if (n.store) {
       auto states = n.store->ListKeyStates();
       if (states.ok()) {
         view["keys"] = json::array();
-        for (const auto& k : *states) view["keys"].push_back(tss::cli::KeyStateJson(k));
+        for (const auto& k : *states) view["keys"].push_back(tss::cli::KeyStateJson(k, registered));
       } else {
         view["keys_error"] = states.status().message();
       }
@@ -380,7 +390,8 @@ void PrintNodes(std::vector<NodeDb>& nodes, bool as_json) {
     return;
   }
   for (auto& [validator, view] : out.items()) {
-    std::cout << validator << "  " << view["detail"].get<std::string>() << "\n";
+    std::cout << validator << (view["leaving"].get<bool>() ? "  (leaving)" : "") << "  "
+              << view["detail"].get<std::string>() << "\n";
     if (view.contains("peers")) {
       std::cout << (view["alive"].get<bool>() ? "  peers:" : "  peers, at its last heartbeat:");
       if (view["peers"].empty()) std::cout << " none known";
@@ -401,11 +412,12 @@ void PrintNodes(std::vector<NodeDb>& nodes, bool as_json) {
 // `tss status --keys`: each node's keys only.
 void PrintKeyStates(std::vector<NodeDb>& nodes, bool as_json) {
   json out = json::object();
+  const auto registered = tss::cli::RegisteredValidators(nodes);
   for (auto& n : nodes) {
     auto states = OpenOrFail(n).ListKeyStates();
     if (!states.ok()) Fail(kExitFailure, n.validator + ": " + states.status().message());
     json list = json::array();
-    for (const auto& k : *states) list.push_back(tss::cli::KeyStateJson(k));
+    for (const auto& k : *states) list.push_back(tss::cli::KeyStateJson(k, registered));
     out[n.validator] = list;
   }
   if (as_json) {
@@ -505,6 +517,16 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
   refresh->add_option("--key-id", rf->key_id, "The key to refresh")->required();
   refresh->callback([rf] {
     Submit(rf->common, core::ProtocolType::kKeyrefresh, rf->key_id, {}, rf->expiry_blocks);
+  });
+
+  auto quorum_cmd = make("quorumchange",
+                         "Create a quorum change event: move a key to the validators registered "
+                         "now (threshold floor(2n/3)+1), same public key");
+  auto* quorum = quorum_cmd.first;
+  auto qc = quorum_cmd.second;
+  quorum->add_option("--key-id", qc->key_id, "The key to move")->required();
+  quorum->callback([qc] {
+    Submit(qc->common, core::ProtocolType::kQuorumChange, qc->key_id, {}, qc->expiry_blocks);
   });
 
   auto sign_cmd = make("sign", "Create a sign event for a 32-byte message hash");

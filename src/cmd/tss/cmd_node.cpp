@@ -24,6 +24,7 @@ struct NodeFlags {
       listen = "/ip4/127.0.0.1/tcp/0", home, db, registry, password_file, poll = "1s",
       expiry = "3m", log_level = "info", ack_timeout = "2s";
   uint64_t retry_delay = 5, coordinator_range = 1000, takeover_blocks = 3;
+  bool leaving = false;
 };
 
 tss::node::NodeConfig BuildConfig(const NodeFlags& f) {
@@ -46,6 +47,7 @@ tss::node::NodeConfig BuildConfig(const NodeFlags& f) {
   if (!ack_timeout.ok()) Fail(kExitUsage, "--ack-timeout: " + ack_timeout.status().message());
   c.ack_timeout = *ack_timeout;
   c.takeover_blocks = f.takeover_blocks;
+  c.leaving = f.leaving;
 
   // The identity key: a file or $TSS_PRIVATE_KEY in production; --private-key only for trials,
   // since anyone on the machine can read a process's arguments.
@@ -143,6 +145,10 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
                   "Blocks per rank before a backup coordinator takes over an unstarted event "
                   "from live validators ahead of it")
       ->capture_default_str();
+  cmd->add_flag("--leaving", flags->leaving,
+                "Register as leaving: the node deals its shares in the next quorum change "
+                "(tss quorumchange) and deletes them once the new holders activated theirs; it "
+                "is left out of thresholds, coordination, keygen and signing meanwhile");
   cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   cmd->callback([flags] {

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cmd/tss/command.h"
+#include "core/selection.h"
 #include "eventstore/event_store.h"
 #include "node/registry_file.h"
 
@@ -88,7 +89,16 @@ std::vector<NodeDb> RegisteredNodes(const std::string& registry_path, const std:
     if (e.database.empty())
       Fail(kExitFailure, "registry entry " + e.validator_address + " has no database");
     out.emplace_back(e.validator_address, e.database);
+    out.back().leaving = e.leaving;
   }
+  return out;
+}
+
+std::vector<std::string> RegisteredValidators(const std::vector<NodeDb>& nodes) {
+  std::vector<std::string> out;
+  for (const auto& n : nodes)
+    if (!n.lone && !n.leaving) out.push_back(n.validator);
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -149,14 +159,22 @@ json NodeHealth::Json() const {
   return j;
 }
 
-json KeyStateJson(const core::KeyState& k) {
-  return {{"key_id", k.key_id},
-          {"public_key", k.public_key},
-          {"active", GenerationJson(k.active)},
-          {"pending", GenerationJson(k.pending)},
-          {"previous", GenerationJson(k.previous)},
-          {"needs_refresh", k.needs_refresh},
-          {"culprits", k.culprits}};
+json KeyStateJson(const core::KeyState& k, const std::vector<std::string>& registered) {
+  json j{{"key_id", k.key_id},
+         {"public_key", k.public_key},
+         {"active", GenerationJson(k.active)},
+         {"pending", GenerationJson(k.pending)},
+         {"previous", GenerationJson(k.previous)},
+         {"needs_refresh", k.needs_refresh},
+         {"culprits", k.culprits},
+         {"holders", k.holders},
+         {"threshold", k.threshold},
+         {"holders_differ", nullptr}};
+  // Rows an older version wrote name no holders: nothing to compare.
+  if (!registered.empty() && !k.holders.empty())
+    if (auto change = core::CompareHolders(k.holders, registered); !change.empty())
+      j["holders_differ"] = {{"joining", change.joining}, {"leaving", change.leaving}};
+  return j;
 }
 
 std::string KeyStateText(const json& k) {
@@ -171,6 +189,24 @@ std::string KeyStateText(const json& k) {
     text += ", " + std::to_string(k["previous"]["generation"].get<uint32_t>()) + " retained (" +
             ShortFingerprint(k["previous"]) + ")";
   text += "\n";
+  if (k.contains("holders") && !k["holders"].empty()) {
+    std::string holders;
+    for (const auto& h : k["holders"])
+      holders += (holders.empty() ? "" : ", ") + h.get<std::string>();
+    text += "    " + std::to_string(k["threshold"].get<int>()) + "-of-" +
+            std::to_string(k["holders"].size()) + ", held by " + holders + "\n";
+  }
+  if (k.contains("holders_differ") && !k["holders_differ"].is_null()) {
+    auto list = [](const json& v) {
+      std::string out;
+      for (const auto& a : v) out += (out.empty() ? "" : ", ") + a.get<std::string>();
+      return out.empty() ? std::string("none") : out;
+    };
+    text += "    HOLDERS DIFFER FROM THE REGISTERED VALIDATORS (registered without a share: " +
+            list(k["holders_differ"]["joining"]) +
+            "; holding, not registered: " + list(k["holders_differ"]["leaving"]) +
+            "): tss quorumchange --key-id " + k["key_id"].get<std::string>() + "\n";
+  }
   if (k["needs_refresh"].get<bool>()) {
     std::string culprits;
     for (const auto& c : k["culprits"]) culprits += " " + c.get<std::string>();

@@ -30,6 +30,7 @@ struct NodeDb {
   std::string validator;  // its registry address, or "(URL)" for a lone --db
   std::string url;
   bool lone = false;                        // --db: whatever node writes here is this one
+  bool leaving = false;                     // registered as leaving (tss node --leaving)
   std::unique_ptr<core::EventStore> store;  // null while the database cannot be opened
   std::string error;                        // why it could not be opened (or read) last time
 
@@ -70,8 +71,15 @@ struct NodeHealth {
 // Reads the node's heartbeat from its database (opening it if needed) and judges it.
 NodeHealth HealthOf(NodeDb& node, int64_t now_ms);
 
-// A key as `tss status` shows it: generations (active, pending, retained) and blame.
-nlohmann::json KeyStateJson(const core::KeyState& key);
+// The validators registered now (the registry's entries that are not leaving), sorted; empty for
+// a lone --db.
+std::vector<std::string> RegisteredValidators(const std::vector<NodeDb>& nodes);
+
+// A key as `tss status` shows it: generations (active, pending, retained), blame, its holders
+// and threshold, and — given the registered validators — `holders_differ` ({joining, leaving})
+// when they are not its holders (a quorum change would move it), null otherwise.
+nlohmann::json KeyStateJson(const core::KeyState& key,
+                            const std::vector<std::string>& registered = {});
 // Indented lines for one key of KeyStateJson's form.
 std::string KeyStateText(const nlohmann::json& key);
 
