@@ -3,8 +3,8 @@
 // Owns: NodeMessage (setup, ack, nack, begin, step, result, commit) and its strict, versioned
 // wire encoding. The coordinator sends setup and begin; participants answer ack/nack; steps
 // carry one protocol round's message from one party; commit messages are the confirmation round
-// that ends a keygen, keyrefresh or quorum change (sessionmanager/session_manager.h has its rules). Must not
-// touch: sessions, storage, network.
+// that ends a keygen, keyrefresh or quorum change (sessionmanager/session_manager.h has its rules).
+// Must not touch: sessions, storage, network.
 //
 // One envelope: a step names its run by `session_id` (the run id below, which is also the id
 // the DKLs23 session runs under) and carries round, recipient and payload. It has no sender
