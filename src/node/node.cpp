@@ -171,6 +171,8 @@ Status Node::Start() {
     NoteLiveness();
     duties_->sessions().ReleaseOrphans();  // events a dead coordinator left unbegun
     duties_->coordinator().Poll();
+    std::lock_guard lock(mu_);
+    drops_seen_ = duties_->sessions().drops();
   });
   auto expiry_period = std::clamp(config_.session_expiry / 4, std::chrono::milliseconds(100),
                                   std::chrono::milliseconds(5000));
@@ -325,6 +327,25 @@ void Node::NoteLiveness() {
 
 coordinator::CoordinatorStats Node::coordinator_stats() const {
   return duties_->coordinator().stats();
+}
+
+NodeSnapshot Node::Snapshot() {
+  NodeSnapshot s;
+  s.running = started_ && !stopped_;
+  s.network = parts_.network->Stats();
+  s.coordinator = duties_->coordinator().stats();
+  const auto addresses = validators_.Addresses();
+  s.validators = addresses.size();
+  for (const auto& v : addresses) {
+    if (v == config_.validator_address) continue;
+    auto peer = validators_.PeerOf(v);
+    if (peer && parts_.network->LivenessOf(*peer) == networking::PeerLiveness::kConnected)
+      ++s.peers_connected;
+  }
+  std::lock_guard lock(mu_);
+  s.stats = stats_;
+  s.drops = drops_seen_;
+  return s;
 }
 
 NodeStats Node::stats() {

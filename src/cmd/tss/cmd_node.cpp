@@ -7,6 +7,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "api/api.h"
 #include "cmd/tss/command.h"
 #include "common/crash_point.h"
 #include "node/config.h"
@@ -22,7 +23,7 @@ using tss::cli::kExitUsage;
 struct NodeFlags {
   std::string address, private_key, private_key_file,
       listen = "/ip4/127.0.0.1/tcp/0", home, db, registry, password_file, poll = "1s",
-      expiry = "3m", log_level = "info", ack_timeout = "2s";
+      expiry = "3m", log_level = "info", ack_timeout = "2s", api_listen, api_token_file;
   uint64_t retry_delay = 5, coordinator_range = 1000, takeover_blocks = 3;
 };
 
@@ -99,11 +100,30 @@ int RunNode(const NodeFlags& flags) {
   if (!parts.ok()) Fail(kExitFailure, parts.status().message());
   auto node = tss::node::Node::NewNode(std::move(config), std::move(*parts));
   if (!node.ok()) Fail(kExitFailure, node.status().message());
+  std::unique_ptr<tss::api::HttpServer> api;
+  if (!flags.api_listen.empty()) {
+    tss::api::ApiConfig api_config;
+    auto listen = tss::api::ParseListenAddress(flags.api_listen);
+    if (!listen.ok()) Fail(kExitUsage, listen.status().message());
+    api_config.listen = *listen;
+    if (!flags.api_token_file.empty()) {
+      auto token = tss::api::LoadToken(flags.api_token_file);
+      if (!token.ok()) Fail(kExitUsage, token.status().message());
+      api_config.token = std::move(*token);
+    }
+    auto server = tss::api::HttpServer::Listen(std::move(api_config), **node);
+    if (!server.ok()) Fail(kExitUsage, server.status().message());
+    api = std::move(*server);
+  } else if (!flags.api_token_file.empty()) {
+    Fail(kExitUsage, "--api-token-file needs --api-listen");
+  }
   if (auto st = (*node)->Start(); !st.ok())
     Fail(kExitFailure, "cannot start the node: " + st.message());
+  if (api) api->Start();
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  if (api) api->Stop();
   (*node)->Stop();
   return 0;
 }
@@ -143,6 +163,11 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
                   "Blocks per rank before a backup coordinator takes over an unstarted event "
                   "from live validators ahead of it")
       ->capture_default_str();
+  cmd->add_option("--api-listen", flags->api_listen,
+                  "Serve the node's HTTP API at HOST:PORT (e.g. 127.0.0.1:8080; off by default)");
+  cmd->add_option("--api-token-file", flags->api_token_file,
+                  "File (mode 600) with the bearer token every API call but /health must carry; "
+                  "required for a non-loopback --api-listen");
   cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   cmd->callback([flags] {

@@ -1,0 +1,386 @@
+// The API's requests and responses (api.h); no HTTP here — http_server.cpp carries them.
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "api/api.h"
+#include "core/ports.h"
+#include "crypto/hash.h"
+#include "node/config.h"
+#include "node/node.h"
+
+namespace tss::api {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxQueryParameters = 32;
+constexpr size_t kMaxEventId = 128;
+constexpr size_t kDefaultListLimit = 50;
+constexpr size_t kMaxListLimit = 1000;
+constexpr uint64_t kDefaultExpiryBlocks = 3600;  // as `tss keygen|sign`
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes `text`; refuses bad escapes and control characters (NUL included).
+Result<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size())
+        return InvalidArgument("a truncated percent escape in the request target");
+      int hi = HexDigit(text[i + 1]), lo = HexDigit(text[i + 2]);
+      if (hi < 0 || lo < 0) return InvalidArgument("a bad percent escape in the request target");
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      c = ' ';
+    }
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      return InvalidArgument("a control character in the request target");
+    out.push_back(c);
+  }
+  return out;
+}
+
+bool ValidEventId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxEventId) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      return false;
+  return true;
+}
+
+std::string NewEventId() {
+  uint8_t b[16];
+  randombytes_buf(b, sizeof b);
+  return ToHex(b);
+}
+
+Response Json(int status, const json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+// The error of a FAILED event names its culprit as "culprit <address>: …" (sessionmanager/).
+std::string CulpritOf(const std::string& error) {
+  constexpr std::string_view kPrefix = "culprit ";
+  if (error.rfind(kPrefix, 0) != 0) return "";
+  auto end = error.find(": ", kPrefix.size());
+  return end == std::string::npos ? "" : error.substr(kPrefix.size(), end - kPrefix.size());
+}
+
+json EventJson(const core::Event& e) {
+  json j{{"event_id", e.event_id},
+         {"protocol", core::ProtocolTypeName(e.protocol)},
+         {"status", core::EventStatusName(e.status)},
+         {"block_number", e.block_number},
+         {"expiry_height", e.expiry_height},
+         {"attempts", e.attempts},
+         {"created_at", e.created_at},
+         {"updated_at", e.updated_at}};
+  if (!e.key_id.empty()) j["key_id"] = e.key_id;
+  if (!e.message_hash.empty()) j["message_hash"] = ToHex(e.message_hash);
+  if (!e.chain_path.empty()) j["chain_path"] = e.chain_path;
+  if (!e.result.empty()) j["result"] = json::parse(e.result, nullptr, /*allow_exceptions=*/false);
+  if (!e.error.empty()) j["error"] = e.error;
+  if (auto culprit = CulpritOf(e.error); !culprit.empty()) j["culprit"] = culprit;
+  if (!e.defect.empty()) j["defect"] = e.defect;
+  return j;
+}
+
+json GenerationJson(const core::KeyGeneration& g) {
+  return {{"generation", g.number}, {"fingerprint", g.fingerprint}};
+}
+
+json KeyJson(const core::KeyState& k) {
+  json j{{"key_id", k.key_id},
+         {"public_key", k.public_key},
+         {"active", GenerationJson(k.active)},
+         {"needs_refresh", k.needs_refresh},
+         {"culprits", k.culprits}};
+  j["pending"] = k.pending ? GenerationJson(*k.pending) : json(nullptr);
+  j["previous"] = k.previous ? GenerationJson(*k.previous) : json(nullptr);
+  return j;
+}
+
+// A store failure is the node's, not the caller's: 503, so that a client retries.
+Response StoreError(const Status& st) {
+  return Error(503, "the node's database failed: " + st.message());
+}
+
+}  // namespace
+
+Response Error(int status, std::string_view message) {
+  return Json(status, json{{"error", std::string(message)}});
+}
+
+Result<ListenAddress> ParseListenAddress(std::string_view text) {
+  ListenAddress a;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return InvalidArgument("--api-listen: expected [IPv6]:PORT, got '" + std::string(text) + "'");
+    a.host = std::string(text.substr(1, close - 1));
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon)
+      return InvalidArgument("--api-listen: expected HOST:PORT, got '" + std::string(text) + "'");
+    a.host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+  }
+  if (a.host == "localhost") a.host = "127.0.0.1";
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535)
+    return InvalidArgument("--api-listen: '" + std::string(port) + "' is not a port");
+  a.port = static_cast<uint16_t>(value);
+  // Which addresses are loopback is decided where they are parsed as addresses (the server);
+  // these two spellings are all a default configuration uses.
+  a.loopback = a.host.rfind("127.", 0) == 0 || a.host == "::1";
+  if (a.host.empty())
+    return InvalidArgument("--api-listen: no host in '" + std::string(text) + "'");
+  return a;
+}
+
+Result<SecureBytes> LoadToken(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return InvalidArgument("--api-token-file: cannot read " + path.string());
+  if (st.st_uid != ::geteuid())
+    return Status(ErrorCode::kPermissionDenied,
+                  "--api-token-file: " + path.string() + " is not owned by this user");
+  if (st.st_mode & (S_IRWXG | S_IRWXO))
+    return Status(
+        ErrorCode::kPermissionDenied,
+        "--api-token-file: " + path.string() + " may be read by group or others: chmod 600 it");
+  TSS_ASSIGN_OR_RETURN(auto token, node::ReadSecretFile(path));
+  if (token.size() < 16)
+    return InvalidArgument("--api-token-file: the token in " + path.string() +
+                           " is shorter than 16 characters");
+  return token;
+}
+
+Result<Target> ParseTarget(std::string_view target) {
+  if (target.empty() || target.front() != '/')
+    return InvalidArgument("the request target must be a path starting with '/'");
+  Target t;
+  auto question = target.find('?');
+  TSS_ASSIGN_OR_RETURN(t.path, PercentDecode(target.substr(0, question), false));
+  if (question == std::string_view::npos) return t;
+  std::string_view query = target.substr(question + 1);
+  size_t count = 0;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    if (++count > kMaxQueryParameters) return InvalidArgument("too many query parameters");
+    auto eq = pair.find('=');
+    TSS_ASSIGN_OR_RETURN(auto name, PercentDecode(pair.substr(0, eq), true));
+    std::string value;
+    if (eq != std::string_view::npos) {
+      TSS_ASSIGN_OR_RETURN(value, PercentDecode(pair.substr(eq + 1), true));
+    }
+    t.query[name] = value;
+  }
+  return t;
+}
+
+Result<core::Event> ParseEventRequest(std::string_view body, uint64_t current_block) {
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return InvalidArgument("the body is not JSON");
+  if (!j.is_object()) return InvalidArgument("the body must be a JSON object");
+  core::Event e;
+  e.block_number = current_block;
+  uint64_t expiry_blocks = kDefaultExpiryBlocks;
+  bool has_protocol = false;
+  auto text = [](const json& v, const std::string& name) -> Result<std::string> {
+    if (!v.is_string()) return InvalidArgument("\"" + name + "\" must be a string");
+    return v.get<std::string>();
+  };
+  for (const auto& [name, value] : j.items()) {
+    if (name == "event_id") {
+      TSS_ASSIGN_OR_RETURN(e.event_id, text(value, name));
+      if (!ValidEventId(e.event_id))
+        return InvalidArgument("\"event_id\" must be 1 to 128 characters of A-Z a-z 0-9 . _ -");
+    } else if (name == "protocol") {
+      TSS_ASSIGN_OR_RETURN(auto protocol, text(value, name));
+      auto parsed = core::ParseProtocolType(protocol);
+      if (!parsed.ok()) return InvalidArgument("\"protocol\": " + parsed.status().message());
+      e.protocol = *parsed;
+      has_protocol = true;
+    } else if (name == "key_id") {
+      TSS_ASSIGN_OR_RETURN(e.key_id, text(value, name));
+    } else if (name == "message_hash") {
+      TSS_ASSIGN_OR_RETURN(auto hex, text(value, name));
+      auto bytes = FromHex(hex);
+      if (!bytes.ok() || bytes->size() != 32)
+        return InvalidArgument("\"message_hash\" must be 64 hex digits (32 bytes)");
+      e.message_hash = std::move(*bytes);
+    } else if (name == "chain_path") {
+      TSS_ASSIGN_OR_RETURN(e.chain_path, text(value, name));
+    } else if (name == "expiry_blocks") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() > (uint64_t{1} << 40))
+        return InvalidArgument("\"expiry_blocks\" must be a whole number from 0 to 2^40");
+      expiry_blocks = value.get<uint64_t>();
+    } else {
+      return InvalidArgument("unknown field \"" + name + "\"");
+    }
+  }
+  if (!has_protocol)
+    return InvalidArgument("\"protocol\" is required (KEYGEN, KEYREFRESH, SIGN, …)");
+  if (e.event_id.empty()) e.event_id = NewEventId();
+  e.expiry_height = expiry_blocks ? current_block + expiry_blocks : 0;
+  TSS_RETURN_IF_ERROR(core::CheckEvent(e));
+  return e;
+}
+
+bool SameRequest(const core::Event& stored, const core::Event& request) {
+  return stored.protocol == request.protocol && stored.key_id == request.key_id &&
+         stored.message_hash == request.message_hash && stored.chain_path == request.chain_path;
+}
+
+Handler::Handler(node::Node& node, SecureBytes token) : node_(node) {
+  if (!token.empty()) {
+    auto digest = crypto::Sha256(token.span());
+    token_digest_ = SecureBytes(ByteSpan(digest.data(), digest.size()));
+  }
+}
+
+bool Handler::Authorized(std::string_view authorization) const {
+  if (token_digest_.empty()) return true;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() <= kBearer.size() || authorization.substr(0, kBearer.size()) != kBearer)
+    return false;
+  // Digests of equal length, compared in constant time: neither the token's bytes nor its
+  // length show in the time a wrong guess takes.
+  auto given = crypto::Sha256(AsBytes(authorization.substr(kBearer.size())));
+  return sodium_memcmp(given.data(), token_digest_.data(), given.size()) == 0;
+}
+
+Response Handler::Handle(const Request& request) {
+  auto target = ParseTarget(request.target);
+  if (!target.ok()) return Error(400, target.status().message());
+  const std::string& path = target->path;
+  const bool get = request.method == "GET";
+  if (path == "/health") return get ? Health() : Error(405, "use GET on /health");
+  if (!Authorized(request.authorization))
+    return [] {
+      Response r = Error(401, "a valid 'Authorization: Bearer <token>' header is required");
+      r.www_authenticate = true;
+      return r;
+    }();
+  if (path == "/v1/events") {
+    if (request.method == "POST") return CreateEvent(request.body);
+    return get ? ListEvents(target->query) : Error(405, "use GET or POST on /v1/events");
+  }
+  constexpr std::string_view kEvent = "/v1/events/", kKey = "/v1/keys/";
+  if (path.rfind(kEvent, 0) == 0) {
+    if (!get) return Error(405, "use GET on /v1/events/{id}");
+    return GetEvent(path.substr(kEvent.size()));
+  }
+  if (path == "/v1/keys") return get ? ListKeys(std::nullopt) : Error(405, "use GET on /v1/keys");
+  if (path.rfind(kKey, 0) == 0) {
+    if (!get) return Error(405, "use GET on /v1/keys/{id}");
+    return ListKeys(path.substr(kKey.size()));
+  }
+  return Error(404, "no such endpoint: " + path);
+}
+
+Response Handler::Health() {
+  const node::NodeSnapshot s = node_.Snapshot();
+  // A read of the database the node works from: what a node that cannot reach it cannot do.
+  auto beats = node_.events().ListHeartbeats();
+  const bool database_ok = beats.ok();
+  const bool network_ok = s.running;
+  json j{{"status", database_ok && network_ok ? "ok" : "unavailable"},
+         {"validator_address", node_.validator_address()},
+         {"peer_id", node_.peer_id()},
+         {"database", database_ok ? "ok" : beats.status().message()},
+         {"network", network_ok ? "ok" : "stopped"},
+         {"validators", s.validators},
+         {"peers_connected", s.peers_connected},
+         {"block", node_.blocks().CurrentBlock()}};
+  return Json(database_ok && network_ok ? 200 : 503, j);
+}
+
+Response Handler::CreateEvent(const std::string& body) {
+  auto request = ParseEventRequest(body, node_.blocks().CurrentBlock());
+  if (!request.ok()) return Error(400, request.status().message());
+  Status created = node_.events().Create(*request);
+  if (created.ok()) return Json(201, json{{"event_id", request->event_id}});
+  if (created.code() != ErrorCode::kAlreadyExists) return StoreError(created);
+  auto stored = node_.events().Get(request->event_id);
+  if (!stored.ok()) return StoreError(stored.status());
+  if (!*stored) return StoreError(InternalError("the event vanished after a conflict"));
+  if (!SameRequest(**stored, *request))
+    return Error(409, "event " + request->event_id + " exists and asks for something else");
+  return Json(200, json{{"event_id", request->event_id}});
+}
+
+Response Handler::GetEvent(const std::string& id) {
+  if (!ValidEventId(id)) return Error(400, "not an event id: 1 to 128 of A-Z a-z 0-9 . _ -");
+  auto event = node_.events().Get(id);
+  if (!event.ok()) return StoreError(event.status());
+  if (!*event) return Error(404, "no event " + id + " in this node's database");
+  return Json(200, EventJson(**event));
+}
+
+Response Handler::ListEvents(const std::map<std::string, std::string>& query) {
+  size_t limit = kDefaultListLimit;
+  std::optional<core::EventStatus> status;
+  for (const auto& [name, value] : query) {
+    if (name == "limit") {
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
+      if (value.empty() || ec != std::errc() || end != value.data() + value.size() || limit == 0 ||
+          limit > kMaxListLimit)
+        return Error(400, "limit must be a whole number from 1 to 1000");
+    } else if (name == "status") {
+      auto parsed = core::ParseEventStatus(value);
+      if (!parsed.ok()) return Error(400, "status: " + parsed.status().message());
+      status = *parsed;
+    } else {
+      return Error(400, "unknown query parameter '" + name + "' (status, limit)");
+    }
+  }
+  auto events = status ? node_.events().WithStatus(*status, limit) : node_.events().List(limit);
+  if (!events.ok()) return StoreError(events.status());
+  json list = json::array();
+  for (const auto& e : *events) list.push_back(EventJson(e));
+  return Json(200, json{{"events", list}});
+}
+
+Response Handler::ListKeys(const std::optional<std::string>& id) {
+  if (id && (id->empty() || id->size() > kMaxEventId)) return Error(400, "not a key id");
+  auto keys = node_.events().ListKeyStates();
+  if (!keys.ok()) return StoreError(keys.status());
+  json list = json::array();
+  for (const auto& k : *keys) {
+    if (!id) {
+      list.push_back(KeyJson(k));
+    } else if (k.key_id == *id) {
+      return Json(200, KeyJson(k));
+    }
+  }
+  if (id) return Error(404, "no key " + *id + " at this node");
+  return Json(200, json{{"keys", list}});
+}
+
+}  // namespace tss::api
