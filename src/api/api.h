@@ -1,12 +1,12 @@
 // api/api.h — the node's local HTTP/1.1 + JSON API (issue 14): health, events, keys, metrics.
 //
 // Owns: decoding requests (target, query, JSON body) into typed values, the bearer-token check,
-// the routes (`GET /health`, `GET /metrics`, `POST /v1/events`, `GET /v1/events/{id}`,
-// `GET /v1/events?status=&limit=`, `GET /v1/keys`, `GET /v1/keys/{id}`) and their responses,
-// and the HTTP server that carries them (Boost.Beast, in http_server.cpp only: no Beast header
-// is included by this one). Must not touch: protocol logic, the database schema, key shares —
-// it reads and writes the node's event store and key mirror (core::EventStore: events,
-// tss_keys) through their ports, and reads the node's counters (node::Node::Snapshot).
+// the routes (`GET /health`, `GET /metrics` (RenderMetrics), `POST /v1/events`, `GET
+// /v1/events/{id}`, `GET /v1/events?status=&limit=`, `GET /v1/keys`, `GET /v1/keys/{id}`) and their
+// responses, and the HTTP server that carries them (Boost.Beast, in http_server.cpp only: no Beast
+// header is included by this one). Must not touch: protocol logic, the database schema, key shares
+// — it reads and writes the node's event store and key mirror (core::EventStore: events, tss_keys)
+// through their ports, and reads the node's counters (node::Node::Snapshot).
 //
 // Threading: the server runs one I/O thread of its own (the node's loop is a task queue, not an
 // io_context, and the network's io_context is libp2p's own); every request is answered on that
@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/secure.h"
 #include "common/status.h"
@@ -28,6 +29,10 @@
 
 namespace tss::node {
 class Node;
+struct NodeSnapshot;
+}  // namespace tss::node
+namespace tss::core {
+struct EventTally;
 }
 
 namespace tss::api {
@@ -92,6 +97,13 @@ Result<core::Event> ParseEventRequest(std::string_view body, uint64_t current_bl
 // differ in it).
 bool SameRequest(const core::Event& stored, const core::Event& request);
 
+// The node's metrics in the Prometheus text format 0.0.4: what `GET /metrics` serves. `events`
+// and `keys` are the node's store's (EventStore::Tally, ListKeyStates); names and units follow
+// Prometheus conventions (README, "Monitoring").
+std::string RenderMetrics(const node::NodeSnapshot& node,
+                          const std::vector<core::EventTally>& events,
+                          const std::vector<core::KeyState>& keys);
+
 // Routes requests to the node: its event store (events, key mirror) and its snapshot.
 class Handler {
  public:
@@ -102,6 +114,7 @@ class Handler {
  private:
   bool Authorized(std::string_view authorization) const;
   Response Health();
+  Response Metrics();
   Response CreateEvent(const std::string& body);
   Response GetEvent(const std::string& id);
   Response ListEvents(const std::map<std::string, std::string>& query);

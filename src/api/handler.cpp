@@ -287,6 +287,7 @@ Response Handler::Handle(const Request& request) {
       r.www_authenticate = true;
       return r;
     }();
+  if (path == "/metrics") return get ? Metrics() : Error(405, "use GET on /metrics");
   if (path == "/v1/events") {
     if (request.method == "POST") return CreateEvent(request.body);
     return get ? ListEvents(target->query) : Error(405, "use GET or POST on /v1/events");
@@ -319,6 +320,17 @@ Response Handler::Health() {
          {"peers_connected", s.peers_connected},
          {"block", node_.blocks().CurrentBlock()}};
   return Json(database_ok && network_ok ? 200 : 503, j);
+}
+
+Response Handler::Metrics() {
+  auto tally = node_.events().Tally();
+  if (!tally.ok()) return StoreError(tally.status());
+  auto keys = node_.events().ListKeyStates();
+  if (!keys.ok()) return StoreError(keys.status());
+  Response r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = RenderMetrics(node_.Snapshot(), *tally, *keys);
+  return r;
 }
 
 Response Handler::CreateEvent(const std::string& body) {

@@ -7,6 +7,7 @@
 // connection closed; none of these reach the handler.
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
@@ -110,7 +111,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_.expires_after(shared_->config.idle_timeout);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-                        if (ec || !keep_alive) return self->Close();
+                        if (ec) return self->Close();
+                        if (!keep_alive) return self->LingeringClose();
                         self->Read();
                       });
   }
@@ -121,10 +123,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_.socket().close(ignored);
   }
 
+  // After answering a request we did not read whole (over a limit, or not HTTP): the client may
+  // still be sending, and closing a socket with unread bytes resets the connection, which can
+  // destroy our answer before the client reads it. So we stop sending, read and discard for a
+  // short while until the client closes, then close (as web servers' "lingering close" does).
+  void LingeringClose() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(2));
+    Discard();
+  }
+  void Discard() {
+    stream_.async_read_some(asio::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->Close();
+                              self->Discard();
+                            });
+  }
+
   beast::tcp_stream stream_;
   std::shared_ptr<Shared> shared_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::array<char, 4096> discard_{};
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/ports.h"
 #include "crypto/rng.h"
 #include "node/node.h"
 #include "node/parts.h"
@@ -353,6 +354,65 @@ TEST_F(ApiServerTest, ConnectionsAreBounded) {
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   ExpectServing();
   for (int fd : open) ::close(fd);
+}
+
+// /metrics: the store's tally and the node's counters, in the text format (the e2e test parses a
+// cluster's with the Prometheus client library's parser).
+TEST_F(ApiServerTest, MetricsCountTheStoreAndTheNode) {
+  EXPECT_EQ(Raw(port_, Http("GET", "/metrics")).status, 401);
+  for (const char* id : {"m1", "m2", "m3"})
+    ASSERT_EQ(
+        Call("POST", "/v1/events",
+             std::string(R"({"protocol":"KEYREFRESH","key_id":"k","event_id":")") + id + "\"}")
+            .status,
+        201);
+  core::EventStore& store = node_->events();
+  ASSERT_TRUE(*store.Move("m1", core::EventStatus::kPending, core::EventStatus::kInProgress));
+  ASSERT_TRUE(*store.Move("m1", core::EventStatus::kInProgress, core::EventStatus::kSuccess,
+                          core::EventChange::WithResult("{}")));
+  ASSERT_TRUE(*store.Move("m2", core::EventStatus::kPending, core::EventStatus::kInProgress));
+  auto tally = store.Tally();
+  ASSERT_TRUE(tally.ok());
+  std::map<std::string, uint64_t> counts;
+  for (const auto& t : *tally) {
+    counts[core::EventStatusName(t.status)] += t.count;
+    EXPECT_EQ(t.protocol, core::ProtocolType::kKeyrefresh);
+    if (t.status == core::EventStatus::kSuccess) {
+      EXPECT_EQ(t.at_most.back(), 1u);  // under an hour
+    }
+  }
+  EXPECT_EQ(counts,
+            (std::map<std::string, uint64_t>{{"IN_PROGRESS", 1}, {"PENDING", 1}, {"SUCCESS", 1}}));
+  Reply metrics = Call("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  for (const char* line : {
+           "# TYPE tss_events gauge\n",
+           "tss_events{protocol=\"KEYREFRESH\",status=\"PENDING\"} 1\n",
+           "tss_events{protocol=\"KEYREFRESH\",status=\"SUCCESS\"} 1\n",
+           "tss_sessions_active 1\n",
+           "tss_event_duration_seconds_bucket{le=\"+Inf\",protocol=\"KEYREFRESH\"} 1\n",
+           "tss_event_duration_seconds_count{protocol=\"KEYREFRESH\"} 1\n",
+           "tss_messages_dropped_total{reason=\"unknown_session\"} 0\n",
+           "tss_peers_connected 0\n",
+           "tss_validators 1\n",
+           "tss_up 1\n",
+           "# TYPE tss_coordinator_takeovers_total counter\n",
+       })
+    EXPECT_NE(metrics.body.find(line), std::string::npos) << line << "\n" << metrics.body;
+}
+
+TEST(RenderMetrics, EscapesLabelsAndKeepsIntegersExact) {
+  node::NodeSnapshot s;
+  s.network.messages_received = 123'456'789'012;
+  core::KeyState key;
+  key.key_id = "k";
+  key.culprits = {"bad\"one\\\n"};
+  key.needs_refresh = true;
+  std::string text = RenderMetrics(s, {}, {key});
+  EXPECT_NE(text.find("tss_messages_received_total 123456789012\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("tss_blamed_keys{validator=\"bad\\\"one\\\\\\n\"} 1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tss_keys_needing_refresh 1\n"), std::string::npos);
 }
 
 TEST(ApiServer, NonLoopbackNeedsAToken) {
