@@ -44,6 +44,7 @@ class Node:
         self.proc = None
         self.listen_host = "127.0.0.1"
         self.prefix = []  # the node runs as prefix + args(); the prefix must exec, not fork
+        self.extra_args = []  # more `tss node` flags (e.g. --api-listen), set before it starts
 
     def args(self):
         a = [self.cluster.tss, "node", "--validator-address", self.address, "--private-key-file",
@@ -53,7 +54,7 @@ class Node:
              "--coordinator-range", str(self.cluster.coordinator_range)]
         if self.db_url:
             a += ["--db", self.db_url]
-        return a
+        return a + self.extra_args
 
     def key_file(self):
         path = os.path.join(self.home, "identity.key")
