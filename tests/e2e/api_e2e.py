@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import secrets
 import socket
 import sys
@@ -270,6 +271,11 @@ def main():
                   f"{node.address}: peers connected")
             check(sample(families, "tss_messages_received", "tss_messages_received_total") > 0,
                   f"{node.address}: no messages received")
+            # The example alert rules name only metrics a node serves.
+            served = set(families) | {s.name for f in families.values() for s in f.samples}
+            with open(os.path.join(HERE, "..", "..", "deploy", "tss-alerts.yml")) as f:
+                named = set(re.findall(r"\btss_[a-z_]+", f.read()))
+            check(named <= served, f"deploy/tss-alerts.yml names metrics no node serves: {named - served}")
         ok = True
         print(f"api e2e: {args.nodes} nodes; keygen {keygen_s:.1f} s and sign {sign_s:.2f} s through "
               f"every node's API; 401s, {len(bad_requests(apis[0], token))} bad requests and /metrics "
