@@ -85,6 +85,9 @@ struct Target {
 // a NUL or control character, or more than 32 query parameters.
 Result<Target> ParseTarget(std::string_view target);
 
+// An event id the API accepts: 1–128 characters of [A-Za-z0-9._-].
+bool ValidEventId(std::string_view id);
+
 // The body of `POST /v1/events`: {"event_id"?, "protocol", "key_id"?, "message_hash"?,
 // "chain_path"?, "expiry_blocks"?}. Unknown fields are refused (a misspelt field must not be
 // silently dropped); the event is checked by core::CheckEvent. `event_id`, when given, is 1–128

@@ -1,0 +1,177 @@
+// The API's decoders of outside bytes (api.h): listen addresses, request targets, event
+// requests. A library of their own (core only), so that the fuzz target links nothing else.
+#include <sodium.h>
+
+#include <cctype>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "api/api.h"
+
+namespace tss::api {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxQueryParameters = 32;
+constexpr size_t kMaxEventId = 128;
+constexpr uint64_t kDefaultExpiryBlocks = 3600;  // as `tss keygen|sign`
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes `text`; refuses bad escapes and control characters (NUL included).
+Result<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size())
+        return InvalidArgument("a truncated percent escape in the request target");
+      int hi = HexDigit(text[i + 1]), lo = HexDigit(text[i + 2]);
+      if (hi < 0 || lo < 0) return InvalidArgument("a bad percent escape in the request target");
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      c = ' ';
+    }
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      return InvalidArgument("a control character in the request target");
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string NewEventId() {
+  uint8_t b[16];
+  randombytes_buf(b, sizeof b);
+  return ToHex(b);
+}
+
+}  // namespace
+
+bool ValidEventId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxEventId) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      return false;
+  return true;
+}
+
+Result<ListenAddress> ParseListenAddress(std::string_view text) {
+  ListenAddress a;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return InvalidArgument("--api-listen: expected [IPv6]:PORT, got '" + std::string(text) + "'");
+    a.host = std::string(text.substr(1, close - 1));
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon)
+      return InvalidArgument("--api-listen: expected HOST:PORT, got '" + std::string(text) + "'");
+    a.host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+  }
+  if (a.host == "localhost") a.host = "127.0.0.1";
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535)
+    return InvalidArgument("--api-listen: '" + std::string(port) + "' is not a port");
+  a.port = static_cast<uint16_t>(value);
+  // Which addresses are loopback is decided where they are parsed as addresses (the server);
+  // these two spellings are all a default configuration uses.
+  a.loopback = a.host.rfind("127.", 0) == 0 || a.host == "::1";
+  if (a.host.empty())
+    return InvalidArgument("--api-listen: no host in '" + std::string(text) + "'");
+  return a;
+}
+
+Result<Target> ParseTarget(std::string_view target) {
+  if (target.empty() || target.front() != '/')
+    return InvalidArgument("the request target must be a path starting with '/'");
+  Target t;
+  auto question = target.find('?');
+  TSS_ASSIGN_OR_RETURN(t.path, PercentDecode(target.substr(0, question), false));
+  if (question == std::string_view::npos) return t;
+  std::string_view query = target.substr(question + 1);
+  size_t count = 0;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    if (++count > kMaxQueryParameters) return InvalidArgument("too many query parameters");
+    auto eq = pair.find('=');
+    TSS_ASSIGN_OR_RETURN(auto name, PercentDecode(pair.substr(0, eq), true));
+    std::string value;
+    if (eq != std::string_view::npos) {
+      TSS_ASSIGN_OR_RETURN(value, PercentDecode(pair.substr(eq + 1), true));
+    }
+    t.query[name] = value;
+  }
+  return t;
+}
+
+Result<core::Event> ParseEventRequest(std::string_view body, uint64_t current_block) {
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return InvalidArgument("the body is not JSON");
+  if (!j.is_object()) return InvalidArgument("the body must be a JSON object");
+  core::Event e;
+  e.block_number = current_block;
+  uint64_t expiry_blocks = kDefaultExpiryBlocks;
+  bool has_protocol = false;
+  auto text = [](const json& v, const std::string& name) -> Result<std::string> {
+    if (!v.is_string()) return InvalidArgument("\"" + name + "\" must be a string");
+    return v.get<std::string>();
+  };
+  for (const auto& [name, value] : j.items()) {
+    if (name == "event_id") {
+      TSS_ASSIGN_OR_RETURN(e.event_id, text(value, name));
+      if (!ValidEventId(e.event_id))
+        return InvalidArgument("\"event_id\" must be 1 to 128 characters of A-Z a-z 0-9 . _ -");
+    } else if (name == "protocol") {
+      TSS_ASSIGN_OR_RETURN(auto protocol, text(value, name));
+      auto parsed = core::ParseProtocolType(protocol);
+      if (!parsed.ok()) return InvalidArgument("\"protocol\": " + parsed.status().message());
+      e.protocol = *parsed;
+      has_protocol = true;
+    } else if (name == "key_id") {
+      TSS_ASSIGN_OR_RETURN(e.key_id, text(value, name));
+    } else if (name == "message_hash") {
+      TSS_ASSIGN_OR_RETURN(auto hex, text(value, name));
+      auto bytes = FromHex(hex);
+      if (!bytes.ok() || bytes->size() != 32)
+        return InvalidArgument("\"message_hash\" must be 64 hex digits (32 bytes)");
+      e.message_hash = std::move(*bytes);
+    } else if (name == "chain_path") {
+      TSS_ASSIGN_OR_RETURN(e.chain_path, text(value, name));
+    } else if (name == "expiry_blocks") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() > (uint64_t{1} << 40))
+        return InvalidArgument("\"expiry_blocks\" must be a whole number from 0 to 2^40");
+      expiry_blocks = value.get<uint64_t>();
+    } else {
+      return InvalidArgument("unknown field \"" + name + "\"");
+    }
+  }
+  if (!has_protocol)
+    return InvalidArgument("\"protocol\" is required (KEYGEN, KEYREFRESH, SIGN, …)");
+  if (e.event_id.empty()) e.event_id = NewEventId();
+  e.expiry_height = expiry_blocks ? current_block + expiry_blocks : 0;
+  TSS_RETURN_IF_ERROR(core::CheckEvent(e));
+  return e;
+}
+
+bool SameRequest(const core::Event& stored, const core::Event& request) {
+  return stored.protocol == request.protocol && stored.key_id == request.key_id &&
+         stored.message_hash == request.message_hash && stored.chain_path == request.chain_path;
+}
+
+}  // namespace tss::api
