@@ -9,6 +9,7 @@ bad requests is each a 4xx with a JSON message while the node goes on serving; a
     python3 tests/e2e/api_e2e.py --tss build/bin/tss [--nodes 3]
 """
 import argparse
+import base64
 import hashlib
 import http.client
 import json
@@ -16,6 +17,7 @@ import os
 import re
 import secrets
 import socket
+import sqlite3
 import sys
 import time
 
@@ -165,6 +167,63 @@ def sample(families, family, name, **labels):
     return None
 
 
+def secret_forms(cluster, token):
+    """{text form of a secret: what it is}: the password, the API token and every identity seed,
+    as written and, for hex, upper-cased and base64 of the bytes."""
+    named = {"the key-share password": cluster.password, "the API token": token}
+    for node in cluster.nodes:
+        named[f"{node.address}'s identity key"] = node.private_key
+    forms = {}
+    for what, value in named.items():
+        forms[value] = forms[value.upper()] = what
+        try:
+            forms[base64.b64encode(bytes.fromhex(value)).decode()] = what
+        except ValueError:
+            pass
+    return forms
+
+
+def check_logs_and_databases(cluster, token):
+    """Every log line is one JSON object (--log-format json); no secret appears in any log line,
+    any column of any row of any table of any node's database, the registry, or a node's files
+    (the key shares are sealed: not even the password's text is in them). Returns how many
+    places were searched."""
+    forms = secret_forms(cluster, token)
+    places = []  # (where, text)
+    for node in cluster.nodes:
+        with open(node.log_path, errors="replace") as f:
+            lines = f.read().splitlines()
+        check(lines, f"{node.address} logged nothing")
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                raise AssertionError(f"{node.address}: a log line that is not JSON: {line!r}")
+            check(set(entry) == {"time", "level", "validator", "message"} and entry["validator"] == node.address,
+                  f"{node.address}: log line {entry}")
+        places.append((f"{node.address}'s log", "\n".join(lines)))
+        with sqlite3.connect(os.path.join(node.home, "tss.db")) as conn:
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            check({"tss_events", "tss_keys", "tss_runs", "tss_heartbeats"} <= set(tables), f"tables: {tables}")
+            for table in tables:
+                for row in conn.execute(f"SELECT * FROM {table}"):  # noqa: S608 (names from sqlite_master)
+                    for column in row:
+                        text = column.hex() if isinstance(column, bytes) else str(column)
+                        places.append((f"{node.address}'s {table}", text))
+        for root, _, files in os.walk(node.home):
+            for name in files:
+                if name.endswith(".key") or name == "node.log" or name.startswith("tss.db"):
+                    continue  # the identity key file itself; the log and database, read above
+                with open(os.path.join(root, name), "rb") as f:
+                    places.append((os.path.join(root, name), f.read().decode("latin-1")))
+    with open(cluster.registry) as f:
+        places.append(("the registry", f.read()))
+    for where, text in places:
+        for form, what in forms.items():
+            check(form not in text, f"{what} appears in {where}")
+    return len(places)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tss", default="build/bin/tss")
@@ -179,7 +238,8 @@ def main():
     apis = []
     for node in cluster.nodes:
         port = free_port()
-        node.extra_args = ["--api-listen", f"127.0.0.1:{port}", "--api-token-file", token_file]
+        node.extra_args = ["--api-listen", f"127.0.0.1:{port}", "--api-token-file", token_file,
+                           "--log-format", "json"]
         apis.append(Api(port, token))
     started = time.monotonic()
     ok = False
@@ -276,10 +336,13 @@ def main():
             with open(os.path.join(HERE, "..", "..", "deploy", "tss-alerts.yml")) as f:
                 named = set(re.findall(r"\btss_[a-z_]+", f.read()))
             check(named <= served, f"deploy/tss-alerts.yml names metrics no node serves: {named - served}")
+        cluster.stop()  # logs flushed, databases closed
+        searched = check_logs_and_databases(cluster, token)
         ok = True
         print(f"api e2e: {args.nodes} nodes; keygen {keygen_s:.1f} s and sign {sign_s:.2f} s through "
               f"every node's API; 401s, {len(bad_requests(apis[0], token))} bad requests and /metrics "
-              f"checked; {time.monotonic() - started:.1f} s in all")
+              f"checked; no secret in {searched} log, column and file texts; "
+              f"{time.monotonic() - started:.1f} s in all")
     finally:
         if not ok:
             print(cluster.logs(), file=sys.stderr)
