@@ -121,6 +121,7 @@ class Handler {
   Response CreateEvent(const std::string& body);
   Response GetEvent(const std::string& id);
   Response ListEvents(const std::map<std::string, std::string>& query);
+  Response Heartbeats();
   Response ListKeys(const std::optional<std::string>& id);
 
   node::Node& node_;
@@ -132,16 +133,18 @@ class HttpServer {
  public:
   // Binds and listens; kInvalidArgument when a non-loopback address has no token, kIo when the
   // address cannot be bound.
-  static Result<std::unique_ptr<HttpServer>> Listen(ApiConfig config, node::Node& node);
+  static Result<std::unique_ptr<HttpServer>> Listen(ApiConfig config);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
   // The bound port (the real one when 0 was asked for).
   uint16_t port() const;
-  // "http://host:port" (IPv6 in brackets): what the registry entry names.
+  // "http://host:port" (IPv6 in brackets): what the registry entry names; empty when bound to
+  // a wildcard address (0.0.0.0, ::), which names no host to reach it at.
   std::string url() const;
-  // Starts accepting on the server's thread.
-  void Start();
+  // Starts answering requests about `node` on the server's thread (once; `node` must outlive
+  // Stop).
+  void Start(node::Node& node);
   // Closes the listener and every connection, and joins the thread. Idempotent.
   void Stop();
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api.h"
+#include "api/json_codec.h"
 #include "core/ports.h"
 #include "crypto/hash.h"
 #include "node/config.h"
@@ -30,48 +31,6 @@ Response Json(int status, const json& body) {
   return r;
 }
 
-// The error of a FAILED event names its culprit as "culprit <address>: …" (sessionmanager/).
-std::string CulpritOf(const std::string& error) {
-  constexpr std::string_view kPrefix = "culprit ";
-  if (error.rfind(kPrefix, 0) != 0) return "";
-  auto end = error.find(": ", kPrefix.size());
-  return end == std::string::npos ? "" : error.substr(kPrefix.size(), end - kPrefix.size());
-}
-
-json EventJson(const core::Event& e) {
-  json j{{"event_id", e.event_id},
-         {"protocol", core::ProtocolTypeName(e.protocol)},
-         {"status", core::EventStatusName(e.status)},
-         {"block_number", e.block_number},
-         {"expiry_height", e.expiry_height},
-         {"attempts", e.attempts},
-         {"created_at", e.created_at},
-         {"updated_at", e.updated_at}};
-  if (!e.key_id.empty()) j["key_id"] = e.key_id;
-  if (!e.message_hash.empty()) j["message_hash"] = ToHex(e.message_hash);
-  if (!e.chain_path.empty()) j["chain_path"] = e.chain_path;
-  if (!e.result.empty()) j["result"] = json::parse(e.result, nullptr, /*allow_exceptions=*/false);
-  if (!e.error.empty()) j["error"] = e.error;
-  if (auto culprit = CulpritOf(e.error); !culprit.empty()) j["culprit"] = culprit;
-  if (!e.defect.empty()) j["defect"] = e.defect;
-  return j;
-}
-
-json GenerationJson(const core::KeyGeneration& g) {
-  return {{"generation", g.number}, {"fingerprint", g.fingerprint}};
-}
-
-json KeyJson(const core::KeyState& k) {
-  json j{{"key_id", k.key_id},
-         {"public_key", k.public_key},
-         {"active", GenerationJson(k.active)},
-         {"needs_refresh", k.needs_refresh},
-         {"culprits", k.culprits}};
-  j["pending"] = k.pending ? GenerationJson(*k.pending) : json(nullptr);
-  j["previous"] = k.previous ? GenerationJson(*k.previous) : json(nullptr);
-  return j;
-}
-
 // A store failure is the node's, not the caller's: 503, so that a client retries.
 Response StoreError(const Status& st) {
   return Error(503, "the node's database failed: " + st.message());
@@ -85,19 +44,15 @@ Response Error(int status, std::string_view message) {
 
 Result<SecureBytes> LoadToken(const std::filesystem::path& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    return InvalidArgument("--api-token-file: cannot read " + path.string());
+  if (::stat(path.c_str(), &st) != 0) return InvalidArgument("cannot read " + path.string());
   if (st.st_uid != ::geteuid())
-    return Status(ErrorCode::kPermissionDenied,
-                  "--api-token-file: " + path.string() + " is not owned by this user");
+    return Status(ErrorCode::kPermissionDenied, path.string() + " is not owned by this user");
   if (st.st_mode & (S_IRWXG | S_IRWXO))
-    return Status(
-        ErrorCode::kPermissionDenied,
-        "--api-token-file: " + path.string() + " may be read by group or others: chmod 600 it");
+    return Status(ErrorCode::kPermissionDenied,
+                  path.string() + " may be read by group or others: chmod 600 it");
   TSS_ASSIGN_OR_RETURN(auto token, node::ReadSecretFile(path));
   if (token.size() < 16)
-    return InvalidArgument("--api-token-file: the token in " + path.string() +
-                           " is shorter than 16 characters");
+    return InvalidArgument("the token in " + path.string() + " is shorter than 16 characters");
   return token;
 }
 
@@ -141,6 +96,7 @@ Response Handler::Handle(const Request& request) {
     if (!get) return Error(405, "use GET on /v1/events/{id}");
     return GetEvent(path.substr(kEvent.size()));
   }
+  if (path == "/v1/heartbeats") return get ? Heartbeats() : Error(405, "use GET on /v1/heartbeats");
   if (path == "/v1/keys") return get ? ListKeys(std::nullopt) : Error(405, "use GET on /v1/keys");
   if (path.rfind(kKey, 0) == 0) {
     if (!get) return Error(405, "use GET on /v1/keys/{id}");
@@ -221,6 +177,14 @@ Response Handler::ListEvents(const std::map<std::string, std::string>& query) {
   json list = json::array();
   for (const auto& e : *events) list.push_back(EventJson(e));
   return Json(200, json{{"events", list}});
+}
+
+Response Handler::Heartbeats() {
+  auto beats = node_.events().ListHeartbeats();
+  if (!beats.ok()) return StoreError(beats.status());
+  json list = json::array();
+  for (const auto& b : *beats) list.push_back(HeartbeatJson(b));
+  return Json(200, json{{"heartbeats", list}});
 }
 
 Response Handler::ListKeys(const std::optional<std::string>& id) {

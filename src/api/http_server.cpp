@@ -153,6 +153,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 struct HttpServer::Impl {
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
+  std::optional<ApiConfig> config;  // until Start
   std::shared_ptr<Shared> shared;
   std::thread thread;
   bool stopped = false;
@@ -178,7 +179,7 @@ HttpServer::~HttpServer() {
   Stop();
 }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Listen(ApiConfig config, node::Node& node) {
+Result<std::unique_ptr<HttpServer>> HttpServer::Listen(ApiConfig config) {
   beast::error_code ec;
   auto address = asio::ip::make_address(config.listen.host, ec);
   if (ec)
@@ -202,7 +203,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Listen(ApiConfig config, node::N
   if (ec) return fail("bind");
   impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail("listen");
-  impl->shared = std::make_shared<Shared>(std::move(config), node);
+  impl->config = std::move(config);
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
@@ -214,17 +215,20 @@ uint16_t HttpServer::port() const {
 std::string HttpServer::url() const {
   beast::error_code ec;
   auto endpoint = impl_->acceptor.local_endpoint(ec);
+  if (endpoint.address().is_unspecified()) return "";
   auto host = endpoint.address().to_string();
   if (endpoint.address().is_v6()) host = "[" + host + "]";
   return "http://" + host + ":" + std::to_string(endpoint.port());
 }
 
-void HttpServer::Start() {
-  if (impl_->thread.joinable() || impl_->stopped) return;
+void HttpServer::Start(node::Node& node) {
+  if (impl_->thread.joinable() || impl_->stopped || !impl_->config) return;
+  impl_->shared = std::make_shared<Shared>(std::move(*impl_->config), node);
+  impl_->config.reset();
   impl_->Accept();
   impl_->thread = std::thread([this] { impl_->io.run(); });
-  spdlog::info("api: listening on {}{}", url(),
-               impl_->shared->token_required ? " (bearer token required)" : "");
+  spdlog::info("api: listening on {}:{}{}", impl_->acceptor.local_endpoint().address().to_string(),
+               port(), impl_->shared->token_required ? " (bearer token required)" : "");
 }
 
 void HttpServer::Stop() {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api.h"
+#include "api/json_codec.h"
 
 namespace tss::api {
 
@@ -172,6 +173,140 @@ Result<core::Event> ParseEventRequest(std::string_view body, uint64_t current_bl
 bool SameRequest(const core::Event& stored, const core::Event& request) {
   return stored.protocol == request.protocol && stored.key_id == request.key_id &&
          stored.message_hash == request.message_hash && stored.chain_path == request.chain_path;
+}
+
+namespace {
+
+// The error of a FAILED event names its culprit as "culprit <address>: …" (sessionmanager/).
+std::string CulpritOf(const std::string& error) {
+  constexpr std::string_view kPrefix = "culprit ";
+  if (error.rfind(kPrefix, 0) != 0) return "";
+  auto end = error.find(": ", kPrefix.size());
+  return end == std::string::npos ? "" : error.substr(kPrefix.size(), end - kPrefix.size());
+}
+
+json GenerationJson(const core::KeyGeneration& g) {
+  return {{"generation", g.number}, {"fingerprint", g.fingerprint}};
+}
+
+// A field of an object, of the type T; kInvalidArgument naming it otherwise.
+template <typename T>
+Result<T> Field(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end()) return InvalidArgument(std::string("no \"") + name + "\" in the answer");
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    return InvalidArgument(std::string("\"") + name + "\" has the wrong type");
+  }
+}
+template <typename T>
+T Optional(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return T{};
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    return T{};
+  }
+}
+
+Result<std::optional<core::KeyGeneration>> GenerationOfJson(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return std::optional<core::KeyGeneration>();
+  if (!it->is_object()) return InvalidArgument(std::string("\"") + name + "\" is not an object");
+  core::KeyGeneration g;
+  TSS_ASSIGN_OR_RETURN(g.number, Field<uint32_t>(*it, "generation"));
+  TSS_ASSIGN_OR_RETURN(g.fingerprint, Field<std::string>(*it, "fingerprint"));
+  return std::optional<core::KeyGeneration>(g);
+}
+
+}  // namespace
+
+json EventJson(const core::Event& e) {
+  json j{{"event_id", e.event_id},
+         {"protocol", core::ProtocolTypeName(e.protocol)},
+         {"status", core::EventStatusName(e.status)},
+         {"block_number", e.block_number},
+         {"expiry_height", e.expiry_height},
+         {"attempts", e.attempts},
+         {"created_at", e.created_at},
+         {"updated_at", e.updated_at}};
+  if (!e.key_id.empty()) j["key_id"] = e.key_id;
+  if (!e.message_hash.empty()) j["message_hash"] = ToHex(e.message_hash);
+  if (!e.chain_path.empty()) j["chain_path"] = e.chain_path;
+  if (!e.result.empty()) j["result"] = json::parse(e.result, nullptr, /*allow_exceptions=*/false);
+  if (!e.error.empty()) j["error"] = e.error;
+  if (auto culprit = CulpritOf(e.error); !culprit.empty()) j["culprit"] = culprit;
+  if (!e.defect.empty()) j["defect"] = e.defect;
+  return j;
+}
+
+Result<core::Event> EventOfJson(const json& j) {
+  if (!j.is_object()) return InvalidArgument("an event must be a JSON object");
+  core::Event e;
+  TSS_ASSIGN_OR_RETURN(e.event_id, Field<std::string>(j, "event_id"));
+  TSS_ASSIGN_OR_RETURN(auto protocol, Field<std::string>(j, "protocol"));
+  TSS_ASSIGN_OR_RETURN(e.protocol, core::ParseProtocolType(protocol));
+  TSS_ASSIGN_OR_RETURN(auto status, Field<std::string>(j, "status"));
+  TSS_ASSIGN_OR_RETURN(e.status, core::ParseEventStatus(status));
+  TSS_ASSIGN_OR_RETURN(e.block_number, Field<uint64_t>(j, "block_number"));
+  TSS_ASSIGN_OR_RETURN(e.expiry_height, Field<uint64_t>(j, "expiry_height"));
+  TSS_ASSIGN_OR_RETURN(e.attempts, Field<int64_t>(j, "attempts"));
+  TSS_ASSIGN_OR_RETURN(e.created_at, Field<int64_t>(j, "created_at"));
+  TSS_ASSIGN_OR_RETURN(e.updated_at, Field<int64_t>(j, "updated_at"));
+  e.key_id = Optional<std::string>(j, "key_id");
+  if (auto hash = Optional<std::string>(j, "message_hash"); !hash.empty()) {
+    TSS_ASSIGN_OR_RETURN(e.message_hash, FromHex(hash));
+  }
+  e.chain_path = Optional<std::string>(j, "chain_path");
+  if (auto it = j.find("result"); it != j.end() && !it->is_null()) e.result = it->dump();
+  e.error = Optional<std::string>(j, "error");
+  e.defect = Optional<std::string>(j, "defect");
+  return e;
+}
+
+json KeyJson(const core::KeyState& k) {
+  json j{{"key_id", k.key_id},
+         {"public_key", k.public_key},
+         {"active", GenerationJson(k.active)},
+         {"needs_refresh", k.needs_refresh},
+         {"culprits", k.culprits}};
+  j["pending"] = k.pending ? GenerationJson(*k.pending) : json(nullptr);
+  j["previous"] = k.previous ? GenerationJson(*k.previous) : json(nullptr);
+  return j;
+}
+
+Result<core::KeyState> KeyOfJson(const json& j) {
+  if (!j.is_object()) return InvalidArgument("a key must be a JSON object");
+  core::KeyState k;
+  TSS_ASSIGN_OR_RETURN(k.key_id, Field<std::string>(j, "key_id"));
+  TSS_ASSIGN_OR_RETURN(k.public_key, Field<std::string>(j, "public_key"));
+  TSS_ASSIGN_OR_RETURN(auto active, GenerationOfJson(j, "active"));
+  if (!active) return InvalidArgument("a key without an active generation");
+  k.active = *active;
+  TSS_ASSIGN_OR_RETURN(k.pending, GenerationOfJson(j, "pending"));
+  TSS_ASSIGN_OR_RETURN(k.previous, GenerationOfJson(j, "previous"));
+  TSS_ASSIGN_OR_RETURN(k.needs_refresh, Field<bool>(j, "needs_refresh"));
+  TSS_ASSIGN_OR_RETURN(k.culprits, Field<std::vector<std::string>>(j, "culprits"));
+  return k;
+}
+
+json HeartbeatJson(const core::Heartbeat& b) {
+  return {{"validator", b.validator},     {"beat_at", b.beat_at}, {"started_at", b.started_at},
+          {"interval_ms", b.interval_ms}, {"stopped", b.stopped}, {"peers", b.peers}};
+}
+
+Result<core::Heartbeat> HeartbeatOfJson(const json& j) {
+  if (!j.is_object()) return InvalidArgument("a heartbeat must be a JSON object");
+  core::Heartbeat b;
+  TSS_ASSIGN_OR_RETURN(b.validator, Field<std::string>(j, "validator"));
+  TSS_ASSIGN_OR_RETURN(b.beat_at, Field<int64_t>(j, "beat_at"));
+  TSS_ASSIGN_OR_RETURN(b.started_at, Field<int64_t>(j, "started_at"));
+  TSS_ASSIGN_OR_RETURN(b.interval_ms, Field<int64_t>(j, "interval_ms"));
+  TSS_ASSIGN_OR_RETURN(b.stopped, Field<bool>(j, "stopped"));
+  TSS_ASSIGN_OR_RETURN(b.peers, (Field<std::map<std::string, std::string>>(j, "peers")));
+  return b;
 }
 
 }  // namespace tss::api

@@ -150,7 +150,7 @@ Status Node::Start() {
   if (*reset) spdlog::info("crash recovery: {} IN_PROGRESS event(s) reset to PENDING", *reset);
   // 6 (before 4 so that the first poll already knows the validators). Registry entry.
   RegistryEntry own{config_.validator_address, parts_.network->LocalPeerId(),
-                    parts_.network->ListenAddrs(), config_.db_url};
+                    parts_.network->ListenAddrs(), config_.db_url, config_.api_url};
   if (Status st = parts_.registry->Upsert(own); !st.ok()) {
     parts_.network->Stop();
     return st;

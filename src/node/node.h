@@ -39,6 +39,7 @@ struct RegistryEntry {
   std::string peer_id;
   std::vector<std::string> multiaddrs;
   std::string database;
+  std::string api = {};  // "http://host:port" of the node's HTTP API; empty when it serves none
   bool operator==(const RegistryEntry&) const = default;
 };
 

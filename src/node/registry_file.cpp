@@ -66,11 +66,13 @@ Result<std::string> ReadTrusted(const std::filesystem::path& p) {
 }
 
 json ToJson(const RegistryEntry& e, int64_t now) {
-  return json{{"validator_address", e.validator_address},
-              {"peer_id", e.peer_id},
-              {"multiaddrs", e.multiaddrs},
-              {"database", e.database},
-              {"last_update", now}};
+  json j{{"validator_address", e.validator_address},
+         {"peer_id", e.peer_id},
+         {"multiaddrs", e.multiaddrs},
+         {"database", e.database},
+         {"last_update", now}};
+  if (!e.api.empty()) j["api"] = e.api;
+  return j;
 }
 
 }  // namespace
@@ -90,6 +92,7 @@ Result<std::vector<RegistryEntry>> ParseRegistry(std::string_view text) {
     text_field("validator_address", e.validator_address);
     text_field("peer_id", e.peer_id);
     text_field("database", e.database);
+    text_field("api", e.api);
     if (n.contains("multiaddrs") && n["multiaddrs"].is_array())
       for (const auto& a : n["multiaddrs"])
         if (a.is_string()) e.multiaddrs.push_back(a.get<std::string>());

@@ -14,6 +14,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "api/client.h"
+#include "api/json_codec.h"
 #include "core/ports.h"
 #include "crypto/rng.h"
 #include "node/node.h"
@@ -216,10 +218,10 @@ class ApiServerTest : public testing::Test {
     config.token = SecureBytes(AsBytes(token_));
     config.max_connections = 4;
     config.idle_timeout = std::chrono::milliseconds(2000);
-    auto server = HttpServer::Listen(std::move(config), *node_);
+    auto server = HttpServer::Listen(std::move(config));
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
-    server_->Start();
+    server_->Start(*node_);
     port_ = server_->port();
   }
   void TearDown() override {
@@ -415,6 +417,82 @@ TEST(RenderMetrics, EscapesLabelsAndKeepsIntegersExact) {
   EXPECT_NE(text.find("tss_keys_needing_refresh 1\n"), std::string::npos);
 }
 
+// The commands' view of a node through its API (api/client.h) against the real server.
+TEST_F(ApiServerTest, ClientReadsAndCreatesThroughTheApi) {
+  auto store = OpenApiEventStore(server_->url(), SecureBytes(AsBytes(token_)));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  core::Event e = *ParseEventRequest(
+      R"({"event_id":"c-1","protocol":"SIGN","key_id":"k","chain_path":"m/1/2","message_hash":")" +
+          kHash + R"("})",
+      node_->blocks().CurrentBlock());
+  ASSERT_TRUE((*store)->Create(e).ok());
+  EXPECT_TRUE((*store)->Create(e).ok());  // the same event again
+  core::Event other = e;
+  other.key_id = "k2";
+  EXPECT_EQ((*store)->Create(other).code(), ErrorCode::kAlreadyExists);
+  auto got = (*store)->Get("c-1");
+  ASSERT_TRUE(got.ok() && *got) << got.status().ToString();
+  EXPECT_EQ((*got)->message_hash, e.message_hash);
+  EXPECT_EQ((*got)->chain_path, "m/1/2");
+  EXPECT_EQ((*got)->status, core::EventStatus::kPending);
+  EXPECT_EQ((*got)->expiry_height, e.expiry_height);
+  EXPECT_FALSE((*store)->Get("c-2")->has_value());
+  EXPECT_EQ((*store)->List(10)->size(), 1u);
+  EXPECT_EQ((*store)->WithStatus(core::EventStatus::kSuccess, 10)->size(), 0u);
+  EXPECT_TRUE((*store)->ListKeyStates()->empty());
+  auto beats = (*store)->ListHeartbeats();
+  ASSERT_TRUE(beats.ok()) << beats.status().ToString();
+  ASSERT_EQ(beats->size(), 1u);
+  EXPECT_EQ((*beats)[0].validator, "validator-1");
+  EXPECT_EQ((*store)
+                ->Move("c-1", core::EventStatus::kPending, core::EventStatus::kFailed)
+                .status()
+                .code(),
+            ErrorCode::kPermissionDenied);  // a node's own work, never a command's
+  auto no_token = OpenApiEventStore(server_->url(), SecureBytes());
+  EXPECT_EQ((*no_token)->Get("c-1").status().code(), ErrorCode::kPermissionDenied);
+  server_->Stop();
+  EXPECT_EQ((*store)->Get("c-1").status().code(), ErrorCode::kUnavailable);
+  EXPECT_FALSE(OpenApiEventStore("https://x:1", SecureBytes()).ok());
+}
+
+TEST(JsonCodec, EventsKeysAndHeartbeatsRoundTrip) {
+  core::Event e;
+  e.event_id = "e";
+  e.protocol = core::ProtocolType::kSign;
+  e.status = core::EventStatus::kFailed;
+  e.block_number = 7;
+  e.expiry_height = 9;
+  e.key_id = "k";
+  e.message_hash = Bytes(32, 0xab);
+  e.chain_path = "m/3";
+  e.result = R"({"r":"01"})";
+  e.error = "culprit validator-2: bad proof";
+  e.attempts = 2;
+  e.created_at = 100;
+  e.updated_at = 200;
+  json j = EventJson(e);
+  EXPECT_EQ(j.at("culprit"), "validator-2");
+  auto back = EventOfJson(j);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(EventJson(*back), j);
+  core::KeyState k;
+  k.key_id = "k";
+  k.public_key = "02ab";
+  k.culprits = {"v2"};
+  k.needs_refresh = true;
+  k.active = {3, "ff"};
+  k.previous = core::KeyGeneration{2, "ee"};
+  auto key = KeyOfJson(KeyJson(k));
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(KeyJson(*key), KeyJson(k));
+  core::Heartbeat b{"v1", 5, 4, 1000, true, {{"v2", "connected"}}};
+  EXPECT_EQ(*HeartbeatOfJson(HeartbeatJson(b)), b);
+  for (const char* bad : {"null", "[]", "{}", R"({"event_id":"e","protocol":"MINT"})"})
+    EXPECT_FALSE(EventOfJson(json::parse(bad)).ok()) << bad;
+  EXPECT_FALSE(KeyOfJson(json::parse(R"({"key_id":"k","public_key":"02"})")).ok());
+}
+
 TEST(ApiServer, NonLoopbackNeedsAToken) {
   std::filesystem::path home =
       std::filesystem::path(testing::TempDir()) / ("api-bind-" + std::to_string(::getpid()));
@@ -430,15 +508,14 @@ TEST(ApiServer, NonLoopbackNeedsAToken) {
   ASSERT_TRUE(n.ok());
   ApiConfig config;
   config.listen = *ParseListenAddress("0.0.0.0:0");
-  EXPECT_EQ(HttpServer::Listen(std::move(config), **n).status().code(),
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(HttpServer::Listen(std::move(config)).status().code(), ErrorCode::kInvalidArgument);
   ApiConfig with_token;
   with_token.listen = *ParseListenAddress("0.0.0.0:0");
   with_token.token = SecureBytes(AsBytes("0123456789abcdef"));
-  EXPECT_TRUE(HttpServer::Listen(std::move(with_token), **n).ok());
+  EXPECT_TRUE(HttpServer::Listen(std::move(with_token)).ok());
   ApiConfig not_an_address;
   not_an_address.listen = *ParseListenAddress("example.org:80");
-  EXPECT_FALSE(HttpServer::Listen(std::move(not_an_address), **n).ok());
+  EXPECT_FALSE(HttpServer::Listen(std::move(not_an_address)).ok());
   std::filesystem::remove_all(home);
 }
 

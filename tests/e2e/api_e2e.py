@@ -18,6 +18,7 @@ import re
 import secrets
 import socket
 import sqlite3
+import subprocess
 import sys
 import time
 
@@ -298,8 +299,38 @@ def main():
             check(r["public_key"] == public_key and r["message_hash"] == message_hash, f"result: {r}")
             check(verify(public_key, message_hash, r["r"], r["s"]), f"OpenSSL rejects {r}")
         status, listed = apis[1].json("GET", "/v1/events?status=SUCCESS&limit=10")
-        check(status == 200 and {e["event_id"] for e in listed["events"]} == {keygen_id, sign["event_id"]},
+        check(status == 200 and {e["event_id"] for e in listed["events"]} >= {keygen_id, sign["event_id"]},
               f"list: {listed}")
+
+        # The `tss` commands reach the nodes through the APIs their registry entries name.
+        with open(cluster.registry) as f:
+            entries = json.load(f)["nodes"]
+        check(sorted(e.get("api") for e in entries) == sorted(f"http://127.0.0.1:{a.port}" for a in apis),
+              f"registry api URLs: {entries}")
+        # The commands get a copy of the registry whose databases do not exist: they must use the APIs.
+        no_db = os.path.join(cluster.root, "registry-api-only.json")
+        with open(no_db, "w") as f:
+            json.dump({"nodes": [dict(e, database=f"/nonexistent/{e['validator_address']}.db") for e in entries]}, f)
+        os.chmod(no_db, 0o644)
+
+        def cli(*command, check_exit=True):
+            proc = subprocess.run([cluster.tss, *command, "--registry", no_db], capture_output=True, text=True,
+                                  timeout=180)
+            check(proc.returncode == 0 or not check_exit, f"tss {command}: {proc.stdout}\n{proc.stderr}")
+            return proc
+
+        cli_hash = hashlib.sha256(b"issue 14: signed by tss sign through the APIs").hexdigest()
+        t0 = time.monotonic()
+        result = json.loads(cli("sign", "--key-id", key_id, "--message-hash", cli_hash, "--wait", "--json",
+                                "--token-file", token_file).stdout)
+        cli_sign_s = time.monotonic() - t0
+        check(result["status"] == "SUCCESS" and result.get("verified") is True, f"tss sign: {result}")
+        check(verify(public_key, cli_hash, result["r"], result["s"]), f"OpenSSL rejects {result}")
+        statuses = json.loads(cli("status", "--event-id", result["event_id"], "--json", "--token-file",
+                                  token_file).stdout)
+        check(all(statuses[n.address][0]["status"] == "SUCCESS" for n in cluster.nodes), f"status: {statuses}")
+        denied = cli("keygen", "--json", check_exit=False)  # no token: every API says 401
+        check(denied.returncode != 0 and "token" in denied.stderr, f"keygen without a token: {denied.stderr}")
 
         # The table of bad requests, against one node; it must keep serving after each.
         for what, data, expected in bad_requests(apis[0], token):
@@ -321,12 +352,12 @@ def main():
                 check(name in families, f"{node.address}: no {name} in /metrics:\n{text}")
             check(families["tss_event_duration_seconds"].type == "histogram", "duration is not a histogram")
             check(families["tss_messages_received"].type == "counter", "messages_received is not a counter")
-            check(sample(families, "tss_events", "tss_events", protocol="SIGN", status="SUCCESS") == 1,
+            check(sample(families, "tss_events", "tss_events", protocol="SIGN", status="SUCCESS") == 2,
                   f"{node.address}: tss_events SIGN SUCCESS")
             check(sample(families, "tss_events", "tss_events", protocol="KEYGEN", status="SUCCESS") == 1,
                   f"{node.address}: tss_events KEYGEN SUCCESS")
             check(sample(families, "tss_event_duration_seconds", "tss_event_duration_seconds_count",
-                         protocol="SIGN") == 1, f"{node.address}: sign duration count")
+                         protocol="SIGN") == 2, f"{node.address}: sign duration count")
             check(sample(families, "tss_peers_connected", "tss_peers_connected") == args.nodes - 1,
                   f"{node.address}: peers connected")
             check(sample(families, "tss_messages_received", "tss_messages_received_total") > 0,
@@ -340,7 +371,7 @@ def main():
         searched = check_logs_and_databases(cluster, token)
         ok = True
         print(f"api e2e: {args.nodes} nodes; keygen {keygen_s:.1f} s and sign {sign_s:.2f} s through "
-              f"every node's API; 401s, {len(bad_requests(apis[0], token))} bad requests and /metrics "
+              f"every node's API, `tss sign --wait` through the APIs {cli_sign_s:.2f} s; 401s, {len(bad_requests(apis[0], token))} bad requests and /metrics "
               f"checked; no secret in {searched} log, column and file texts; "
               f"{time.monotonic() - started:.1f} s in all")
     finally:

@@ -130,8 +130,6 @@ int RunNode(const NodeFlags& flags) {
   tss::node::NodeConfig config = BuildConfig(flags);
   auto parts = tss::node::BuildNodeParts(config);
   if (!parts.ok()) Fail(kExitFailure, parts.status().message());
-  auto node = tss::node::Node::NewNode(std::move(config), std::move(*parts));
-  if (!node.ok()) Fail(kExitFailure, node.status().message());
   std::unique_ptr<tss::api::HttpServer> api;
   if (!flags.api_listen.empty()) {
     tss::api::ApiConfig api_config;
@@ -140,18 +138,21 @@ int RunNode(const NodeFlags& flags) {
     api_config.listen = *listen;
     if (!flags.api_token_file.empty()) {
       auto token = tss::api::LoadToken(flags.api_token_file);
-      if (!token.ok()) Fail(kExitUsage, token.status().message());
+      if (!token.ok()) Fail(kExitUsage, "--api-token-file: " + token.status().message());
       api_config.token = std::move(*token);
     }
-    auto server = tss::api::HttpServer::Listen(std::move(api_config), **node);
+    auto server = tss::api::HttpServer::Listen(std::move(api_config));
     if (!server.ok()) Fail(kExitUsage, server.status().message());
     api = std::move(*server);
+    config.api_url = api->url();  // the registry entry names it
   } else if (!flags.api_token_file.empty()) {
     Fail(kExitUsage, "--api-token-file needs --api-listen");
   }
+  auto node = tss::node::Node::NewNode(std::move(config), std::move(*parts));
+  if (!node.ok()) Fail(kExitFailure, node.status().message());
   if (auto st = (*node)->Start(); !st.ok())
     Fail(kExitFailure, "cannot start the node: " + st.message());
-  if (api) api->Start();
+  if (api) api->Start(**node);
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "api/api.h"
+#include "api/client.h"
 #include "cmd/tss/command.h"
 #include "eventstore/event_store.h"
 #include "node/registry_file.h"
@@ -41,11 +43,6 @@ const char* PresenceName(Presence p) {
   return "database unreachable";
 }
 
-json GenerationJson(const std::optional<core::KeyGeneration>& g) {
-  if (!g) return nullptr;
-  return {{"generation", g->number}, {"fingerprint", g->fingerprint}};
-}
-
 // Enough of a fingerprint to compare generations across nodes by eye.
 std::string ShortFingerprint(const json& g) {
   return g["fingerprint"].get<std::string>().substr(0, 16);
@@ -58,7 +55,8 @@ bool NodeDb::EnsureOpen() {
   int64_t now = core::UnixMillis();
   if (last_try_ms_ != 0 && now - last_try_ms_ < kReopenEveryMs) return false;
   last_try_ms_ = now;
-  auto opened = eventstore::OpenEventStore(url);
+  auto opened = api.empty() ? eventstore::OpenEventStore(url)
+                            : api::OpenApiEventStore(api, token ? token->Clone() : SecureBytes());
   if (!opened.ok()) {
     error = opened.status().message();
     return false;
@@ -74,7 +72,14 @@ void NodeDb::Lost(const std::string& why) {
   last_try_ms_ = core::UnixMillis();
 }
 
-std::vector<NodeDb> RegisteredNodes(const std::string& registry_path, const std::string& lone_db) {
+std::vector<NodeDb> RegisteredNodes(const std::string& registry_path, const std::string& lone_db,
+                                    const std::string& token_file) {
+  auto token = std::make_shared<SecureBytes>();
+  if (!token_file.empty()) {
+    auto loaded = api::LoadToken(token_file);
+    if (!loaded.ok()) Fail(kExitUsage, "--token-file: " + loaded.status().message());
+    *token = std::move(*loaded);
+  }
   std::vector<NodeDb> out;
   if (!lone_db.empty()) {
     out.emplace_back("(" + lone_db + ")", lone_db, true);
@@ -88,6 +93,8 @@ std::vector<NodeDb> RegisteredNodes(const std::string& registry_path, const std:
     if (e.database.empty())
       Fail(kExitFailure, "registry entry " + e.validator_address + " has no database");
     out.emplace_back(e.validator_address, e.database);
+    out.back().api = e.api;
+    out.back().token = token;
   }
   return out;
 }
@@ -147,16 +154,6 @@ json NodeHealth::Json() const {
     j["peers"] = beat->peers;
   }
   return j;
-}
-
-json KeyStateJson(const core::KeyState& k) {
-  return {{"key_id", k.key_id},
-          {"public_key", k.public_key},
-          {"active", GenerationJson(k.active)},
-          {"pending", GenerationJson(k.pending)},
-          {"previous", GenerationJson(k.previous)},
-          {"needs_refresh", k.needs_refresh},
-          {"culprits", k.culprits}};
 }
 
 std::string KeyStateText(const json& k) {

@@ -17,21 +17,25 @@
 #include <utility>
 #include <vector>
 
+#include "common/secure.h"
 #include "core/event.h"
 #include "core/ports.h"
 
 namespace tss::cli {
 
-// One registered node's database; opened on demand, and again after it failed.
+// One registered node's database — through the node's HTTP API when its registry entry names
+// one (api/client.h), else opened directly; opened on demand, and again after it failed.
 struct NodeDb {
   NodeDb(std::string validator_address, std::string database_url, bool lone_db = false)
       : validator(std::move(validator_address)), url(std::move(database_url)), lone(lone_db) {}
 
   std::string validator;  // its registry address, or "(URL)" for a lone --db
   std::string url;
-  bool lone = false;                        // --db: whatever node writes here is this one
-  std::unique_ptr<core::EventStore> store;  // null while the database cannot be opened
-  std::string error;                        // why it could not be opened (or read) last time
+  std::string api;                           // the node's API URL; empty: none
+  std::shared_ptr<const SecureBytes> token;  // the API's bearer token (shared by all nodes)
+  bool lone = false;                         // --db: whatever node writes here is this one
+  std::unique_ptr<core::EventStore> store;   // null while the database cannot be opened
+  std::string error;                         // why it could not be opened (or read) last time
 
   // True when `store` is usable; otherwise tries to open it (at most once a second, since a
   // server that is down answers slowly) and sets `error` when that fails.
@@ -43,9 +47,11 @@ struct NodeDb {
   int64_t last_try_ms_ = 0;
 };
 
-// The registry's nodes (or the one --db when `lone_db` is given), not opened yet. Exits with a
-// clear message when the registry cannot be read or lists nobody.
-std::vector<NodeDb> RegisteredNodes(const std::string& registry_path, const std::string& lone_db);
+// The registry's nodes (or the one --db when `lone_db` is given), not opened yet; `token_file`
+// (may be empty) holds the APIs' bearer token. Exits with a clear message when the registry or
+// the token cannot be read or the registry lists nobody.
+std::vector<NodeDb> RegisteredNodes(const std::string& registry_path, const std::string& lone_db,
+                                    const std::string& token_file = "");
 
 enum class Presence {
   kAlive,                // a heartbeat within three of its intervals
@@ -70,9 +76,7 @@ struct NodeHealth {
 // Reads the node's heartbeat from its database (opening it if needed) and judges it.
 NodeHealth HealthOf(NodeDb& node, int64_t now_ms);
 
-// A key as `tss status` shows it: generations (active, pending, retained) and blame.
-nlohmann::json KeyStateJson(const core::KeyState& key);
-// Indented lines for one key of KeyStateJson's form.
+// Indented lines for one key in the form api::KeyJson gives it (generations and blame).
 std::string KeyStateText(const nlohmann::json& key);
 
 }  // namespace tss::cli
