@@ -271,7 +271,9 @@ json KeyJson(const core::KeyState& k) {
          {"public_key", k.public_key},
          {"active", GenerationJson(k.active)},
          {"needs_refresh", k.needs_refresh},
-         {"culprits", k.culprits}};
+         {"culprits", k.culprits},
+         {"threshold", k.threshold},
+         {"holders", k.holders}};
   j["pending"] = k.pending ? GenerationJson(*k.pending) : json(nullptr);
   j["previous"] = k.previous ? GenerationJson(*k.previous) : json(nullptr);
   return j;
@@ -289,6 +291,8 @@ Result<core::KeyState> KeyOfJson(const json& j) {
   TSS_ASSIGN_OR_RETURN(k.previous, GenerationOfJson(j, "previous"));
   TSS_ASSIGN_OR_RETURN(k.needs_refresh, Field<bool>(j, "needs_refresh"));
   TSS_ASSIGN_OR_RETURN(k.culprits, Field<std::vector<std::string>>(j, "culprits"));
+  k.threshold = Optional<uint16_t>(j, "threshold");
+  k.holders = Optional<std::vector<std::string>>(j, "holders");
   return k;
 }
 

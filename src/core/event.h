@@ -72,6 +72,8 @@ struct KeyState {
   KeyGeneration active;               // the generation that signs
   std::optional<KeyGeneration> pending;   // made by a refresh, awaiting every holder's confirmation
   std::optional<KeyGeneration> previous;  // the one `active` replaced, retained until all confirm
+  uint16_t threshold = 0;                 // signers a signature needs (0: mirrored by an old build)
+  std::vector<std::string> holders = {};  // validator addresses of the key's holders, by party
 };
 
 // A node's sign of life, which it writes into its own database every `interval_ms` (and once

@@ -64,6 +64,8 @@ constexpr AddedColumn kAddedColumns[] = {
     {"tss_keys", "pending_fingerprint", "TEXT NOT NULL DEFAULT ''"},
     {"tss_keys", "previous_generation", "BIGINT"},  // NULL: nothing retained
     {"tss_keys", "previous_fingerprint", "TEXT NOT NULL DEFAULT ''"},
+    {"tss_keys", "threshold", "BIGINT NOT NULL DEFAULT 0"},  // 0: written by an older build
+    {"tss_keys", "holders", "TEXT NOT NULL DEFAULT ''"},     // comma-separated addresses
 };
 
 constexpr const char* kColumns =
@@ -339,23 +341,27 @@ Result<bool> SqlEventStore::RecordRun(const core::SessionId& run_id, const std::
 Status SqlEventStore::SaveKeyState(const KeyState& k) {
   std::string culprits;
   for (const auto& c : k.culprits) culprits += (culprits.empty() ? "" : ",") + c;
+  std::string holders;
+  for (const auto& h : k.holders) holders += (holders.empty() ? "" : ",") + h;
   std::lock_guard lock(mu_);
   auto changed = conn_->Update(
       "INSERT INTO tss_keys (key_id, public_key, needs_refresh, culprits, updated_at, generation, "
       "fingerprint, pending_generation, pending_fingerprint, previous_generation, "
-      "previous_fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS BIGINT), $9, "
-      "CAST($10 AS BIGINT), $11) ON CONFLICT (key_id) DO UPDATE SET "
+      "previous_fingerprint, threshold, holders) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+      "CAST($8 AS BIGINT), $9, CAST($10 AS BIGINT), $11, $12, $13) ON CONFLICT (key_id) DO UPDATE "
+      "SET "
       "public_key = excluded.public_key, needs_refresh = excluded.needs_refresh, "
       "culprits = excluded.culprits, updated_at = excluded.updated_at, "
       "generation = excluded.generation, fingerprint = excluded.fingerprint, "
       "pending_generation = excluded.pending_generation, "
       "pending_fingerprint = excluded.pending_fingerprint, "
       "previous_generation = excluded.previous_generation, "
-      "previous_fingerprint = excluded.previous_fingerprint",
+      "previous_fingerprint = excluded.previous_fingerprint, threshold = excluded.threshold, "
+      "holders = excluded.holders",
       {k.key_id, k.public_key, int64_t{k.needs_refresh}, culprits, core::UnixMillis(),
        int64_t{k.active.number}, k.active.fingerprint, GenerationNumber(k.pending),
        k.pending ? k.pending->fingerprint : std::string(), GenerationNumber(k.previous),
-       k.previous ? k.previous->fingerprint : std::string()});
+       k.previous ? k.previous->fingerprint : std::string(), int64_t{k.threshold}, holders});
   return changed.ok() ? Status::Ok() : changed.status();
 }
 
@@ -364,12 +370,13 @@ Result<std::vector<KeyState>> SqlEventStore::ListKeyStates() {
   TSS_ASSIGN_OR_RETURN(
       auto rows, conn_->Query("SELECT key_id, public_key, needs_refresh, culprits, generation, "
                               "fingerprint, pending_generation, pending_fingerprint, "
-                              "previous_generation, previous_fingerprint FROM tss_keys "
+                              "previous_generation, previous_fingerprint, threshold, holders "
+                              "FROM tss_keys "
                               "ORDER BY key_id",
                               {}));
   std::vector<KeyState> out;
   for (const auto& row : rows) {
-    if (row.size() != 10) return InternalError("tss_keys row has the wrong width");
+    if (row.size() != 12) return InternalError("tss_keys row has the wrong width");
     KeyState k;
     k.key_id = AsText(row[0]);
     k.public_key = AsText(row[1]);
@@ -378,6 +385,8 @@ Result<std::vector<KeyState>> SqlEventStore::ListKeyStates() {
     k.active = {static_cast<uint32_t>(AsInt(row[4])), AsText(row[5])};
     k.pending = ReadGeneration(row[6], row[7]);
     k.previous = ReadGeneration(row[8], row[9]);
+    k.threshold = static_cast<uint16_t>(AsInt(row[10]));
+    k.holders = SplitCommas(AsText(row[11]));
     out.push_back(std::move(k));
   }
   return out;

@@ -483,6 +483,8 @@ TEST(JsonCodec, EventsKeysAndHeartbeatsRoundTrip) {
   k.needs_refresh = true;
   k.active = {3, "ff"};
   k.previous = core::KeyGeneration{2, "ee"};
+  k.threshold = 2;
+  k.holders = {"v1", "v2", "v3"};
   auto key = KeyOfJson(KeyJson(k));
   ASSERT_TRUE(key.ok());
   EXPECT_EQ(KeyJson(*key), KeyJson(k));

@@ -279,6 +279,8 @@ def main():
         for a in apis:
             status, key = a.json("GET", f"/v1/keys/{key_id}")
             check(status == 200 and key["public_key"] == public_key, f"/v1/keys/{key_id}: {status} {key}")
+            check(key["threshold"] == len(cluster.nodes) * 2 // 3 + 1 and key["active"]["generation"] == 0
+                  and key["holders"] == [n.address for n in cluster.nodes], f"/v1/keys/{key_id}: {key}")
             status, keys = a.json("GET", "/v1/keys")
             check(status == 200 and [k["key_id"] for k in keys["keys"]] == [key_id], f"/v1/keys: {keys}")
 

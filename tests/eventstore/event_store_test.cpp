@@ -314,10 +314,14 @@ TEST_P(EventStoreTest, KeyGenerationsAreMirroredWhole) {
   KeyState k = KeyOf("key-g", "02ab");
   k.active = {3, std::string(64, 'a')};
   k.pending = core::KeyGeneration{4, std::string(64, 'b')};
+  k.threshold = 3;
+  k.holders = {"validator-1", "validator-2", "validator-3", "validator-4"};
   ASSERT_TRUE(store_->SaveKeyState(k).ok());
   auto list = store_->ListKeyStates();
   ASSERT_TRUE(list.ok()) << list.status().ToString();
   ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].threshold, 3);
+  EXPECT_EQ((*list)[0].holders, k.holders);
   EXPECT_EQ((*list)[0].active, k.active);
   EXPECT_EQ((*list)[0].pending, k.pending);
   EXPECT_FALSE((*list)[0].previous.has_value());
