@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -153,6 +154,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 struct HttpServer::Impl {
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
+  asio::steady_timer retry{io};
   std::optional<ApiConfig> config;  // until Start
   std::shared_ptr<Shared> shared;
   std::thread thread;
@@ -161,13 +163,20 @@ struct HttpServer::Impl {
   void Accept() {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        auto connection = std::make_shared<Connection>(std::move(socket), shared);
-        if (shared->connections > shared->config.max_connections)
-          connection->Refuse();
-        else
-          connection->Run();
+      if (ec) {
+        // Out of file descriptors, say: accepting again at once would spin; wait a little.
+        spdlog::warn("api: accept failed: {}", ec.message());
+        retry.expires_after(std::chrono::milliseconds(100));
+        retry.async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec) Accept();
+        });
+        return;
       }
+      auto connection = std::make_shared<Connection>(std::move(socket), shared);
+      if (shared->connections > shared->config.max_connections)
+        connection->Refuse();
+      else
+        connection->Run();
       Accept();
     });
   }
