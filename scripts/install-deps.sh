@@ -10,7 +10,7 @@ packages=(
   protobuf-compiler libprotobuf-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 libpq-dev postgresql
-  openssl python3 procps iproute2 valgrind
+  openssl python3 python3-prometheus-client procps iproute2 valgrind systemd
 )
 
 missing=()

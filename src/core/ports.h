@@ -7,6 +7,7 @@
 // through them. Must not touch: any implementation.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -49,6 +50,20 @@ struct EventChange {
   }
 };
 
+// How many events one (protocol, status) pair has in a store, and how long its events took from
+// creation to their last status change (for metrics: rows are never deleted, so every figure
+// here only grows while the status lasts).
+struct EventTally {
+  // The bounds (milliseconds) of the duration histogram's buckets, ascending.
+  static constexpr std::array<int64_t, 12> kBucketsMs = {
+      100, 250, 500, 1'000, 2'500, 5'000, 10'000, 30'000, 60'000, 180'000, 600'000, 3'600'000};
+  ProtocolType protocol = ProtocolType::kKeygen;
+  EventStatus status = EventStatus::kPending;
+  uint64_t count = 0;
+  int64_t duration_ms_sum = 0;                        // of updated_at - created_at
+  std::array<uint64_t, kBucketsMs.size()> at_most{};  // events that took at most kBucketsMs[i]
+};
+
 // The database of events (eventstore/ implements it on SQLite and PostgreSQL). Every status
 // change is a compare-and-set, so two actors never both move one event. Thread-safe.
 class EventStore {
@@ -63,6 +78,9 @@ class EventStore {
   virtual Result<std::vector<Event>> Pending(uint64_t current_block, size_t limit) = 0;
   virtual Result<std::vector<Event>> WithStatus(EventStatus status, size_t limit) = 0;
   virtual Result<std::vector<Event>> List(size_t limit) = 0;  // newest first
+  // Every (protocol, status) pair that has events, with its counts (rows of a protocol this
+  // version does not know are left out).
+  virtual Result<std::vector<EventTally>> Tally() = 0;
   // Compare-and-set: moves the event to `to` only if it is in `from`, writing `change` with it;
   // false when it was not in `from`. Moving to IN_PROGRESS counts an attempt.
   virtual Result<bool> Move(const std::string& event_id, EventStatus from, EventStatus to,

@@ -287,6 +287,38 @@ Result<std::vector<Event>> SqlEventStore::List(size_t limit) {
   return Select("ORDER BY created_at DESC LIMIT $1", {static_cast<int64_t>(limit)});
 }
 
+Result<std::vector<core::EventTally>> SqlEventStore::Tally() {
+  // One pass over the table: per pair, the count, the summed duration, and one sum per bucket.
+  std::string sql =
+      "SELECT protocol_type, status, COUNT(*), CAST(SUM(updated_at - created_at) AS BIGINT)";
+  std::vector<SqlValue> params;
+  for (int64_t bound : core::EventTally::kBucketsMs) {
+    params.emplace_back(bound);
+    sql += ", CAST(SUM(CASE WHEN updated_at - created_at <= CAST($" +
+           std::to_string(params.size()) + " AS BIGINT) THEN 1 ELSE 0 END) AS BIGINT)";
+  }
+  sql += " FROM tss_events GROUP BY protocol_type, status";
+  std::lock_guard lock(mu_);
+  TSS_ASSIGN_OR_RETURN(auto rows, conn_->Query(sql, params));
+  std::vector<core::EventTally> out;
+  for (const auto& row : rows) {
+    if (row.size() != 4 + core::EventTally::kBucketsMs.size())
+      return InternalError("the tally row has the wrong width");
+    auto protocol = core::ParseProtocolType(AsText(row[0]));
+    auto status = core::ParseEventStatus(AsText(row[1]));
+    if (!protocol.ok() || !status.ok()) continue;
+    core::EventTally t;
+    t.protocol = *protocol;
+    t.status = *status;
+    t.count = static_cast<uint64_t>(AsInt(row[2]));
+    t.duration_ms_sum = AsInt(row[3]);
+    for (size_t i = 0; i < t.at_most.size(); ++i)
+      t.at_most[i] = static_cast<uint64_t>(AsInt(row[4 + i]));
+    out.push_back(t);
+  }
+  return out;
+}
+
 Result<bool> SqlEventStore::Move(const std::string& event_id, EventStatus from, EventStatus to,
                                  const core::EventChange& change) {
   // One statement writes the status and everything the change gives (an empty result or error

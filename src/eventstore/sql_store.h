@@ -43,6 +43,7 @@ class SqlEventStore final : public core::EventStore {
   Result<std::vector<core::Event>> Pending(uint64_t current_block, size_t limit) override;
   Result<std::vector<core::Event>> WithStatus(core::EventStatus status, size_t limit) override;
   Result<std::vector<core::Event>> List(size_t limit) override;
+  Result<std::vector<core::EventTally>> Tally() override;
   Result<bool> Move(const std::string& event_id, core::EventStatus from, core::EventStatus to,
                     const core::EventChange& change) override;
   Result<size_t> ResetInProgressToPending() override;

@@ -50,6 +50,8 @@ Status KeyRecordStore::Mirror(const core::KeyRecord& record) {
   state.public_key = ToHex(record.public_key);
   state.needs_refresh = record.NeedsRefresh();
   state.culprits = record.culprits;
+  state.threshold = record.threshold;
+  state.holders = record.participants;
   state.active = {record.generation, ToHex(record.fingerprint)};
   state.holders = record.participants;
   state.threshold = record.threshold;

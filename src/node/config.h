@@ -25,7 +25,8 @@ struct NodeConfig {
   SecureBytes identity_seed;  // 32-byte Ed25519 seed of the libp2p identity
   std::string listen_multiaddr = "/ip4/127.0.0.1/tcp/0";
   std::filesystem::path home;
-  std::string db_url;  // empty: SQLite at <home>/tss.db
+  std::string db_url;   // empty: SQLite at <home>/tss.db
+  std::string api_url;  // the node's HTTP API as its registry entry names it (empty: none)
   std::filesystem::path registry_path = DefaultRegistryPath();
   SecureBytes password;     // seals the key-share files
   keyshare::KdfParams kdf;  // Argon2id cost of sealing them (tests lower it)

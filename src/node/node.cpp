@@ -149,8 +149,12 @@ Status Node::Start() {
   }
   if (*reset) spdlog::info("crash recovery: {} IN_PROGRESS event(s) reset to PENDING", *reset);
   // 6 (before 4 so that the first poll already knows the validators). Registry entry.
-  RegistryEntry own{config_.validator_address, parts_.network->LocalPeerId(),
-                    parts_.network->ListenAddrs(), config_.db_url, config_.leaving};
+  RegistryEntry own{config_.validator_address,
+                    parts_.network->LocalPeerId(),
+                    parts_.network->ListenAddrs(),
+                    config_.db_url,
+                    config_.leaving,
+                    config_.api_url};
   if (Status st = parts_.registry->Upsert(own); !st.ok()) {
     parts_.network->Stop();
     return st;
@@ -171,6 +175,8 @@ Status Node::Start() {
     NoteLiveness();
     duties_->sessions().ReleaseOrphans();  // events a dead coordinator left unbegun
     duties_->coordinator().Poll();
+    std::lock_guard lock(mu_);
+    drops_seen_ = duties_->sessions().drops();
   });
   auto expiry_period = std::clamp(config_.session_expiry / 4, std::chrono::milliseconds(100),
                                   std::chrono::milliseconds(5000));
@@ -331,6 +337,25 @@ void Node::NoteLiveness() {
 
 coordinator::CoordinatorStats Node::coordinator_stats() const {
   return duties_->coordinator().stats();
+}
+
+NodeSnapshot Node::Snapshot() {
+  NodeSnapshot s;
+  s.running = started_ && !stopped_;
+  s.network = parts_.network->Stats();
+  s.coordinator = duties_->coordinator().stats();
+  const auto addresses = validators_.Addresses();
+  s.validators = addresses.size();
+  for (const auto& v : addresses) {
+    if (v == config_.validator_address) continue;
+    auto peer = validators_.PeerOf(v);
+    if (peer && parts_.network->LivenessOf(*peer) == networking::PeerLiveness::kConnected)
+      ++s.peers_connected;
+  }
+  std::lock_guard lock(mu_);
+  s.stats = stats_;
+  s.drops = drops_seen_;
+  return s;
 }
 
 NodeStats Node::stats() {

@@ -10,6 +10,7 @@
 // codecs — it only connects the parts through their interfaces.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -39,6 +40,7 @@ struct RegistryEntry {
   std::vector<std::string> multiaddrs;
   std::string database;
   bool leaving = false;  // "leaving": true (tss node --leaving; core::ValidatorSet)
+  std::string api = {};  // "http://host:port" of the node's HTTP API; empty when it serves none
   bool operator==(const RegistryEntry&) const = default;
 };
 
@@ -88,6 +90,18 @@ struct NodeStats {
   uint64_t sends_failed = 0;  // the network gave up (no acknowledgement within its deadline)
 };
 
+// What the node's operators see of it at one moment (api/ serves it as health and metrics).
+// Any thread.
+struct NodeSnapshot {
+  bool running = false;  // started and not stopped
+  NodeStats stats;
+  networking::NetworkStats network;
+  coordinator::CoordinatorStats coordinator;
+  sessionmanager::DropCounters drops;  // as of the last poll (the loop owns the live counters)
+  size_t validators = 0;               // in our registry view, us included
+  size_t peers_connected = 0;          // other validators with an open connection
+};
+
 class Node {
  public:
   // Seed: NewNode() — builds the node from its configuration and parts; starts nothing.
@@ -108,6 +122,10 @@ class Node {
   coordinator::CoordinatorStats coordinator_stats() const;
   // The validators as the node's registry view shows them (itself included).
   const core::ValidatorSet& validators() const { return validators_; }
+  // The node's own event store (thread-safe) and block source, for its API.
+  core::EventStore& events() { return *parts_.events; }
+  core::BlockSource& blocks() { return *parts_.blocks; }
+  NodeSnapshot Snapshot();
 
  private:
   class LoopOutbox;
@@ -129,13 +147,14 @@ class Node {
   core::ValidatorSet validators_;
   std::unique_ptr<LoopOutbox> outbox_;
   std::unique_ptr<Duties> duties_;
-  std::mutex mu_;  // guards stats_ (the network's threads count too)
+  std::mutex mu_;  // guards stats_ and drops_seen_ (the network's threads count too)
   NodeStats stats_;
+  sessionmanager::DropCounters drops_seen_;   // copied from the loop at each poll
   std::vector<RegistryEntry> registry_seen_;  // loop thread: what RefreshRegistry last applied
   int64_t started_at_ms_ = 0;                 // wall clock, for the heartbeat
   std::map<std::string, bool> live_seen_;     // loop thread: NoteLiveness's last view
-  bool started_ = false;
-  bool stopped_ = false;
+  std::atomic<bool> started_{false};          // read by Snapshot on any thread
+  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace tss::node

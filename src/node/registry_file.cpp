@@ -66,12 +66,14 @@ Result<std::string> ReadTrusted(const std::filesystem::path& p) {
 }
 
 json ToJson(const RegistryEntry& e, int64_t now) {
-  return json{{"validator_address", e.validator_address},
-              {"peer_id", e.peer_id},
-              {"multiaddrs", e.multiaddrs},
-              {"database", e.database},
-              {"last_update", now},
-              {"leaving", e.leaving}};
+  json j{{"validator_address", e.validator_address},
+         {"peer_id", e.peer_id},
+         {"multiaddrs", e.multiaddrs},
+         {"database", e.database},
+         {"last_update", now},
+         {"leaving", e.leaving}};
+  if (!e.api.empty()) j["api"] = e.api;
+  return j;
 }
 
 }  // namespace
@@ -92,6 +94,7 @@ Result<std::vector<RegistryEntry>> ParseRegistry(std::string_view text) {
     text_field("peer_id", e.peer_id);
     text_field("database", e.database);
     if (n.contains("leaving") && n["leaving"].is_boolean()) e.leaving = n["leaving"].get<bool>();
+    text_field("api", e.api);
     if (n.contains("multiaddrs") && n["multiaddrs"].is_array())
       for (const auto& a : n["multiaddrs"])
         if (a.is_string()) e.multiaddrs.push_back(a.get<std::string>());

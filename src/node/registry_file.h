@@ -4,8 +4,8 @@
 // flock on "<path>.lock", re-read, modify and atomically replace the file (temp, fsync,
 // rename), so nodes starting together never lose each other's entries; readers never see a
 // torn file. Format: {"nodes": [{"validator_address", "peer_id", "multiaddrs", "database",
-// "last_update", "leaving"}]} ("leaving": true for a validator on its way out,
-// core::ValidatorSet). Must not touch: anything else on disk.
+// "api"? (the node's HTTP API URL, when it serves one), "last_update", "leaving"}]} ("leaving":
+// true for a validator on its way out, core::ValidatorSet). Must not touch: anything else on disk.
 //
 // The registry is the trust root: it decides whose setups and streams a node accepts. So, as
 // ssh does with a loose key file, a registry that is a symbolic link, is owned by another user

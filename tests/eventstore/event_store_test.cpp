@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "eventstore/sql_store.h"
@@ -127,6 +128,27 @@ TEST_P(EventStoreTest, CreateAndGet) {
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_EQ((*back)->message_hash, full.message_hash);
   EXPECT_EQ((*back)->chain_path, "m/0/1");
+}
+
+TEST_P(EventStoreTest, TallyCountsByProtocolAndStatus) {
+  REQUIRE_STORE();
+  EXPECT_TRUE(store_->Tally()->empty());
+  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(store_->Create(Make(id, 1)).ok());
+  ASSERT_TRUE(*store_->Move("a", S::kPending, S::kInProgress));
+  ASSERT_TRUE(*store_->Move("a", S::kInProgress, S::kFailed, EventChange::WithError("x")));
+  auto tally = store_->Tally();
+  ASSERT_TRUE(tally.ok()) << tally.status().ToString();
+  std::map<S, uint64_t> counts;
+  for (const auto& t : *tally) {
+    EXPECT_EQ(t.protocol, ProtocolType::kSign);
+    counts[t.status] = t.count;
+    if (t.status == S::kFailed) {  // just now: within the first bucket, and every later one
+      EXPECT_GE(t.duration_ms_sum, 0);
+      EXPECT_EQ(t.at_most.front(), 1u);
+      EXPECT_EQ(t.at_most.back(), 1u);
+    }
+  }
+  EXPECT_EQ(counts, (std::map<S, uint64_t>{{S::kPending, 2}, {S::kFailed, 1}}));
 }
 
 TEST_P(EventStoreTest, PendingAreDueEventsOldestFirst) {
@@ -292,10 +314,14 @@ TEST_P(EventStoreTest, KeyGenerationsAreMirroredWhole) {
   KeyState k = KeyOf("key-g", "02ab");
   k.active = {3, std::string(64, 'a')};
   k.pending = core::KeyGeneration{4, std::string(64, 'b')};
+  k.threshold = 3;
+  k.holders = {"validator-1", "validator-2", "validator-3", "validator-4"};
   ASSERT_TRUE(store_->SaveKeyState(k).ok());
   auto list = store_->ListKeyStates();
   ASSERT_TRUE(list.ok()) << list.status().ToString();
   ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].threshold, 3);
+  EXPECT_EQ((*list)[0].holders, k.holders);
   EXPECT_EQ((*list)[0].active, k.active);
   EXPECT_EQ((*list)[0].pending, k.pending);
   EXPECT_FALSE((*list)[0].previous.has_value());

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "api/json_codec.h"
 #include "cmd/tss/command.h"
 #include "cmd/tss/node_views.h"
 #include "core/event.h"
@@ -39,11 +40,13 @@ struct CommonFlags {
   std::string timeout = "10m";
   std::string grace = "2s";
   std::string db;  // only this database instead of the registry's (for tests and single-node use)
+  std::string token_file;  // the nodes' API bearer token, for entries that name an API
 };
 
 std::vector<NodeDb> Nodes(const CommonFlags& f) {
   return tss::cli::RegisteredNodes(
-      f.registry.empty() ? tss::node::DefaultRegistryPath().string() : f.registry, f.db);
+      f.registry.empty() ? tss::node::DefaultRegistryPath().string() : f.registry, f.db,
+      f.token_file);
 }
 
 // For the views that show every node's rows: a database that cannot be read ends the command.
@@ -471,6 +474,10 @@ void AddCommon(CLI::App* cmd, CommonFlags& f, bool can_wait) {
   cmd->add_option("--db", f.db,
                   "Only this database (a SQLite file or postgres:// URL) instead of the registry's "
                   "nodes: one node's view, or a database of one's own");
+  cmd->add_option("--token-file", f.token_file,
+                  "File (mode 600) with the bearer token of the nodes' HTTP APIs: nodes whose "
+                  "registry entry names an API are reached through it, the others through their "
+                  "database");
   cmd->add_flag("--json", f.json_out, "Print JSON");
   if (can_wait) {
     cmd->add_flag("--wait", f.wait,

@@ -1,5 +1,6 @@
 // `tss node`: runs one validator until SIGINT or SIGTERM; `tss crash-points`: the points at
 // which $TSS_CRASH_AT makes a node kill itself (fault tests, common/crash_point.h).
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -7,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "api/api.h"
 #include "cmd/tss/command.h"
 #include "common/crash_point.h"
 #include "node/config.h"
@@ -22,7 +24,8 @@ using tss::cli::kExitUsage;
 struct NodeFlags {
   std::string address, private_key, private_key_file,
       listen = "/ip4/127.0.0.1/tcp/0", home, db, registry, password_file, poll = "1s",
-      expiry = "3m", log_level = "info", ack_timeout = "2s";
+      expiry = "3m", log_level = "info", log_format = "text", ack_timeout = "2s", api_listen,
+      api_token_file;
   uint64_t retry_delay = 5, coordinator_range = 1000, takeover_blocks = 3;
   bool leaving = false;
 };
@@ -77,13 +80,43 @@ tss::node::NodeConfig BuildConfig(const NodeFlags& f) {
   return c;
 }
 
+// The message as a JSON string (quotes, control characters and invalid UTF-8 escaped or
+// replaced), so that no message can break a line of `--log-format json`.
+class JsonMessage final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm& /*time*/,
+              spdlog::memory_buf_t& dest) override {
+    const std::string text = nlohmann::json(std::string(msg.payload.data(), msg.payload.size()))
+                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessage>();
+  }
+};
+
+void SetLogFormat(const NodeFlags& flags) {
+  if (flags.log_format == "text") {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + flags.address + "] %v");
+    return;
+  }
+  if (flags.log_format != "json") Fail(kExitUsage, "--log-format: text or json");
+  // One object per line, UTC: {"time", "level", "validator", "message"}.
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  formatter->add_flag<JsonMessage>('*').set_pattern(
+      R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","validator":)" +
+      nlohmann::json(flags.address).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+      R"(,"message":%*})");
+  spdlog::set_formatter(std::move(formatter));
+}
+
 int RunNode(const NodeFlags& flags) {
   auto level = spdlog::level::from_str(flags.log_level);
   spdlog::set_level(level);
   // Logs usually go to a file or a pipe (systemd, docker), where stdout is block-buffered:
   // flush every line so what the node did is on disk when it stops or crashes.
   spdlog::flush_on(spdlog::level::trace);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + flags.address + "] %v");
+  SetLogFormat(flags);
   // Block the stop signals before any thread starts, so only sigwait below sees them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -99,13 +132,33 @@ int RunNode(const NodeFlags& flags) {
   tss::node::NodeConfig config = BuildConfig(flags);
   auto parts = tss::node::BuildNodeParts(config);
   if (!parts.ok()) Fail(kExitFailure, parts.status().message());
+  std::unique_ptr<tss::api::HttpServer> api;
+  if (!flags.api_listen.empty()) {
+    tss::api::ApiConfig api_config;
+    auto listen = tss::api::ParseListenAddress(flags.api_listen);
+    if (!listen.ok()) Fail(kExitUsage, listen.status().message());
+    api_config.listen = *listen;
+    if (!flags.api_token_file.empty()) {
+      auto token = tss::api::LoadToken(flags.api_token_file);
+      if (!token.ok()) Fail(kExitUsage, "--api-token-file: " + token.status().message());
+      api_config.token = std::move(*token);
+    }
+    auto server = tss::api::HttpServer::Listen(std::move(api_config));
+    if (!server.ok()) Fail(kExitUsage, server.status().message());
+    api = std::move(*server);
+    config.api_url = api->url();  // the registry entry names it
+  } else if (!flags.api_token_file.empty()) {
+    Fail(kExitUsage, "--api-token-file needs --api-listen");
+  }
   auto node = tss::node::Node::NewNode(std::move(config), std::move(*parts));
   if (!node.ok()) Fail(kExitFailure, node.status().message());
   if (auto st = (*node)->Start(); !st.ok())
     Fail(kExitFailure, "cannot start the node: " + st.message());
+  if (api) api->Start(**node);
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  if (api) api->Stop();
   (*node)->Stop();
   return 0;
 }
@@ -149,7 +202,15 @@ const tss::cli::RegisterCommands kRegister([](CLI::App& app) {
                 "Register as leaving: the node deals its shares in the next quorum change "
                 "(tss quorumchange) and deletes them once the new holders activated theirs; it "
                 "is left out of thresholds, coordination, keygen and signing meanwhile");
+  cmd->add_option("--api-listen", flags->api_listen,
+                  "Serve the node's HTTP API at HOST:PORT (e.g. 127.0.0.1:8080; off by default)");
+  cmd->add_option("--api-token-file", flags->api_token_file,
+                  "File (mode 600) with the bearer token every API call but /health must carry; "
+                  "required for a non-loopback --api-listen");
   cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  cmd->add_option("--log-format", flags->log_format,
+                  "text, or json (one object per line: time, level, validator, message)")
       ->capture_default_str();
   cmd->callback([flags] {
     int code = RunNode(*flags);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "api/api.h"
+#include "api/client.h"
+#include "api/json_codec.h"
 #include "cmd/tss/command.h"
 #include "core/selection.h"
 #include "eventstore/event_store.h"
@@ -42,11 +45,6 @@ const char* PresenceName(Presence p) {
   return "database unreachable";
 }
 
-json GenerationJson(const std::optional<core::KeyGeneration>& g) {
-  if (!g) return nullptr;
-  return {{"generation", g->number}, {"fingerprint", g->fingerprint}};
-}
-
 // Enough of a fingerprint to compare generations across nodes by eye.
 std::string ShortFingerprint(const json& g) {
   return g["fingerprint"].get<std::string>().substr(0, 16);
@@ -59,7 +57,8 @@ bool NodeDb::EnsureOpen() {
   int64_t now = core::UnixMillis();
   if (last_try_ms_ != 0 && now - last_try_ms_ < kReopenEveryMs) return false;
   last_try_ms_ = now;
-  auto opened = eventstore::OpenEventStore(url);
+  auto opened = api.empty() ? eventstore::OpenEventStore(url)
+                            : api::OpenApiEventStore(api, token ? token->Clone() : SecureBytes());
   if (!opened.ok()) {
     error = opened.status().message();
     return false;
@@ -75,7 +74,14 @@ void NodeDb::Lost(const std::string& why) {
   last_try_ms_ = core::UnixMillis();
 }
 
-std::vector<NodeDb> RegisteredNodes(const std::string& registry_path, const std::string& lone_db) {
+std::vector<NodeDb> RegisteredNodes(const std::string& registry_path, const std::string& lone_db,
+                                    const std::string& token_file) {
+  auto token = std::make_shared<SecureBytes>();
+  if (!token_file.empty()) {
+    auto loaded = api::LoadToken(token_file);
+    if (!loaded.ok()) Fail(kExitUsage, "--token-file: " + loaded.status().message());
+    *token = std::move(*loaded);
+  }
   std::vector<NodeDb> out;
   if (!lone_db.empty()) {
     out.emplace_back("(" + lone_db + ")", lone_db, true);
@@ -90,6 +96,8 @@ std::vector<NodeDb> RegisteredNodes(const std::string& registry_path, const std:
       Fail(kExitFailure, "registry entry " + e.validator_address + " has no database");
     out.emplace_back(e.validator_address, e.database);
     out.back().leaving = e.leaving;
+    out.back().api = e.api;
+    out.back().token = token;
   }
   return out;
 }
@@ -160,16 +168,8 @@ json NodeHealth::Json() const {
 }
 
 json KeyStateJson(const core::KeyState& k, const std::vector<std::string>& registered) {
-  json j{{"key_id", k.key_id},
-         {"public_key", k.public_key},
-         {"active", GenerationJson(k.active)},
-         {"pending", GenerationJson(k.pending)},
-         {"previous", GenerationJson(k.previous)},
-         {"needs_refresh", k.needs_refresh},
-         {"culprits", k.culprits},
-         {"holders", k.holders},
-         {"threshold", k.threshold},
-         {"holders_differ", nullptr}};
+  json j = api::KeyJson(k);
+  j["holders_differ"] = nullptr;
   // Rows an older version wrote name no holders: nothing to compare.
   if (!registered.empty() && !k.holders.empty())
     if (auto change = core::CompareHolders(k.holders, registered); !change.empty())

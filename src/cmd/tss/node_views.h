@@ -17,22 +17,26 @@
 #include <utility>
 #include <vector>
 
+#include "common/secure.h"
 #include "core/event.h"
 #include "core/ports.h"
 
 namespace tss::cli {
 
-// One registered node's database; opened on demand, and again after it failed.
+// One registered node's database — through the node's HTTP API when its registry entry names
+// one (api/client.h), else opened directly; opened on demand, and again after it failed.
 struct NodeDb {
   NodeDb(std::string validator_address, std::string database_url, bool lone_db = false)
       : validator(std::move(validator_address)), url(std::move(database_url)), lone(lone_db) {}
 
   std::string validator;  // its registry address, or "(URL)" for a lone --db
   std::string url;
-  bool lone = false;                        // --db: whatever node writes here is this one
-  bool leaving = false;                     // registered as leaving (tss node --leaving)
-  std::unique_ptr<core::EventStore> store;  // null while the database cannot be opened
-  std::string error;                        // why it could not be opened (or read) last time
+  std::string api;                           // the node's API URL; empty: none
+  std::shared_ptr<const SecureBytes> token;  // the API's bearer token (shared by all nodes)
+  bool lone = false;                         // --db: whatever node writes here is this one
+  bool leaving = false;                      // registered as leaving (tss node --leaving)
+  std::unique_ptr<core::EventStore> store;   // null while the database cannot be opened
+  std::string error;                         // why it could not be opened (or read) last time
 
   // True when `store` is usable; otherwise tries to open it (at most once a second, since a
   // server that is down answers slowly) and sets `error` when that fails.
@@ -44,9 +48,11 @@ struct NodeDb {
   int64_t last_try_ms_ = 0;
 };
 
-// The registry's nodes (or the one --db when `lone_db` is given), not opened yet. Exits with a
-// clear message when the registry cannot be read or lists nobody.
-std::vector<NodeDb> RegisteredNodes(const std::string& registry_path, const std::string& lone_db);
+// The registry's nodes (or the one --db when `lone_db` is given), not opened yet; `token_file`
+// (may be empty) holds the APIs' bearer token. Exits with a clear message when the registry or
+// the token cannot be read or the registry lists nobody.
+std::vector<NodeDb> RegisteredNodes(const std::string& registry_path, const std::string& lone_db,
+                                    const std::string& token_file = "");
 
 enum class Presence {
   kAlive,                // a heartbeat within three of its intervals
@@ -75,9 +81,9 @@ NodeHealth HealthOf(NodeDb& node, int64_t now_ms);
 // a lone --db.
 std::vector<std::string> RegisteredValidators(const std::vector<NodeDb>& nodes);
 
-// A key as `tss status` shows it: generations (active, pending, retained), blame, its holders
-// and threshold, and — given the registered validators — `holders_differ` ({joining, leaving})
-// when they are not its holders (a quorum change would move it), null otherwise.
+// A key as `tss status` shows it: api::KeyJson (generations, blame, holders, threshold) and — given
+// the registered validators — `holders_differ` ({joining, leaving}) when they are not its holders
+// (a quorum change would move it), null otherwise.
 nlohmann::json KeyStateJson(const core::KeyState& key,
                             const std::vector<std::string>& registered = {});
 // Indented lines for one key of KeyStateJson's form.
